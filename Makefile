@@ -1,0 +1,36 @@
+# make install: everything from nothing (system packages, .venv, offline model)
+# make test:    the test suite (real models, real media, local test servers)
+# make bench:   speed and memory, measured side by side in one run
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install system venv models test bench sample clean
+
+install: system venv models
+
+system:
+	tools/install-system-deps.sh
+
+venv:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# the CPU build of PyTorch; an unpinned torch would pull several GB of CUDA packages
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+
+models:
+	$(BIN)/bivideo models --prepare base
+
+test:
+	$(BIN)/python -m pytest -q -ra
+
+bench:
+	$(BIN)/python tools/bench.py
+
+sample:
+	samples/make_sample.sh
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,3 @@
+from bivideo.cli import main
+
+main()

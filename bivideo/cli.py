@@ -1,0 +1,104 @@
+"""The `bivideo` command line (click). Errors the user can act on print one line and exit
+non-zero; settings default from bivideo.toml (working folder, then the user config dir)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from pathlib import Path
+
+import click
+from platformdirs import user_config_dir
+
+from bivideo import __version__, doctor as doctor_checks, models as model_registry, pipeline
+from bivideo import transcribe, translate
+from bivideo.errors import BivideoError
+from bivideo.ui import Reporter
+
+
+def _config() -> dict:
+    """The first bivideo.toml found: its top-level keys are `make` option names."""
+    for path in (Path("bivideo.toml"), Path(user_config_dir("bivideo")) / "bivideo.toml"):
+        if path.is_file():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+                raise BivideoError(f"{path}: not valid TOML ({error})") from None
+            return {key.replace("-", "_"): value for key, value in data.items()}
+    return {}
+
+
+class Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BivideoError as error:
+            click.secho(f"error: {error}", err=True, fg="red")
+            sys.exit(error.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own usage errors already read well
+        except KeyboardInterrupt:
+            click.secho("interrupted; finished stages are kept and the next run resumes", err=True)
+            sys.exit(130)
+        except Exception as error:  # a bug: one line unless asked for the traceback
+            if os.environ.get("BIVIDEO_DEBUG"):
+                raise
+            click.secho(f"error: unexpected {type(error).__name__}: {error} "
+                        "(set BIVIDEO_DEBUG=1 for the traceback)", err=True, fg="red")
+            sys.exit(70)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Bilingual (Chinese + English) burned-in subtitles for recorded talks."""
+    config = _config()
+    ctx.default_map = {"make": config}
+
+
+@main.command()
+@click.argument("video", type=click.Path(path_type=Path))
+@click.option("--from", "source", type=click.Choice(["en", "zh", "auto"]), default="auto", show_default=True,
+              help="Spoken language.")
+@click.option("--to", "target", type=click.Choice(["en", "zh"]), help="Subtitle language added [default: the other one].")
+@click.option("--engine", type=click.Choice(transcribe.ENGINES), default="faster-whisper", show_default=True)
+@click.option("--model", default=model_registry.DEFAULT, show_default=True,
+              help=f"{' | '.join(model_registry.NAMES)} | PATH")
+@click.option("--translator", type=click.Choice(translate.NAMES), default="google", show_default=True)
+@click.option("--translator-url", help="Server URL for libre (LibreTranslate).")
+@click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Write outputs here [default: beside VIDEO].")
+@click.option("--force", is_flag=True, help="Redo every stage instead of reusing earlier results.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
+def make(video: Path, quiet: bool, **options) -> None:
+    """Transcribe, translate and burn bilingual subtitles into VIDEO."""
+    reporter = Reporter(quiet)
+    for path in pipeline.make(video, pipeline.Settings(**options), reporter):
+        if quiet:
+            continue
+        click.echo(str(path))
+
+
+@main.command()
+def doctor() -> None:
+    """Check ffmpeg, libass, the CJK font, the models and the translator."""
+    checks = doctor_checks.run()
+    for check in checks:
+        mark = "ok  " if check.ok else ("FAIL" if check.required else "warn")
+        click.echo(f"{mark}  {check.name:<11} {check.detail}")
+    if not all(c.ok for c in checks if c.required):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--prepare", "prepare", metavar="NAME",
+              help="Make model NAME ready offline for both engines (assemble, verify, convert).")
+def models(prepare: str | None) -> None:
+    """List the Whisper models and whether each works offline."""
+    if prepare:
+        ct2, checkpoint = model_registry.prepare(prepare)
+        click.echo(f"{prepare}: faster-whisper {ct2}\n{prepare}: openai-whisper {checkpoint}")
+        return
+    for row in model_registry.status():
+        click.echo(f"{row.name:<9} {'offline' if row.offline else 'online ':<8} {row.source}")

@@ -1,0 +1,77 @@
+"""Stage 4: words with times -> subtitle cues (what is on screen, and when).
+
+A cue holds one stretch of speech: its times, the spoken (source) text and, after the
+translate stage, the other language's (target) text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import asdict, dataclass, replace
+
+from bivideo.transcribe import Word
+
+MAX_DURATION = 7.0
+MIN_DURATION = 5 / 6
+CHAIN_GAP = 0.5  # gaps shorter than this close up to the minimum gap ("chaining")
+PAUSE = 1.0  # a silence this long always starts a new cue
+MAX_LINE = {"en": 42.0, "zh": 16.0}
+SENTENCE_END = tuple(".?!。？！")
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    source: str
+    target: str = ""
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def display_width(text: str, language: str) -> float:
+    """Line length as the standard counts it: characters for English; for Chinese, full-width
+    characters count 1 and half-width ones (Latin letters, digits, spaces) 0.5."""
+    if language != "zh":
+        return float(len(text))
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
+
+
+def join_words(words: list[Word]) -> str:
+    return "".join(w.text for w in words).strip()
+
+
+def _group(words: list[Word], language: str) -> list[list[Word]]:
+    """Greedy: a cue ends at a sentence end, a pause, or before it would break a limit."""
+    groups: list[list[Word]] = []
+    for word in words:
+        current = groups[-1] if groups else None
+        if (current is None
+                or current[-1].text.strip().endswith(SENTENCE_END)
+                or word.start - current[-1].end >= PAUSE
+                or word.end - current[0].start > MAX_DURATION
+                or display_width(join_words(current + [word]), language) > MAX_LINE[language]):
+            groups.append([word])
+        else:
+            current.append(word)
+    return groups
+
+
+def _retime(cues: list[Cue], fps: float) -> list[Cue]:
+    """Stretch short cues towards the minimum duration and keep a two-frame gap, closing
+    small gaps to exactly two frames so subtitles don't flicker off and on."""
+    gap = 2 / fps
+    out = []
+    for i, cue in enumerate(cues):
+        next_start = cues[i + 1].start if i + 1 < len(cues) else float("inf")
+        end = max(cue.end, min(cue.start + MIN_DURATION, cue.start + MAX_DURATION))
+        if next_start - end < CHAIN_GAP:
+            end = next_start - gap
+        out.append(replace(cue, end=max(min(end, next_start - gap), cue.start + 0.001)))
+    return out
+
+
+def build(words: list[Word], language: str, fps: float = 25.0) -> list[Cue]:
+    groups = [g for g in _group(words, language) if join_words(g)]
+    return _retime([Cue(g[0].start, g[-1].end, join_words(g)) for g in groups], fps)

@@ -1,0 +1,165 @@
+"""`bivideo make`: probe -> audio -> transcribe -> cues -> translate -> subtitles -> burn.
+
+Each stage's artifact lives in the video's work folder under a name keyed by everything it
+depends on, so a rerun with unchanged inputs and settings reuses it instead of redoing it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bivideo import artifacts, audio, burn, cues, probe, subtitles, toolchain, transcribe, translate
+from bivideo.cues import Cue
+from bivideo.errors import BivideoError, TranslationFailed
+from bivideo.ui import Reporter
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str = "auto"  # en | zh | auto
+    target: str | None = None  # default: the other language
+    engine: str = "faster-whisper"
+    model: str = "base"
+    translator: str = "google"
+    translator_url: str | None = None
+    output_dir: Path | None = None
+    force: bool = False  # redo every stage, ignoring cached artifacts
+
+
+def other_language(language: str) -> str:
+    return "en" if language == "zh" else "zh"
+
+
+def _model_identity(model: str) -> str:
+    path = Path(model).expanduser()
+    return str(path.resolve()) if path.exists() else model
+
+
+class Outputs:
+    """Files written next to the input. A file there that we did not write, or that was
+    changed since we wrote it, is never lost: it is kept as a timestamped backup first."""
+
+    def __init__(self, folder: Path, stem: str, record: Path, source: Path, reporter: Reporter):
+        self.folder, self.stem, self.record, self.source, self.reporter = folder, stem, record, source, reporter
+        self.written = artifacts.read_json(record) if record.is_file() else {}
+
+    def path(self, suffix: str) -> Path:
+        return self.folder / f"{self.stem}.{suffix}"
+
+    @staticmethod
+    def _signature(path: Path) -> list[int]:
+        stat = path.stat()
+        return [stat.st_size, stat.st_mtime_ns]
+
+    def claim(self, path: Path) -> None:
+        """Make `path` safe to (re)write: back up anything there that isn't our own output."""
+        if not path.exists():
+            return
+        if path.resolve() == self.source.resolve():
+            raise BivideoError(f"refusing to overwrite the input {path.name}")
+        if self.written.get(path.name) != self._signature(path):
+            backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
+            os.replace(path, backup)
+            self.reporter.warn(f"{path.name} was not written by bivideo or was edited: kept as {backup.name}")
+
+    def done(self, path: Path) -> None:
+        self.written[path.name] = self._signature(path)
+        artifacts.write_json(self.record, self.written)
+
+    def write_text(self, suffix: str, text: str) -> Path:
+        path = self.path(suffix)
+        self.claim(path)
+        artifacts.write_text(path, text)
+        self.done(path)
+        return path
+
+
+def _output_folder(settings: Settings, source: Path) -> Path:
+    folder = (settings.output_dir or source.parent).expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BivideoError(f"cannot create output folder {folder}: {error.strerror}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise BivideoError(f"output folder {folder} is not writable")
+    return folder
+
+
+def _stage(path: Path, settings: Settings, label: str, reporter: Reporter) -> bool:
+    """True when the artifact at `path` can be reused; says so."""
+    if path.is_file() and not settings.force:
+        reporter.note(f"{label}: reused {path.name} (inputs and settings unchanged)")
+        return True
+    return False
+
+
+def make(source: Path, settings: Settings, reporter: Reporter) -> list[Path]:
+    """Run the whole pipeline; returns the files written."""
+    toolchain.ffmpeg_with_libass()  # fail before any slow work if burning can't happen
+    toolchain.cjk_font()
+    info = probe.probe(source)
+    folder = _output_folder(settings, source)
+    if settings.target and settings.source == settings.target:
+        raise BivideoError(f"--from and --to are both {settings.target!r}")
+    work = artifacts.cache_dir() / "work" / artifacts.fingerprint(source)
+    work.mkdir(parents=True, exist_ok=True)
+    outputs = Outputs(folder, source.stem, work / "written.json", source, reporter)
+
+    audio_key = artifacts.key("audio", artifacts.fingerprint(source))
+    transcript_path = work / "transcript-{}.json".format(artifacts.key(
+        audio_key, settings.engine, _model_identity(settings.model), settings.source))
+    if _stage(transcript_path, settings, "transcript", reporter):
+        transcript = transcribe.Transcript.from_json(artifacts.read_json(transcript_path))
+    else:
+        engine = transcribe.load_engine(settings.engine, settings.model)  # fails fast if unavailable
+        wav = work / f"audio-{audio_key}.wav"
+        if not _stage(wav, settings, "audio", reporter):
+            with reporter.stage("audio", None):
+                audio.extract(source, wav)
+        samples = audio.load(wav)
+        with reporter.stage("transcribe", round(len(samples) / audio.SAMPLE_RATE, 1)) as progress:
+            transcript = transcribe.transcribe(engine, samples, settings.source, progress)
+        artifacts.write_json(transcript_path, transcript.to_json())
+    if not transcript.words:
+        raise BivideoError(f"{source.name}: no speech found")
+
+    src = transcript.language
+    tgt = settings.target or other_language(src)
+    if src == tgt:
+        raise BivideoError(f"the talk is in {src!r} and so is the requested --to")
+    built = cues.build(transcript.words, src, info.fps)
+    written = [outputs.write_text(f"{src}.srt", subtitles.srt_for_language(built, src, src))]
+
+    translated = _translate(built, src, tgt, settings, work, reporter, written[0])
+    written += [outputs.write_text(f"{tgt}.srt", subtitles.srt_for_language(translated, src, tgt)),
+                outputs.write_text("bilingual.srt", subtitles.bilingual_srt(translated, src))]
+    ass = subtitles.bilingual_ass(translated, src, info.width, info.height, toolchain.cjk_font().family)
+    written.append(outputs.write_text("bilingual.ass", ass))
+
+    video = outputs.path("bilingual.mp4")
+    outputs.claim(video)
+    with reporter.stage("burn", round(info.duration, 1)) as progress:
+        burn.burn(info, ass, video, work / "burn", progress)
+    outputs.done(video)
+    return written + [video]
+
+
+def _translate(built: list[Cue], src: str, tgt: str, settings: Settings, work: Path,
+               reporter: Reporter, source_srt: Path) -> list[Cue]:
+    texts = [c.source for c in built]
+    path = work / "translation-{}.json".format(artifacts.key(
+        texts, settings.translator, settings.translator_url, src, tgt))
+    if _stage(path, settings, "translation", reporter):
+        targets = artifacts.read_json(path)
+    else:
+        translator = translate.make_translator(settings.translator, src, tgt, settings.translator_url)
+        try:
+            with reporter.stage("translate", len(texts)) as progress:
+                targets = translate.translate_all(translator, texts, progress)
+        except TranslationFailed as error:
+            raise TranslationFailed(f"{error}; kept the transcript and {source_srt.name}") from None
+        artifacts.write_json(path, targets)
+    return [Cue(c.start, c.end, c.source, t) for c, t in zip(built, targets)]

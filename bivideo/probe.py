@@ -1,0 +1,70 @@
+"""Stage 1: what is in the input file (streams, duration, display size)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import ffmpeg as ffmpeg_python
+
+from bivideo import toolchain
+from bivideo.errors import BivideoError
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: Path
+    duration: float
+    width: int  # as displayed, after any rotation
+    height: int
+    fps: float
+    audio_codec: str
+
+
+def _rotation(stream: dict) -> int:
+    for side in stream.get("side_data_list", []):
+        if "rotation" in side:
+            return int(float(side["rotation"])) % 360
+    return int(stream.get("tags", {}).get("rotate", 0)) % 360
+
+
+def _fps(rate: str) -> float:
+    num, _, den = rate.partition("/")
+    return float(num) / float(den or 1) if float(den or 1) else 0.0
+
+
+def parse(path: Path, data: dict) -> MediaInfo:
+    """Pure: ffprobe's JSON -> MediaInfo, with a clear error for what we cannot use."""
+    streams = data.get("streams", [])
+    video = next((s for s in streams if s.get("codec_type") == "video"
+                  and not s.get("disposition", {}).get("attached_pic")), None)
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
+    if video is None:
+        raise BivideoError(f"{path.name}: no video stream (bivideo burns subtitles into a video)")
+    if audio is None:
+        raise BivideoError(f"{path.name}: no audio stream, nothing to transcribe")
+    duration = float(data.get("format", {}).get("duration") or video.get("duration") or 0)
+    if duration <= 0:
+        raise BivideoError(f"{path.name}: zero-length media")
+    width, height = int(video["width"]), int(video["height"])
+    if _rotation(video) in (90, 270):
+        width, height = height, width
+    return MediaInfo(path=path, duration=duration, width=width, height=height,
+                     fps=_fps(video.get("avg_frame_rate", "0/1")) or _fps(video.get("r_frame_rate", "25/1")),
+                     audio_codec=audio.get("codec_name", ""))
+
+
+def probe(path: Path) -> MediaInfo:
+    if not path.exists():
+        raise BivideoError(f"{path}: no such file")
+    if not path.is_file():
+        raise BivideoError(f"{path}: not a file")
+    if path.stat().st_size == 0:
+        raise BivideoError(f"{path.name}: empty file (0 bytes)")
+    try:
+        data = ffmpeg_python.probe(str(path.resolve()), cmd=toolchain.ffprobe())
+    except ffmpeg_python.Error as error:
+        last = (error.stderr or b"").decode(errors="replace").strip().splitlines()[-1:]
+        raise BivideoError(f"{path.name}: not a media file ffmpeg can read"
+                           f"{' (' + last[0] + ')' if last else ''}") from None
+    return parse(path, data)

@@ -1,0 +1,65 @@
+"""Stage 6: cues -> subtitle files: one SRT per language, a bilingual SRT (Chinese line, then
+English line, per cue) and a styled ASS for burning. Pure text builders; writing is the
+caller's (atomic) job."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pysubs2
+import srt
+
+from bivideo.cues import Cue
+
+
+def _lines(cue: Cue, source: str) -> dict[str, str]:
+    """Both languages of a cue, by language code."""
+    target = "en" if source == "zh" else "zh"
+    return {source: cue.source, target: cue.target}
+
+
+def _srt(cues: list[Cue], content) -> str:
+    return srt.compose([srt.Subtitle(i, timedelta(seconds=c.start), timedelta(seconds=c.end), content(c))
+                        for i, c in enumerate(cues, 1)], reindex=False)
+
+
+def srt_for_language(cues: list[Cue], source: str, language: str) -> str:
+    return _srt(cues, lambda c: _lines(c, source)[language])
+
+
+def bilingual_srt(cues: list[Cue], source: str) -> str:
+    return _srt(cues, lambda c: "\n".join(filter(None, (_lines(c, source)["zh"], _lines(c, source)["en"]))))
+
+
+def _ass_escape(text: str) -> str:
+    """Keep user text literal in ASS: braces would start override tags, backslashes commands."""
+    return text.replace("\\", "\u29f5").replace("{", "\\{").replace("}", "\\}").replace("\n", " ")
+
+
+def _colour(rgb: int, alpha: int = 0) -> pysubs2.Color:
+    return pysubs2.Color((rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255, alpha)
+
+
+def bilingual_ass(cues: list[Cue], source: str, width: int, height: int, font: str) -> str:
+    """Chinese above English, bottom centre. Sizes follow the frame: the reference is the
+    height of a 16:9 frame of this width or the real height, whichever is smaller, so a
+    vertical video doesn't get letters too wide for its narrow frame."""
+    unit = min(height, width * 9 / 16)
+    subs = pysubs2.SSAFile()
+    subs.info.update({"PlayResX": str(width), "PlayResY": str(height), "WrapStyle": "0",
+                      "ScaledBorderAndShadow": "yes"})
+    common = dict(fontname=font, alignment=pysubs2.Alignment.BOTTOM_CENTER, borderstyle=1,
+                  outlinecolor=_colour(0x000000), backcolor=_colour(0x000000, 128),
+                  marginl=round(width * 0.05), marginr=round(width * 0.05), marginv=round(unit * 0.05))
+    zh_size, en_size = round(unit * 0.058), round(unit * 0.042)
+    subs.styles["ZH"] = pysubs2.SSAStyle(fontsize=zh_size, primarycolor=_colour(0xFFFFFF), bold=False,
+                                         outline=max(1, zh_size * 0.07), shadow=max(1, zh_size * 0.03), **common)
+    subs.styles["EN"] = pysubs2.SSAStyle(fontsize=en_size, primarycolor=_colour(0xF5E7A1), bold=False,
+                                         outline=max(1, en_size * 0.07), shadow=max(1, en_size * 0.03), **common)
+    for cue in cues:
+        lines = _lines(cue, source)
+        zh, en = _ass_escape(lines["zh"]), _ass_escape(lines["en"])
+        text = "\\N".join(filter(None, (zh, "{\\rEN}" + en if en else "")))
+        subs.append(pysubs2.SSAEvent(start=round(cue.start * 1000), end=round(cue.end * 1000),
+                                     style="ZH", text=text))
+    return subs.to_string("ass")

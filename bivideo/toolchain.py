@@ -1,0 +1,71 @@
+"""The external programs and fonts bivideo needs: ffmpeg/ffprobe with libass, and a CJK font."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from bivideo.errors import BivideoError
+
+INSTALL_HINT = (
+    "install it: Debian/Ubuntu `sudo apt-get install ffmpeg fonts-noto-cjk`, "
+    "macOS `brew install ffmpeg font-noto-sans-cjk`, Windows `winget install Gyan.FFmpeg`"
+)
+# Families tried in order; the first that fontconfig resolves to a font covering Chinese wins.
+CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "PingFang SC",
+                "Microsoft YaHei", "Noto Sans SC")
+
+
+def _binary(name: str) -> str:
+    """Path of ffmpeg or ffprobe; BIVIDEO_FFMPEG / BIVIDEO_FFPROBE point at a specific build."""
+    override = os.environ.get(f"BIVIDEO_{name.upper()}")
+    found = shutil.which(override or name)
+    if not found:
+        raise BivideoError(f"{name} not found; {INSTALL_HINT}")
+    return found
+
+
+def ffmpeg() -> str:
+    return _binary("ffmpeg")
+
+
+def ffprobe() -> str:
+    return _binary("ffprobe")
+
+
+@functools.cache
+def has_libass(ffmpeg_path: str) -> bool:
+    out = subprocess.run([ffmpeg_path, "-hide_banner", "-filters"], capture_output=True,
+                         text=True, check=False).stdout
+    return any(line.split()[1:2] == ["subtitles"] for line in out.splitlines() if line.strip())
+
+
+def ffmpeg_with_libass() -> str:
+    path = ffmpeg()
+    if not has_libass(path):
+        raise BivideoError(f"{path} was built without libass (no 'subtitles' filter); {INSTALL_HINT}")
+    return path
+
+
+@dataclass(frozen=True)
+class Font:
+    family: str
+    path: Path
+
+
+@functools.cache
+def cjk_font() -> Font:
+    """A font with Chinese glyphs, found through fontconfig, so libass never draws boxes."""
+    if shutil.which("fc-match"):
+        for family in CJK_FAMILIES:
+            out = subprocess.run(["fc-match", "-f", "%{family}\t%{file}\t%{lang}", f"{family}:lang=zh-cn"],
+                                 capture_output=True, text=True, check=False).stdout
+            parts = out.split("\t")
+            if len(parts) == 3 and "zh-cn" in parts[2].split("|") and Path(parts[1]).is_file():
+                return Font(family=parts[0].split(",")[0], path=Path(parts[1]))
+    raise BivideoError("no Chinese (CJK) font found; install one: Debian/Ubuntu "
+                       "`sudo apt-get install fonts-noto-cjk`, macOS `brew install font-noto-sans-cjk`")

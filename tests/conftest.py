@@ -1,0 +1,77 @@
+"""Shared fixtures: real media from ../shared/media, videos made from it, the local
+translation server, and a runner for the real `bivideo` command."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.servers import libre_server
+
+REPO = Path(__file__).resolve().parents[1]
+MEDIA = Path(os.environ.get("BIVIDEO_MEDIA", REPO.parent / "shared" / "media"))
+BIVIDEO = Path(sys.executable).with_name("bivideo")
+
+
+@pytest.fixture(scope="session")
+def manifest() -> dict[str, dict]:
+    """Reference transcripts by file name; skips when ../shared/media is absent."""
+    path = MEDIA / "MANIFEST.tsv"
+    if not path.is_file():
+        pytest.skip(f"real test media not found at {MEDIA} (set BIVIDEO_MEDIA)")
+    with path.open(encoding="utf-8") as f:
+        return {Path(row["file"]).name: row | {"path": MEDIA / row["file"]}
+                for row in csv.DictReader(f, delimiter="\t")}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory) -> Path:
+    """Every run starts from an empty bivideo cache, as a new user would (models included)."""
+    cache = tmp_path_factory.mktemp("cache")
+    os.environ["BIVIDEO_CACHE"] = str(cache)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def libre():
+    with libre_server() as server:
+        yield server
+
+
+def make_video(audio: Path, dest: Path, size: str = "1280x720") -> Path:
+    """A talk video: the recording's audio over a moving test pattern, dimmed like a
+    typical talk's picture (AAC in MP4)."""
+    subprocess.run(["ffmpeg", "-hide_banner", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    f"testsrc2=size={size}:rate=25", "-i", str(audio), "-shortest",
+                    "-vf", "eq=brightness=-0.2:saturation=0.6",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", "-b:a", "96k", str(dest)], check=True)
+    return dest
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def bivideo(*args: str, env: dict | None = None, cwd: Path | None = None) -> Run:
+    """Run the installed `bivideo` command for real."""
+    done = subprocess.run([str(BIVIDEO), *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=900)
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def probe_json(path: Path) -> dict:
+    import json
+
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)

@@ -1,0 +1,59 @@
+"""Scoring helpers: error rates against reference text, OCR of burned frames, pixel checks."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import jiwer
+import numpy as np
+import srt
+
+
+def normalise_en(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9' ]", " ", text.lower()).split())
+
+
+def chinese_only(text: str) -> str:
+    return re.sub(r"[^\u4e00-\u9fff]", "", text)
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    return jiwer.wer(normalise_en(reference), normalise_en(hypothesis))
+
+
+def cer(reference: str, hypothesis: str) -> float:
+    return jiwer.cer(chinese_only(reference), chinese_only(hypothesis))
+
+
+def read_srt(path: Path) -> list[srt.Subtitle]:
+    return list(srt.parse(path.read_text(encoding="utf-8")))
+
+
+def frame(video: Path, at: float, dest: Path) -> np.ndarray:
+    """The frame shown at `at` seconds, as an RGB array (also saved as PNG at `dest`)."""
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", f"{at:.3f}", "-i", str(video), "-frames:v", "1",
+                    str(dest)], check=True)
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(dest), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         capture_output=True, check=True).stdout
+    width, height = map(int, subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", str(dest)],
+        capture_output=True, text=True, check=True).stdout.strip().split(","))
+    return np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3)
+
+
+def ocr_subtitles(burned: np.ndarray, plain: np.ndarray, folder: Path, languages: str = "chi_sim+eng") -> str:
+    """Tesseract on what the burn added to the picture: pixels that changed and are now light
+    (the letters, not their dark outline) become black on white, upscaled 3x. Comparing with
+    the plain frame keeps a busy background from looking like text."""
+    changed = np.abs(burned.astype(int) - plain.astype(int)).max(axis=2) > 60
+    light = burned.astype(int).mean(axis=2) > 150
+    page = np.where(changed & light, 0, 255).astype(np.uint8)
+    pgm = folder / "subtitles.pgm"
+    pgm.write_bytes(b"P5 %d %d 255\n" % (page.shape[1], page.shape[0]) + page.tobytes())
+    big = folder / "subtitles.png"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(pgm), "-vf", "scale=iw*3:-1:flags=bicubic",
+                    str(big)], check=True)
+    return subprocess.run(["tesseract", str(big), "stdout", "-l", languages, "--psm", "6"],
+                          capture_output=True, text=True, check=True).stdout

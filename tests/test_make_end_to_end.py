@@ -1,0 +1,145 @@
+"""`bivideo make` for real: real recordings, the real default model, a local translation
+server, a real encode; outputs checked with ffprobe, the transcript scored against the
+reference, burned frames read back with OCR."""
+
+from __future__ import annotations
+
+import glob
+import socket
+
+import numpy as np
+import opencc
+import pytest
+
+from tests.conftest import bivideo, make_video, probe_json
+from tests.scoring import cer, frame, normalise_en, ocr_subtitles, read_srt, wer
+from tests.servers import EN_MARK, ZH_MARK
+
+WEIRD_NAME = """it's a "talk" [v1], 50%: 中文 -dash.mp4"""
+
+
+class Talk:
+    """One recording made into a video and run through `bivideo make` once."""
+
+    def __init__(self, folder, row, libre, name, src):
+        self.folder, self.row, self.src = folder, row, src
+        self.tgt = "zh" if src == "en" else "en"
+        self.url, self.requests = libre[0], libre[1].requests
+        self.video = make_video(row["path"], folder / name)
+        self.stem = self.video.stem
+        self.run = bivideo("make", self.video, "--translator", "libre", "--translator-url", self.url)
+
+    def out(self, suffix: str):
+        return self.folder / f"{self.stem}.{suffix}"
+
+
+@pytest.fixture(scope="module")
+def english(tmp_path_factory, manifest, libre) -> Talk:
+    folder = tmp_path_factory.mktemp("talks [en] 50%")
+    return Talk(folder, manifest["en06_harvard_stale_smell_44k_stereo.wav"], libre, WEIRD_NAME, "en")
+
+
+@pytest.fixture(scope="module")
+def mandarin(tmp_path_factory, manifest, libre) -> Talk:
+    folder = tmp_path_factory.mktemp("talks-zh")
+    return Talk(folder, manifest["zh03_osr_cn_000_0072_8k.wav"], libre, "演讲 zh03.mp4", "zh")
+
+
+@pytest.fixture(params=["english", "mandarin"])
+def talk(request) -> Talk:
+    return request.getfixturevalue(request.param)
+
+
+def test_make_succeeds_and_writes_every_output(talk):
+    assert talk.run.code == 0, talk.run.err
+    assert "Traceback" not in talk.run.err
+    for suffix in (f"{talk.src}.srt", f"{talk.tgt}.srt", "bilingual.srt", "bilingual.ass", "bilingual.mp4"):
+        assert talk.out(suffix).is_file(), suffix
+    assert str(talk.out("bilingual.mp4")) in talk.run.out
+    assert not list(talk.folder.glob(".*part*")), "a temporary file was left behind"
+
+
+def test_video_is_h264_yuv420p_faststart_with_audio_and_same_duration(talk):
+    source, output = probe_json(talk.video), probe_json(talk.out("bilingual.mp4"))
+    video = next(s for s in output["streams"] if s["codec_type"] == "video")
+    assert video["codec_name"] == "h264" and video["pix_fmt"] == "yuv420p"
+    assert video["width"] % 2 == 0 and video["height"] % 2 == 0
+    assert any(s["codec_type"] == "audio" for s in output["streams"])
+    assert abs(float(output["format"]["duration"]) - float(source["format"]["duration"])) <= 0.1
+    data = talk.out("bilingual.mp4").read_bytes()
+    assert 0 < data.find(b"moov") < data.find(b"mdat"), "moov atom is not before mdat (+faststart)"
+
+
+def test_source_transcript_matches_the_reference(talk):
+    text = " ".join(s.content for s in read_srt(talk.out(f"{talk.src}.srt")))
+    reference = talk.row["reference_transcript"]
+    if talk.src == "en":
+        assert wer(reference, text) <= 0.15, text
+    else:
+        # base is a small model and this is 8 kHz telephone audio; measured CER is about 0.16
+        assert cer(reference, text) <= 0.25, text
+        assert opencc.OpenCC("t2s").convert(text) == text, "Traditional characters in the Chinese SRT"
+
+
+def test_bilingual_srt_has_chinese_then_english_from_the_translator(talk):
+    source_cues = read_srt(talk.out(f"{talk.src}.srt"))
+    bilingual = read_srt(talk.out("bilingual.srt"))
+    assert len(bilingual) == len(source_cues) > 0
+    for cue, original in zip(bilingual, source_cues):
+        assert (cue.start, cue.end) == (original.start, original.end)
+        zh, en = cue.content.split("\n")
+        if talk.src == "en":
+            assert ZH_MARK in zh and en == original.content
+        else:
+            assert EN_MARK in en and zh == original.content
+    assert len(talk.requests) >= len(bilingual)
+
+
+def test_burned_frame_shows_both_languages(talk, tmp_path):
+    cues = read_srt(talk.out("bilingual.srt"))
+    cue = max(cues, key=lambda c: len(c.content))
+    middle = (cue.start + cue.end).total_seconds() / 2
+    burned = frame(talk.out("bilingual.mp4"), middle, tmp_path / "burned.png")
+    plain = frame(talk.video, middle, tmp_path / "plain.png")
+    changed = np.abs(burned.astype(int) - plain.astype(int)).max(axis=2) > 60  # pixels the subtitles painted over
+    band, half = burned.shape[0] * 3 // 4, burned.shape[0] // 2
+    assert changed[band:].mean() > 0.03, "the subtitle area is unchanged"
+    assert changed[:half].mean() < 0.005, "the picture above the subtitles changed"
+    text = ocr_subtitles(burned, plain, tmp_path)
+    zh, en = cue.content.split("\n")
+    words = [w for w in normalise_en(en).split() if len(w) > 2 and not w.isdigit()]
+    read = normalise_en(text).split()
+    assert sum(w in read for w in words) >= 0.6 * len(words), (en, text)
+    chinese = [c for c in zh if "\u4e00" <= c <= "\u9fff"]
+    assert sum(c in text for c in chinese) >= 0.6 * len(chinese), (zh, text)
+
+
+def test_second_make_reuses_transcript_and_translation(english):
+    before = len(english.requests)
+    again = bivideo("make", english.video, "--translator", "libre", "--translator-url", english.url)
+    assert again.code == 0, again.err
+    assert "transcript: reused" in again.err and "translation: reused" in again.err
+    assert len(english.requests) == before, "the translator was asked again"
+
+
+def test_failed_translation_keeps_transcript_and_source_srt(english):
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/"
+    english.out("en.srt").unlink()
+    result = bivideo("make", english.video, "--translator", "libre", "--translator-url", dead)
+    assert result.code == 3
+    lines = result.err.strip().splitlines()
+    assert lines[-1].startswith("error: translator 'libre' failed") and "kept" in lines[-1]
+    assert "Traceback" not in result.err
+    assert "transcript: reused" in result.err
+    assert english.out("en.srt").is_file()
+
+
+def test_an_edited_subtitle_file_is_never_lost(english):
+    edited = english.out("bilingual.srt")
+    edited.write_text(edited.read_text(encoding="utf-8").replace("stale", "STALE"), encoding="utf-8")
+    result = bivideo("make", english.video, "--translator", "libre", "--translator-url", english.url)
+    assert result.code == 0, result.err
+    backups = list(english.folder.glob(f"{glob.escape(edited.name)}.*.bak"))
+    assert len(backups) == 1 and "STALE" in backups[0].read_text(encoding="utf-8")

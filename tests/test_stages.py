@@ -1,0 +1,127 @@
+"""The pure cores of the stages, and the translator over real HTTP to a local server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pysubs2
+import pytest
+import srt
+
+from bivideo import burn, cues, probe, subtitles, translate
+from bivideo.errors import BivideoError, TranslationFailed
+from bivideo.transcribe import Word
+from tests.servers import ZH_MARK
+
+VIDEO = {"codec_type": "video", "width": 1920, "height": 1080, "avg_frame_rate": "30000/1001"}
+AUDIO = {"codec_type": "audio", "codec_name": "aac"}
+
+
+def test_probe_reads_display_size_after_rotation():
+    rotated = dict(VIDEO, side_data_list=[{"rotation": -90}])
+    info = probe.parse(probe.Path("phone.mov"), {"streams": [rotated, AUDIO], "format": {"duration": "12.5"}})
+    assert (info.width, info.height, round(info.fps, 2), info.duration) == (1080, 1920, 29.97, 12.5)
+
+
+@pytest.mark.parametrize("streams, message", [([AUDIO], "no video stream"), ([VIDEO], "no audio stream")])
+def test_probe_rejects_what_it_cannot_use(streams, message):
+    with pytest.raises(BivideoError, match=message):
+        probe.parse(probe.Path("x.mp4"), {"streams": streams, "format": {"duration": "3"}})
+
+
+def words(text: str, start: float = 0.0, step: float = 0.3) -> list[Word]:
+    return [Word(f" {w}", start + i * step, start + i * step + step * 0.8, 0.9) for i, w in enumerate(text.split())]
+
+
+def test_cues_keep_every_word_within_limits():
+    spoken = words("So this is the first sentence. And here is a much longer second sentence that "
+                   "keeps going well past what fits on one subtitle line for anyone to read.")
+    built = cues.build(spoken, "en")
+    assert " ".join(c.source for c in built) == "".join(w.text for w in spoken).strip()
+    assert built[0].source == "So this is the first sentence."
+    for cue, following in zip(built, built[1:]):
+        assert following.start - cue.end >= 2 / 25 - 1e-9
+    for cue in built:
+        assert len(cue.source) <= 42 and cue.end - cue.start <= 7.0
+
+
+def test_chinese_width_counts_half_width_characters_as_half():
+    assert cues.display_width("中文AI字幕", "zh") == 5.0
+    assert cues.display_width("Hello", "en") == 5.0
+
+
+def test_short_cue_is_stretched_to_minimum_duration():
+    built = cues.build([Word(" Yes.", 1.0, 1.2, 1.0), Word(" Then", 5.0, 5.3, 1.0)], "en")
+    assert built[0].end == pytest.approx(1.0 + 5 / 6)
+
+
+def test_srt_and_ass_carry_both_languages_in_order():
+    cue = cues.Cue(1.0, 2.5, "Ask not {what}", "不要问")
+    bilingual = list(srt.parse(subtitles.bilingual_srt([cue], "en")))
+    assert bilingual[0].content == "不要问\nAsk not {what}"
+    ass = pysubs2.SSAFile.from_string(subtitles.bilingual_ass([cue], "en", 1280, 720, "Noto Sans CJK SC"))
+    assert ass.styles["ZH"].fontsize > ass.styles["EN"].fontsize
+    event = ass.events[0]
+    assert event.text == "不要问\\N{\\rEN}Ask not \\{what\\}" and (event.start, event.end) == (1000, 2500)
+
+
+def test_burn_filter_names_only_fixed_safe_files(tmp_path):
+    info = probe.MediaInfo(tmp_path / "-it's [a]: 50%.mp4", 3.0, 640, 360, 25.0, "opus")
+    args = burn.ffmpeg_args("ffmpeg", info, tmp_path / "out.mp4", burn.video_filter())
+    assert args[args.index("-vf") + 1] == "scale=trunc(iw/2)*2:trunc(ih/2)*2,subtitles=subs.ass:fontsdir=fonts"
+    assert args[args.index("-i") + 1].startswith("/")  # never read as an option
+    assert args[args.index("-c:a") + 1] == "aac"  # opus is re-encoded for MP4
+
+
+def test_libre_translator_over_http(libre):
+    url, recorder = libre
+    translator = translate.make_translator("libre", "en", "zh", url)
+    done = []
+    out = translate.translate_all(translator, ["Hello there friends", "Bye"], done.append)
+    assert out == [f"{ZH_MARK}3词", f"{ZH_MARK}1词"] and done == [1, 2]
+    assert recorder.requests[-1]["source"] == "en" and recorder.requests[-1]["target"] == "zh"
+
+
+def _serve(status: int, delay: float = 0.0):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            threading.Event().wait(delay)
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(json.dumps({"error": "boom"}).encode())
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_server_error_becomes_one_line(monkeypatch):
+    server = _serve(500)
+    try:
+        translator = translate.make_translator("libre", "en", "zh", f"http://127.0.0.1:{server.server_address[1]}")
+        with pytest.raises(TranslationFailed, match="translator 'libre' failed"):
+            translate.translate_all(translator, ["Hello"], lambda n: None)
+    finally:
+        server.shutdown()
+
+
+def test_hung_server_times_out(monkeypatch):
+    monkeypatch.setattr(translate, "REQUEST_TIMEOUT", 0.5)
+    server = _serve(200, delay=3)
+    try:
+        translator = translate.make_translator("libre", "en", "zh", f"http://127.0.0.1:{server.server_address[1]}")
+        with pytest.raises(TranslationFailed, match="no answer within"):
+            translate.translate_all(translator, ["Hello"], lambda n: None)
+    finally:
+        server.shutdown()
+
+
+def test_translator_keys_come_from_the_environment(monkeypatch):
+    monkeypatch.delenv("DEEPL_API_KEY", raising=False)
+    with pytest.raises(BivideoError, match="needs DEEPL_API_KEY"):
+        translate.make_translator("deepl", "en", "zh")
