@@ -43,3 +43,15 @@ def speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
 
     chunks = get_speech_timestamps(samples, VadOptions(**VAD_OPTIONS))
     return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
+
+
+def merge_regions(regions: list[tuple[float, float]], window: float = 30.0) -> list[tuple[float, float]]:
+    """Pure: join neighbouring speech regions while the joined span fits one Whisper window,
+    so a decoder that works clip by clip runs once per window, not once per phrase."""
+    merged: list[tuple[float, float]] = []
+    for start, end in regions:
+        if merged and end - merged[-1][0] <= window:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged

@@ -55,7 +55,7 @@ class Group(click.Group):
 def main(ctx: click.Context) -> None:
     """Bilingual (Chinese + English) burned-in subtitles for recorded talks."""
     config = _config()
-    ctx.default_map = {"make": config}
+    ctx.default_map = {"make": config, "doctor": {k: v for k, v in config.items() if k.startswith("translator")}}
 
 
 @main.command()
@@ -81,9 +81,11 @@ def make(video: Path, quiet: bool, **options) -> None:
 
 
 @main.command()
-def doctor() -> None:
+@click.option("--translator", type=click.Choice(translate.NAMES), default="google", show_default=True)
+@click.option("--translator-url", help="Server URL for libre (LibreTranslate).")
+def doctor(translator: str, translator_url: str | None) -> None:
     """Check ffmpeg, libass, the CJK font, the models and the translator."""
-    checks = doctor_checks.run()
+    checks = doctor_checks.run(translator, translator_url)
     for check in checks:
         mark = "ok  " if check.ok else ("FAIL" if check.required else "warn")
         click.echo(f"{mark}  {check.name:<11} {check.detail}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import requests
 
-from bivideo import models, toolchain
+from bivideo import models, toolchain, translate
 from bivideo.errors import BivideoError
 
 
@@ -46,15 +46,21 @@ def _model() -> str:
     return f"{models.DEFAULT}: faster-whisper {ct2}; openai-whisper {checkpoint}"
 
 
-def _google() -> str:
+def _translator(name: str, url: str | None) -> str:
+    """Can the configured translator's server be reached? (A warning only: transcription and
+    burning work offline.)"""
+    endpoint = url if name == "libre" else translate.ENDPOINTS.get(name)
+    if not endpoint:
+        raise BivideoError(f"translator {name!r} needs --translator-url")
     try:
-        requests.head("https://translate.google.com", timeout=3)
+        requests.head(endpoint, timeout=3)
     except requests.RequestException as error:
-        raise BivideoError(f"google translate unreachable ({type(error).__name__}); "
-                           "offline runs need --translator libre --translator-url URL") from None
-    return "google translate reachable"
+        raise BivideoError(f"{name} at {endpoint} is unreachable ({type(error).__name__}); "
+                           "offline runs need a LibreTranslate server: --translator libre --translator-url URL") from None
+    return f"{name} reachable at {endpoint}"
 
 
-def run() -> list[Check]:
+def run(translator: str, translator_url: str | None) -> list[Check]:
     return [_try("ffmpeg", _ffmpeg), _try("libass", _libass), _try("CJK font", _font),
-            _try("model", _model), _try("translator", _google, required=False)]
+            _try("model", _model),
+            _try("translator", lambda: _translator(translator, translator_url), required=False)]

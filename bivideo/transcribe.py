@@ -136,7 +136,8 @@ class OpenAIWhisper:
         # A clip ending past the last mel frame sends it into an endless loop (openai/whisper
         # PR 2005), so ends are clamped to the last whole 10 ms frame.
         last = (len(samples) // 160 - 1) / 100
-        clips = [t for start, end in speech if start < min(end, last) for t in (start, min(end, last))]
+        clips = [t for start, end in audio.merge_regions(speech) if start < min(end, last)
+                 for t in (start, min(end, last))]
         if not clips:
             return
         with _tqdm_to(progress):

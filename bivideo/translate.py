@@ -26,6 +26,10 @@ CODES = {
 KEYS = {"deepl": ("DEEPL_API_KEY",), "microsoft": ("MICROSOFT_API_KEY",),
         "baidu": ("BAIDU_APPID", "BAIDU_APPKEY")}
 NAMES = tuple(CODES)
+# Where each hosted backend answers, for `bivideo doctor`'s reachability check.
+ENDPOINTS = {"google": "https://translate.google.com", "mymemory": "https://api.mymemory.translated.net",
+             "deepl": "https://api-free.deepl.com", "microsoft": "https://api.cognitive.microsofttranslator.com",
+             "baidu": "https://fanyi-api.baidu.com"}
 
 
 class Translator(Protocol):

@@ -139,7 +139,9 @@ def test_failed_translation_keeps_transcript_and_source_srt(english):
 def test_an_edited_subtitle_file_is_never_lost(english):
     edited = english.out("bilingual.srt")
     edited.write_text(edited.read_text(encoding="utf-8").replace("stale", "STALE"), encoding="utf-8")
-    result = bivideo("make", english.video, "--translator", "libre", "--translator-url", english.url)
+    result = bivideo("make", english.video, "--translator", "libre", "--translator-url", english.url, "--quiet")
     assert result.code == 0, result.err
+    assert result.out == ""  # quiet: nothing but the warning about the kept file
+    assert result.err.startswith("warning: ") and len(result.err.strip().splitlines()) == 1
     backups = list(english.folder.glob(f"{glob.escape(edited.name)}.*.bak"))
     assert len(backups) == 1 and "STALE" in backups[0].read_text(encoding="utf-8")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pysubs2
 import pytest
 import srt
 
-from bivideo import burn, cues, probe, subtitles, translate
+from bivideo import audio, burn, cues, probe, subtitles, translate
 from bivideo.errors import BivideoError, TranslationFailed
 from bivideo.transcribe import Word
 from tests.servers import ZH_MARK
@@ -45,6 +46,11 @@ def test_cues_keep_every_word_within_limits():
         assert following.start - cue.end >= 2 / 25 - 1e-9
     for cue in built:
         assert len(cue.source) <= 42 and cue.end - cue.start <= 7.0
+
+
+def test_speech_regions_merge_up_to_one_whisper_window():
+    regions = [(0.0, 4.0), (4.5, 12.0), (13.0, 29.0), (31.0, 40.0), (95.0, 99.0)]
+    assert audio.merge_regions(regions) == [(0.0, 29.0), (31.0, 40.0), (95.0, 99.0)]
 
 
 def test_chinese_width_counts_half_width_characters_as_half():
@@ -84,7 +90,9 @@ def test_libre_translator_over_http(libre):
     assert recorder.requests[-1]["source"] == "en" and recorder.requests[-1]["target"] == "zh"
 
 
-def _serve(status: int, delay: float = 0.0):
+@contextmanager
+def failing_server(status: int, delay: float = 0.0):
+    """A translation server on 127.0.0.1 that answers `status` after `delay` seconds."""
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -97,28 +105,21 @@ def _serve(status: int, delay: float = 0.0):
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def test_server_error_becomes_one_line(monkeypatch):
-    server = _serve(500)
     try:
-        translator = translate.make_translator("libre", "en", "zh", f"http://127.0.0.1:{server.server_address[1]}")
-        with pytest.raises(TranslationFailed, match="translator 'libre' failed"):
-            translate.translate_all(translator, ["Hello"], lambda n: None)
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
+        server.server_close()
 
 
-def test_hung_server_times_out(monkeypatch):
+@pytest.mark.parametrize("status, delay, message", [(500, 0.0, "translator 'libre' failed"),
+                                                    (200, 3.0, "no answer within")])
+def test_server_failure_becomes_one_line(monkeypatch, status, delay, message):
     monkeypatch.setattr(translate, "REQUEST_TIMEOUT", 0.5)
-    server = _serve(200, delay=3)
-    try:
-        translator = translate.make_translator("libre", "en", "zh", f"http://127.0.0.1:{server.server_address[1]}")
-        with pytest.raises(TranslationFailed, match="no answer within"):
+    with failing_server(status, delay) as url:
+        translator = translate.make_translator("libre", "en", "zh", url)
+        with pytest.raises(TranslationFailed, match=message):
             translate.translate_all(translator, ["Hello"], lambda n: None)
-    finally:
-        server.shutdown()
 
 
 def test_translator_keys_come_from_the_environment(monkeypatch):

@@ -1,0 +1,228 @@
+"""Speed and memory of bivideo, measured side by side in one run (`make bench`).
+
+1. Engines: faster-whisper vs openai-whisper on the same `base` weights and the same real
+   recording, each in a fresh process so its peak memory is its own. Target: faster-whisper
+   at least 3x faster.
+2. Overhead: `bivideo make` end to end vs the sum of the two parts no pipeline can skip, one
+   Whisper pass (model load + transcription) and one ffmpeg encode at the same settings.
+   Target: make within 15% of that sum. The machine is shared and noisy, so make and parts
+   run in interleaved rounds and the medians are compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tests.servers: the local LibreTranslate stand-in
+
+from bivideo import burn, probe, toolchain  # noqa: E402
+from tests.servers import libre_server  # noqa: E402
+
+MEDIA = REPO.parent / "shared" / "media"
+DEFAULT_MEDIA = MEDIA / "en" / "en04_osr_us_000_0034_harvard_list72_8k.wav"
+BIVIDEO = Path(sys.executable).with_name("bivideo")
+ENGINES = ("faster-whisper", "openai-whisper")
+SPEEDUP_TARGET, OVERHEAD_TARGET = 3.0, 1.15
+
+# Run in a fresh interpreter: load an engine, get the audio as bivideo does, transcribe.
+WHISPER_CHILD = """
+import json, sys, tempfile, time
+from pathlib import Path
+from bivideo import audio, transcribe
+
+engine_name, media, language = sys.argv[1:]
+start = time.perf_counter()
+engine = transcribe.load_engine(engine_name, "base")
+load = time.perf_counter() - start
+with tempfile.TemporaryDirectory() as tmp:
+    audio.extract(Path(media), Path(tmp) / "audio.wav")
+    samples = audio.load(Path(tmp) / "audio.wav")
+start = time.perf_counter()
+transcript = transcribe.transcribe(engine, samples, language, lambda done: None)
+print(json.dumps({"load": load, "transcribe": time.perf_counter() - start,
+                  "audio": len(samples) / audio.SAMPLE_RATE, "words": len(transcript.words)}))
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float  # wall time
+    cpu: float  # user + system seconds, of the process and its waited-for descendants
+    peak_mb: float  # peak RSS of the process or of the largest of its waited-for descendants
+    stdout: str
+
+
+def measure(args: list[str], cwd: Path | None = None) -> Run:
+    """Run a command to completion; exit the bench with its stderr if it fails."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            sys.exit(f"bench: {' '.join(args[:3])} ... failed ({proc.returncode}):\n"
+                     f"{err.read().decode(errors='replace')[-3000:]}")
+        return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read().decode())
+
+
+def whisper(engine: str, media: Path, language: str) -> tuple[dict, Run]:
+    """One engine's times (load, transcribe, audio seconds, words) and its process's Run."""
+    run = measure([sys.executable, "-c", WHISPER_CHILD, engine, str(media), language])
+    return json.loads(run.stdout.splitlines()[-1]), run
+
+
+def status(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")),
+                platform.processor() or platform.machine())
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def header(media: Path) -> None:
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    ffmpeg_version = subprocess.run([toolchain.ffmpeg(), "-version"], capture_output=True,
+                                    text=True, check=True).stdout.split(" Copyright", 1)[0]
+    print(f"bivideo bench  {time.strftime('%Y-%m-%d %H:%M')}  python {platform.python_version()}")
+    print(f"nproc {os.cpu_count()} (usable here: {usable}), {cpu_model()}, load average {load_average()}")
+    print("  What matters: the cores (faster-whisper runs nproc threads, PyTorch and x264 use every")
+    print("  core) and whatever else is running (load average), which time shares those cores.")
+    print(f"  {ffmpeg_version}")
+    print(f"media: {media}")
+
+
+def bench_engines(media: Path, language: str) -> None:
+    rows = {}
+    for engine in ENGINES:
+        status(f"transcribing with {engine}")
+        rows[engine] = whisper(engine, media, language)
+    print("\n1. Transcription: both engines, same `base` weights, a fresh process each")
+    print(f"   {'engine':<16}{'load s':>8}{'transcribe s':>14}{'RTF':>7}{'peak MB':>9}{'words':>7}"
+          f"{'process cpu s':>15}")
+    for engine, (times, run) in rows.items():
+        print(f"   {engine:<16}{times['load']:>8.2f}{times['transcribe']:>14.2f}"
+              f"{times['transcribe'] / times['audio']:>7.3f}{run.peak_mb:>9.0f}{times['words']:>7}"
+              f"{run.cpu:>15.1f}")
+    print(f"   audio {rows[ENGINES[0]][0]['audio']:.1f} s; RTF = transcribe seconds / audio seconds;")
+    print("   process cpu s = user + system time of the whole child (all threads, imports and load too)")
+    speedup = rows["openai-whisper"][0]["transcribe"] / rows["faster-whisper"][0]["transcribe"]
+    print(f"   speed openai/faster: {speedup:.2f}x (target >= {SPEEDUP_TARGET:g}x) "
+          f"{'PASS' if speedup >= SPEEDUP_TARGET else 'FAIL'}")
+
+
+def make_video(audio: Path, dest: Path) -> Path:
+    """A 720p talk video: the recording over a moving test pattern (H.264 + AAC)."""
+    subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi",
+                    "-i", "testsrc2=size=1280x720:rate=25", "-i", str(audio), "-shortest",
+                    "-fflags", "+shortest", "-max_interleave_delta", "0",  # else ~2 s too long
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                    str(dest)], check=True)
+    return dest
+
+
+def encode_folder(folder: Path, ass: Path) -> None:
+    """What bivideo's burn runs ffmpeg in: the subtitles as subs.ass, the CJK font in fonts/."""
+    (folder / burn.FONTS).mkdir(parents=True)
+    font = toolchain.cjk_font().path
+    (folder / burn.FONTS / font.name).symlink_to(font)
+    shutil.copyfile(ass, folder / burn.SUBS)
+
+
+def bench_make(media: Path, language: str, rounds: int, tmp: Path) -> None:
+    status("building the test video (untimed)")
+    video = make_video(media, tmp / "talk.mp4")
+    out = tmp / "out"
+    ffmpeg, info = toolchain.ffmpeg_with_libass(), probe.probe(video)
+    encode_args = burn.ffmpeg_args(ffmpeg, info, tmp / "encode" / "encoded.mp4", burn.video_filter())
+    makes, whispers, encodes, parts_cpu = [], [], [], []
+    with libre_server() as (url, _):
+        for n in range(1, rounds + 1):
+            status(f"round {n}/{rounds}: bivideo make")  # --force: every round redoes every stage
+            makes.append(measure([str(BIVIDEO), "make", str(video), "-o", str(out), "--from", language,
+                                  "--translator", "libre", "--translator-url", url, "--quiet", "--force"]))
+            if n == 1:
+                encode_folder(tmp / "encode", out / f"{video.stem}.bilingual.ass")
+            status(f"round {n}/{rounds}: transcription, then the encode alone")
+            times, transcription = whisper("faster-whisper", video, language)
+            whispers.append(times["load"] + times["transcribe"])
+            encode = measure(encode_args, cwd=tmp / "encode")
+            encodes.append(encode.seconds)
+            parts_cpu.append(transcription.cpu + encode.cpu)
+    report_make(makes, whispers, encodes, parts_cpu, info.duration)
+
+
+def report_make(makes: list[Run], whispers: list[float], encodes: list[float], parts_cpu: list[float],
+                duration: float) -> None:
+    sums = [w + e for w, e in zip(whispers, encodes)]
+    make_cpu = [m.cpu for m in makes]
+    rows = {"bivideo make": [m.seconds for m in makes], "  transcription (load + run)": whispers,
+            "  encode (one ffmpeg burn)": encodes, "  sum of the parts": sums}
+    print(f"\n2. bivideo make vs its unavoidable parts ({duration:.1f} s 1280x720 video, "
+          f"rounds: {len(makes)}, interleaved with the parts)")
+    print(f"   {'seconds':<30}" + "".join(f"{f'round {n}':>9}" for n in range(1, len(makes) + 1))
+          + f"{'median':>9}")
+    for label, values in rows.items():
+        cells = "".join(f"{v:>9.2f}" for v in values)
+        print(f"   {label:<30}{cells}{statistics.median(values):>9.2f}")
+    ratio = statistics.median(rows["bivideo make"]) / statistics.median(sums)
+    print(f"   make/sum (medians): {ratio:.3f} (target <= {OVERHEAD_TARGET}) "
+          f"{'PASS' if ratio <= OVERHEAD_TARGET else 'FAIL'}")
+    print(f"   cpu seconds, less sensitive to other load: make {statistics.median(make_cpu):.1f}, "
+          f"parts {statistics.median(parts_cpu):.1f} (whole processes), "
+          f"ratio {statistics.median(make_cpu) / statistics.median(parts_cpu):.3f}")
+    print(f"   peak MB of make: {max(m.peak_mb for m in makes):.0f} "
+          "(largest of bivideo and its ffmpeg children)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA, metavar="FILE",
+                        help="recording to bench [%(default)s]")
+    parser.add_argument("--from", dest="language", choices=("en", "zh", "auto"), default="en",
+                        help="its spoken language [%(default)s]")
+    parser.add_argument("--rounds", type=int, default=2, metavar="N",
+                        help="interleaved make/parts rounds [%(default)s]")
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # results and progress lines in order
+    if args.media == DEFAULT_MEDIA and not MEDIA.is_dir():
+        print(f"bench skipped: the real test media folder {MEDIA} is absent")
+        return
+    if not args.media.is_file():
+        sys.exit(f"bench: {args.media}: no such file")
+    if args.rounds < 1:
+        sys.exit("bench: --rounds must be at least 1")
+    media = args.media.resolve()
+    header(media)
+    with tempfile.TemporaryDirectory(prefix="bivideo-bench-") as tmp:
+        os.environ["BIVIDEO_CACHE"] = str(Path(tmp) / "cache")  # fresh, inherited by every child
+        status("preparing model base for both engines in the fresh cache (untimed)")
+        measure([str(BIVIDEO), "models", "--prepare", "base"])
+        bench_engines(media, args.language)
+        bench_make(media, args.language, args.rounds, Path(tmp))
+    print(f"\nload average at the end: {load_average()} (above nproc: other work shared the cores)")
+
+
+if __name__ == "__main__":
+    main()
