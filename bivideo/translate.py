@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import threading
 from typing import Callable, Protocol
+from urllib.parse import urlparse
+
+import requests
 
 from bivideo.errors import BivideoError, TranslationFailed
 
@@ -95,6 +98,10 @@ def make_translator(name: str, source: str, target: str, url: str | None = None)
 
 
 def _reason(error: Exception) -> str:
+    """One short line; never a key, never a page of urllib3 internals."""
+    if isinstance(error, requests.ConnectionError):
+        host = urlparse(error.request.url).netloc if error.request is not None else "the server"
+        return f"cannot connect to {host} (offline, or the server is down)"
     text = " ".join(str(error).split()) or type(error).__name__
     for secret in filter(None, (os.environ.get(v) for vs in KEYS.values() for v in vs)):
         text = text.replace(secret, "***")
