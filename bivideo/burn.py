@@ -41,10 +41,14 @@ def run_ffmpeg(args: list[str], cwd: Path, duration: float, progress: Callable[[
     log = cwd / "ffmpeg.log"
     with log.open("w") as stderr, subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=stderr,
                                                    text=True) as proc:
-        for line in proc.stdout:
-            name, _, value = line.strip().partition("=")
-            if name == "out_time_us" and value.lstrip("-").isdigit():
-                progress(min(duration, max(0, int(value)) / 1e6))
+        try:
+            for line in proc.stdout:
+                name, _, value = line.strip().partition("=")
+                if name == "out_time_us" and value.lstrip("-").isdigit():
+                    progress(min(duration, max(0, int(value)) / 1e6))
+        except BaseException:  # Ctrl-C / SIGTERM: don't leave ffmpeg encoding into a deleted file
+            proc.kill()
+            raise
     if proc.returncode != 0:
         lines = log.read_text(errors="replace").strip().splitlines()
         raise BivideoError(f"ffmpeg failed while burning subtitles: {lines[-1] if lines else proc.returncode}")

@@ -4,6 +4,7 @@ non-zero; settings default from bivideo.toml (working folder, then the user conf
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tomllib
 from pathlib import Path
@@ -27,6 +28,11 @@ def _config() -> dict:
                 raise BivideoError(f"{path}: not valid TOML ({error})") from None
             return {key.replace("-", "_"): value for key, value in data.items()}
     return {}
+
+
+def _stop(signum, frame):
+    """SIGTERM stops like Ctrl-C: temporary files are removed, finished stages kept."""
+    raise KeyboardInterrupt
 
 
 class Group(click.Group):
@@ -54,6 +60,7 @@ class Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Bilingual (Chinese + English) burned-in subtitles for recorded talks."""
+    signal.signal(signal.SIGTERM, _stop)
     config = _config()
     ctx.default_map = {"make": config, "doctor": {k: v for k, v in config.items() if k.startswith("translator")}}
 

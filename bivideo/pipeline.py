@@ -60,13 +60,13 @@ class Outputs:
             return
         if path.resolve() == self.source.resolve():
             raise BivideoError(f"refusing to overwrite the input {path.name}")
-        if self.written.get(path.name) != self._signature(path):
+        if self.written.get(str(path.resolve())) != self._signature(path):
             backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
             os.replace(path, backup)
             self.reporter.warn(f"{path.name} was not written by bivideo or was edited: kept as {backup.name}")
 
     def done(self, path: Path) -> None:
-        self.written[path.name] = self._signature(path)
+        self.written[str(path.resolve())] = self._signature(path)
         artifacts.write_json(self.record, self.written)
 
     def write_text(self, suffix: str, text: str) -> Path:
@@ -104,11 +104,12 @@ def make(source: Path, settings: Settings, reporter: Reporter) -> list[Path]:
     folder = _output_folder(settings, source)
     if settings.target and settings.source == settings.target:
         raise BivideoError(f"--from and --to are both {settings.target!r}")
-    work = artifacts.cache_dir() / "work" / artifacts.fingerprint(source)
+    fingerprint = artifacts.fingerprint(source)
+    work = artifacts.cache_dir() / "work" / fingerprint
     work.mkdir(parents=True, exist_ok=True)
     outputs = Outputs(folder, source.stem, work / "written.json", source, reporter)
 
-    audio_key = artifacts.key("audio", artifacts.fingerprint(source))
+    audio_key = artifacts.key("audio", fingerprint)
     transcript_path = work / "transcript-{}.json".format(artifacts.key(
         audio_key, settings.engine, _model_identity(settings.model), settings.source))
     if _stage(transcript_path, settings, "transcript", reporter):

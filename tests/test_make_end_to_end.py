@@ -5,13 +5,16 @@ reference, burned frames read back with OCR."""
 from __future__ import annotations
 
 import glob
+import signal
 import socket
+import subprocess
+import time
 
 import numpy as np
 import opencc
 import pytest
 
-from tests.conftest import bivideo, make_video, probe_json
+from tests.conftest import BIVIDEO, bivideo, make_video, probe_json
 from tests.scoring import cer, frame, normalise_en, ocr_subtitles, read_srt, wer
 from tests.servers import EN_MARK, ZH_MARK
 
@@ -145,3 +148,21 @@ def test_an_edited_subtitle_file_is_never_lost(english):
     assert result.err.startswith("warning: ") and len(result.err.strip().splitlines()) == 1
     backups = list(english.folder.glob(f"{glob.escape(edited.name)}.*.bak"))
     assert len(backups) == 1 and "STALE" in backups[0].read_text(encoding="utf-8")
+
+
+def test_sigterm_during_burn_leaves_no_partial_video_and_rerun_finishes(english):
+    video = english.out("bilingual.mp4")
+    video.unlink()
+    args = [str(BIVIDEO), "make", str(english.video), "--translator", "libre", "--translator-url", english.url]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(english.folder.glob(".*.part.mp4")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)  # well inside the encode
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert not video.exists() and not list(english.folder.glob(".*part*"))
+    again = bivideo("make", english.video, "--translator", "libre", "--translator-url", english.url)
+    assert again.code == 0 and "transcript: reused" in again.err
+    assert abs(float(probe_json(video)["format"]["duration"]) - float(probe_json(english.video)["format"]["duration"])) <= 0.1
