@@ -15,7 +15,6 @@ import re
 import struct
 import sys
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -29,8 +28,8 @@ def read_ct2(path: Path) -> dict[str, np.ndarray]:
         def unpack(fmt: str):
             return struct.unpack(fmt, f.read(struct.calcsize(fmt)))[0]
 
-        def string(stream: BinaryIO = f) -> str:
-            return stream.read(unpack("H"))[:-1].decode()
+        def string() -> str:  # length-prefixed, NUL-terminated
+            return f.read(unpack("H"))[:-1].decode()
 
         version = unpack("I")
         if version < 5:

@@ -27,8 +27,13 @@ def srt_for_language(cues: list[Cue], source: str, language: str) -> str:
     return _srt(cues, lambda c: _lines(c, source)[language])
 
 
+def _chinese_then_english(cue: Cue, source: str) -> str:
+    lines = _lines(cue, source)
+    return "\n".join(filter(None, (lines["zh"], lines["en"])))
+
+
 def bilingual_srt(cues: list[Cue], source: str) -> str:
-    return _srt(cues, lambda c: "\n".join(filter(None, (_lines(c, source)["zh"], _lines(c, source)["en"]))))
+    return _srt(cues, lambda c: _chinese_then_english(c, source))
 
 
 def _ass_escape(text: str) -> str:
