@@ -1,7 +1,8 @@
 """Stage 4: words with times -> subtitle cues (what is on screen, and when).
 
-A cue holds one stretch of speech: its times, the spoken (source) text and, after the
-translate stage, the other language's (target) text.
+A cue holds one stretch of speech: its times, the spoken (source) text in its language and,
+after the translate stage, the other language's (target) text. The language is per cue, so a
+talk that switches between Mandarin and English mid-way gets both languages on every cue.
 """
 
 from __future__ import annotations
@@ -25,9 +26,18 @@ class Cue:
     end: float
     source: str
     target: str = ""
+    language: str = "en"  # the spoken language, i.e. the language of `source`
+
+    def text(self, language: str) -> str:
+        """This cue's line in `language` (en or zh), whichever of source/target that is."""
+        return self.source if language == self.language else self.target
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+def other_language(language: str) -> str:
+    return "en" if language == "zh" else "zh"
 
 
 def display_width(text: str, language: str) -> float:
@@ -74,4 +84,4 @@ def _retime(cues: list[Cue], fps: float) -> list[Cue]:
 
 def build(words: list[Word], language: str, fps: float = 25.0) -> list[Cue]:
     groups = [g for g in _group(words, language) if join_words(g)]
-    return _retime([Cue(g[0].start, g[-1].end, join_words(g)) for g in groups], fps)
+    return _retime([Cue(g[0].start, g[-1].end, join_words(g), language=language) for g in groups], fps)

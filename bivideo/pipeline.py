@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bivideo import artifacts, audio, burn, cues, probe, subtitles, toolchain, transcribe, translate
@@ -27,10 +27,6 @@ class Settings:
     translator_url: str | None = None
     output_dir: Path | None = None
     force: bool = False  # redo every stage, ignoring cached artifacts
-
-
-def other_language(language: str) -> str:
-    return "en" if language == "zh" else "zh"
 
 
 def _model_identity(model: str) -> str:
@@ -96,8 +92,21 @@ def _stage(path: Path, settings: Settings, label: str, reporter: Reporter) -> bo
     return False
 
 
-def make(source: Path, settings: Settings, reporter: Reporter) -> list[Path]:
-    """Run the whole pipeline; returns the files written."""
+@dataclass
+class Job:
+    """One video between the stages: what was probed, where its artifacts and outputs live,
+    and (once prepared) its cues in both languages."""
+
+    source: Path
+    info: probe.MediaInfo
+    work: Path
+    outputs: Outputs
+    cues: list[Cue] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+
+def open_job(source: Path, settings: Settings, reporter: Reporter) -> Job:
+    """Check the tools and the input, and set up the video's work and output folders."""
     toolchain.ffmpeg_with_libass()  # fail before any slow work if burning can't happen
     toolchain.cjk_font()
     info = probe.probe(source)
@@ -107,9 +116,13 @@ def make(source: Path, settings: Settings, reporter: Reporter) -> list[Path]:
     fingerprint = artifacts.fingerprint(source)
     work = artifacts.cache_dir() / "work" / fingerprint
     work.mkdir(parents=True, exist_ok=True)
-    outputs = Outputs(folder, source.stem, work / "written.json", source, reporter)
+    return Job(source, info, work, Outputs(folder, source.stem, work / "written.json", source, reporter))
 
-    audio_key = artifacts.key("audio", fingerprint)
+
+def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
+    """Transcribe, build cues, translate, and write the subtitle files (SRT and ASS)."""
+    source, outputs, work = job.source, job.outputs, job.work
+    audio_key = artifacts.key("audio", work.name)
     transcript_path = work / "transcript-{}.json".format(artifacts.key(
         audio_key, settings.engine, _model_identity(settings.model), settings.source))
     if _stage(transcript_path, settings, "transcript", reporter):
@@ -128,24 +141,35 @@ def make(source: Path, settings: Settings, reporter: Reporter) -> list[Path]:
         raise BivideoError(f"{source.name}: no speech found")
 
     src = transcript.language
-    tgt = settings.target or other_language(src)
+    tgt = settings.target or cues.other_language(src)
     if src == tgt:
         raise BivideoError(f"the talk is in {src!r} and so is the requested --to")
-    built = cues.build(transcript.words, src, info.fps)
-    written = [outputs.write_text(f"{src}.srt", subtitles.srt_for_language(built, src, src))]
+    built = cues.build(transcript.words, src, job.info.fps)
+    job.written = [outputs.write_text(f"{src}.srt", subtitles.srt_for_language(built, src))]
 
-    translated = _translate(built, src, tgt, settings, work, reporter, written[0])
-    written += [outputs.write_text(f"{tgt}.srt", subtitles.srt_for_language(translated, src, tgt)),
-                outputs.write_text("bilingual.srt", subtitles.bilingual_srt(translated, src))]
-    ass = subtitles.bilingual_ass(translated, src, info.width, info.height, toolchain.cjk_font().family)
-    written.append(outputs.write_text("bilingual.ass", ass))
+    job.cues = _translate(built, src, tgt, settings, work, reporter, job.written[0])
+    job.written += [outputs.write_text(f"{tgt}.srt", subtitles.srt_for_language(job.cues, tgt)),
+                    outputs.write_text("bilingual.srt", subtitles.bilingual_srt(job.cues))]
+    return job
 
+
+def render(job: Job, settings: Settings, reporter: Reporter) -> list[Path]:
+    """Style the cues and burn them into the video; returns the files written."""
+    info, outputs = job.info, job.outputs
+    ass = subtitles.bilingual_ass(job.cues, info.width, info.height, toolchain.cjk_font().family)
+    written = [outputs.write_text("bilingual.ass", ass)]
     video = outputs.path("bilingual.mp4")
     outputs.claim(video)
     with reporter.stage("burn", round(info.duration, 1)) as progress:
-        burn.burn(info, ass, video, work / "burn", progress)
+        burn.burn(info, ass, video, job.work / "burn", progress)
     outputs.done(video)
     return written + [video]
+
+
+def make(source: Path, settings: Settings, reporter: Reporter) -> list[Path]:
+    """Run the whole pipeline; returns the files written."""
+    job = prepare(open_job(source, settings, reporter), settings, reporter)
+    return job.written + render(job, settings, reporter)
 
 
 def _translate(built: list[Cue], src: str, tgt: str, settings: Settings, work: Path,
@@ -163,4 +187,4 @@ def _translate(built: list[Cue], src: str, tgt: str, settings: Settings, work: P
         except TranslationFailed as error:
             raise TranslationFailed(f"{error}; kept the transcript and {source_srt.name}") from None
         artifacts.write_json(path, targets)
-    return [Cue(c.start, c.end, c.source, t) for c, t in zip(built, targets)]
+    return [replace(c, target=t) for c, t in zip(built, targets)]

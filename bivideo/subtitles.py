@@ -12,28 +12,17 @@ import srt
 from bivideo.cues import Cue
 
 
-def _lines(cue: Cue, source: str) -> dict[str, str]:
-    """Both languages of a cue, by language code."""
-    target = "en" if source == "zh" else "zh"
-    return {source: cue.source, target: cue.target}
-
-
 def _srt(cues: list[Cue], content) -> str:
     return srt.compose([srt.Subtitle(i, timedelta(seconds=c.start), timedelta(seconds=c.end), content(c))
                         for i, c in enumerate(cues, 1)], reindex=False)
 
 
-def srt_for_language(cues: list[Cue], source: str, language: str) -> str:
-    return _srt(cues, lambda c: _lines(c, source)[language])
+def srt_for_language(cues: list[Cue], language: str) -> str:
+    return _srt(cues, lambda c: c.text(language))
 
 
-def _chinese_then_english(cue: Cue, source: str) -> str:
-    lines = _lines(cue, source)
-    return "\n".join(filter(None, (lines["zh"], lines["en"])))
-
-
-def bilingual_srt(cues: list[Cue], source: str) -> str:
-    return _srt(cues, lambda c: _chinese_then_english(c, source))
+def bilingual_srt(cues: list[Cue]) -> str:
+    return _srt(cues, lambda c: "\n".join(filter(None, (c.text("zh"), c.text("en")))))
 
 
 def _ass_escape(text: str) -> str:
@@ -45,7 +34,7 @@ def _colour(rgb: int, alpha: int = 0) -> pysubs2.Color:
     return pysubs2.Color((rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255, alpha)
 
 
-def bilingual_ass(cues: list[Cue], source: str, width: int, height: int, font: str) -> str:
+def bilingual_ass(cues: list[Cue], width: int, height: int, font: str) -> str:
     """Chinese above English, bottom centre. Sizes follow the frame: the reference is the
     height of a 16:9 frame of this width or the real height, whichever is smaller, so a
     vertical video doesn't get letters too wide for its narrow frame."""
@@ -62,8 +51,7 @@ def bilingual_ass(cues: list[Cue], source: str, width: int, height: int, font: s
     subs.styles["EN"] = pysubs2.SSAStyle(fontsize=en_size, primarycolor=_colour(0xF5E7A1), bold=False,
                                          outline=max(1, en_size * 0.07), shadow=max(1, en_size * 0.03), **common)
     for cue in cues:
-        lines = _lines(cue, source)
-        zh, en = _ass_escape(lines["zh"]), _ass_escape(lines["en"])
+        zh, en = _ass_escape(cue.text("zh")), _ass_escape(cue.text("en"))
         text = "\\N".join(filter(None, (zh, "{\\rEN}" + en if en else "")))
         subs.append(pysubs2.SSAEvent(start=round(cue.start * 1000), end=round(cue.end * 1000),
                                      style="ZH", text=text))

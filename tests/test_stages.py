@@ -64,10 +64,10 @@ def test_short_cue_is_stretched_to_minimum_duration():
 
 
 def test_srt_and_ass_carry_both_languages_in_order():
-    cue = cues.Cue(1.0, 2.5, "Ask not {what}", "不要问")
-    bilingual = list(srt.parse(subtitles.bilingual_srt([cue], "en")))
+    cue = cues.Cue(1.0, 2.5, "Ask not {what}", "不要问", "en")
+    bilingual = list(srt.parse(subtitles.bilingual_srt([cue])))
     assert bilingual[0].content == "不要问\nAsk not {what}"
-    ass = pysubs2.SSAFile.from_string(subtitles.bilingual_ass([cue], "en", 1280, 720, "Noto Sans CJK SC"))
+    ass = pysubs2.SSAFile.from_string(subtitles.bilingual_ass([cue], 1280, 720, "Noto Sans CJK SC"))
     assert ass.styles["ZH"].fontsize > ass.styles["EN"].fontsize
     event = ass.events[0]
     assert event.text == "不要问\\N{\\rEN}Ask not \\{what\\}" and (event.start, event.end) == (1000, 2500)
