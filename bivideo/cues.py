@@ -7,16 +7,12 @@ talk that switches between Mandarin and English mid-way gets both languages on e
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import asdict, dataclass, replace
 
+from bivideo.standard import CHAIN_GAP, MAX_DURATION, MAX_LINE, MIN_DURATION, display_width
 from bivideo.transcribe import Word
 
-MAX_DURATION = 7.0
-MIN_DURATION = 5 / 6
-CHAIN_GAP = 0.5  # gaps shorter than this close up to the minimum gap ("chaining")
 PAUSE = 1.0  # a silence this long always starts a new cue
-MAX_LINE = {"en": 42.0, "zh": 16.0}
 SENTENCE_END = tuple(".?!。？！")
 
 
@@ -38,14 +34,6 @@ class Cue:
 
 def other_language(language: str) -> str:
     return "en" if language == "zh" else "zh"
-
-
-def display_width(text: str, language: str) -> float:
-    """Line length as the standard counts it: characters for English; for Chinese, full-width
-    characters count 1 and half-width ones (Latin letters, digits, spaces) 0.5."""
-    if language != "zh":
-        return float(len(text))
-    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
 
 
 def join_words(words: list[Word]) -> str:

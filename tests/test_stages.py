@@ -11,7 +11,7 @@ import pysubs2
 import pytest
 import srt
 
-from bivideo import audio, burn, cues, probe, subtitles, translate
+from bivideo import audio, burn, cues, probe, standard, subtitles, translate
 from bivideo.errors import BivideoError, TranslationFailed
 from bivideo.transcribe import Word
 from tests.servers import ZH_MARK
@@ -54,8 +54,8 @@ def test_speech_regions_merge_up_to_one_whisper_window():
 
 
 def test_chinese_width_counts_half_width_characters_as_half():
-    assert cues.display_width("中文AI字幕", "zh") == 5.0
-    assert cues.display_width("Hello", "en") == 5.0
+    assert standard.display_width("中文AI字幕", "zh") == 5.0
+    assert standard.display_width("Hello", "en") == 5.0
 
 
 def test_short_cue_is_stretched_to_minimum_duration():

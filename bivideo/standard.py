@@ -1,0 +1,84 @@
+"""The subtitle standard (DESIGN.md, Netflix Timed Text Style Guide figures) as pure checks.
+
+Used by the cue builder to stay inside the limits, by `bivideo check` to report on any SRT,
+and by the preview page to highlight cues that break a rule.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+MAX_LINE = {"en": 42.0, "zh": 16.0}  # display width per line
+MAX_CPS = {"en": 20.0, "zh": 9.0}  # reading speed, display width per second
+MAX_LINES = 2  # per language
+MIN_DURATION = 5 / 6
+MAX_DURATION = 7.0
+CHAIN_GAP = 0.5  # gaps shorter than this are closed to MIN_GAP_FRAMES ("chaining")
+MIN_GAP_FRAMES = 2
+DEFAULT_FPS = 25.0
+
+RULES = ("line length", "lines per language", "reading speed", "duration", "gap", "overlap")
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+
+
+def display_width(text: str, language: str) -> float:
+    """Line length as the standard counts it: characters for English; for Chinese, full-width
+    characters count 1 and half-width ones (Latin letters, digits, spaces) 0.5."""
+    if language != "zh":
+        return float(len(text))
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
+
+
+def line_language(line: str) -> str:
+    """zh for a line with Chinese characters in it, else en."""
+    return "zh" if _HAN.search(line) else "en"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cue as shown: its times and its lines (any language, any order)."""
+
+    start: float
+    end: float
+    lines: tuple[str, ...]
+
+    def by_language(self) -> dict[str, list[str]]:
+        grouped: dict[str, list[str]] = {}
+        for line in self.lines:
+            if line.strip():
+                grouped.setdefault(line_language(line), []).append(line.strip())
+        return grouped
+
+
+def entry_problems(entry: Entry, next_start: float | None, fps: float = DEFAULT_FPS) -> list[str]:
+    """The rules (from RULES) that this cue breaks, given when the next cue starts."""
+    problems = []
+    duration = entry.end - entry.start
+    grouped = entry.by_language()
+    if any(display_width(line, lang) > MAX_LINE[lang] for lang, lines in grouped.items() for line in lines):
+        problems.append("line length")
+    if any(len(lines) > MAX_LINES for lines in grouped.values()):
+        problems.append("lines per language")
+    if duration > 0 and any(sum(display_width(line, lang) for line in lines) / duration > MAX_CPS[lang] + 1e-9
+                            for lang, lines in grouped.items()):
+        problems.append("reading speed")
+    if not MIN_DURATION - 1e-3 <= duration <= MAX_DURATION + 1e-3:
+        problems.append("duration")
+    if next_start is not None:
+        gap = next_start - entry.end
+        frame = 1 / fps
+        if gap < -1e-3:
+            problems.append("overlap")
+        elif gap < MIN_GAP_FRAMES * frame - 1e-3 or MIN_GAP_FRAMES * frame + frame < gap < CHAIN_GAP - 1e-3:
+            # closer than two frames, or a short gap left open instead of chained
+            problems.append("gap")
+    return problems
+
+
+def problems(entries: list[Entry], fps: float = DEFAULT_FPS) -> list[list[str]]:
+    """Per entry, in order: the rules it breaks."""
+    return [entry_problems(e, entries[i + 1].start if i + 1 < len(entries) else None, fps)
+            for i, e in enumerate(entries)]
