@@ -15,6 +15,7 @@ from bivideo.errors import BivideoError
 SAMPLE_RATE = 16_000
 # Silero VAD settings shared by both engines: half a second of quiet ends a speech region.
 VAD_OPTIONS = {"min_silence_duration_ms": 500, "speech_pad_ms": 200}
+PAD = 0.3  # seconds of audio kept either side when a stretch of speech is decoded on its own
 
 
 def extract(source: Path, dest: Path) -> None:

@@ -101,6 +101,34 @@ def doctor(translator: str, translator_url: str | None) -> None:
 
 
 @main.command()
+@click.argument("subtitles", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--min", "minimum", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Exit non-zero when the share of fully compliant cues is below this.")
+@click.option("--fps", type=click.FloatRange(min=1), default=25.0, show_default=True,
+              help="Frame rate for the two-frame gap rule.")
+def check(subtitles: Path, as_json: bool, minimum: float, fps: float) -> None:
+    """Report how SUBTITLES (an SRT) meets the subtitle standard, rule by rule."""
+    import json
+
+    from rich.console import Console
+
+    from bivideo import check as standard_check
+
+    report = standard_check.score(standard_check.entries_from_srt(subtitles), fps)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        Console().print(standard_check.table(report, subtitles.name))
+        for problem in report.problems[:20]:
+            click.echo(f"  cue {problem['cue']} at {problem['start']:.2f}s: {', '.join(problem['rules'])}")
+        if len(report.problems) > 20:
+            click.echo(f"  … and {len(report.problems) - 20} more (--json lists all)")
+    if report.compliance < minimum:
+        raise BivideoError(f"{subtitles.name}: {report.compliance:.1%} of cues compliant, below --min {minimum:.1%}")
+
+
+@main.command()
 @click.option("--prepare", "prepare", metavar="NAME",
               help="Make model NAME ready offline for both engines (assemble, verify, convert).")
 def models(prepare: str | None) -> None:

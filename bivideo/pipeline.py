@@ -124,7 +124,7 @@ def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
     source, outputs, work = job.source, job.outputs, job.work
     audio_key = artifacts.key("audio", work.name)
     transcript_path = work / "transcript-{}.json".format(artifacts.key(
-        audio_key, settings.engine, _model_identity(settings.model), settings.source))
+        audio_key, settings.engine, _model_identity(settings.model), settings.source, transcribe.FORMAT))
     if _stage(transcript_path, settings, "transcript", reporter):
         transcript = transcribe.Transcript.from_json(artifacts.read_json(transcript_path))
     else:
@@ -137,6 +137,9 @@ def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
         with reporter.stage("transcribe", round(len(samples) / audio.SAMPLE_RATE, 1)) as progress:
             transcript = transcribe.transcribe(engine, samples, settings.source, progress)
         artifacts.write_json(transcript_path, transcript.to_json())
+    if transcript.removed:
+        reporter.note("removed Whisper hallucinations: " + ", ".join(
+            f"{count} × {kind}" for kind, count in transcript.removed.items()))
     if not transcript.words:
         raise BivideoError(f"{source.name}: no speech found")
 
@@ -144,12 +147,15 @@ def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
     tgt = settings.target or cues.other_language(src)
     if src == tgt:
         raise BivideoError(f"the talk is in {src!r} and so is the requested --to")
-    built = cues.build(transcript.words, src, job.info.fps)
-    job.written = [outputs.write_text(f"{src}.srt", subtitles.srt_for_language(built, src))]
+    built = cues.build(transcript.words, src, job.info.fps, transcript.segment_ends, transcript.word_languages)
+    spoken = subtitles.srt_for_language([replace(c, language=src) for c in built], src)
+    source_srt = outputs.write_text(f"{src}.srt", spoken)  # kept should translation fail
 
-    job.cues = _translate(built, src, tgt, settings, work, reporter, job.written[0])
-    job.written += [outputs.write_text(f"{tgt}.srt", subtitles.srt_for_language(job.cues, tgt)),
-                    outputs.write_text("bilingual.srt", subtitles.bilingual_srt(job.cues))]
+    translated = _translate(built, settings, work, reporter, source_srt)
+    job.cues = cues.fit_bilingual(translated, job.info.fps)
+    job.written = [outputs.write_text(f"{src}.srt", subtitles.srt_for_language(job.cues, src)),
+                   outputs.write_text(f"{tgt}.srt", subtitles.srt_for_language(job.cues, tgt)),
+                   outputs.write_text("bilingual.srt", subtitles.bilingual_srt(job.cues))]
     return job
 
 
@@ -172,18 +178,28 @@ def make(source: Path, settings: Settings, reporter: Reporter) -> list[Path]:
     return job.written + render(job, settings, reporter)
 
 
-def _translate(built: list[Cue], src: str, tgt: str, settings: Settings, work: Path,
-               reporter: Reporter, source_srt: Path) -> list[Cue]:
+def _translate(built: list[Cue], settings: Settings, work: Path, reporter: Reporter,
+               source_srt: Path) -> list[Cue]:
+    """Each cue into the other language (per cue: a mixed talk goes both ways)."""
     texts = [c.source for c in built]
     path = work / "translation-{}.json".format(artifacts.key(
-        texts, settings.translator, settings.translator_url, src, tgt))
+        texts, [c.language for c in built], settings.translator, settings.translator_url))
     if _stage(path, settings, "translation", reporter):
         targets = artifacts.read_json(path)
     else:
-        translator = translate.make_translator(settings.translator, src, tgt, settings.translator_url)
+        targets = [""] * len(built)
         try:
             with reporter.stage("translate", len(texts)) as progress:
-                targets = translate.translate_all(translator, texts, progress)
+                done = 0
+                for language in sorted({c.language for c in built}):
+                    indices = [i for i, c in enumerate(built) if c.language == language]
+                    translator = translate.make_translator(settings.translator, language,
+                                                           cues.other_language(language), settings.translator_url)
+                    found = translate.translate_all(translator, [texts[i] for i in indices],
+                                                    lambda n, base=done: progress(base + n))
+                    for i, text in zip(indices, found):
+                        targets[i] = text
+                    done += len(indices)
         except TranslationFailed as error:
             raise TranslationFailed(f"{error}; kept the transcript and {source_srt.name}") from None
         artifacts.write_json(path, targets)

@@ -4,6 +4,7 @@ caller's (atomic) job."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pysubs2
@@ -12,17 +13,31 @@ import srt
 from bivideo.cues import Cue
 
 
+def chinese_display(text: str) -> str:
+    """The standard's Chinese punctuation rule: no comma or full stop at the end of a line,
+    and a space where one would fall inside it."""
+    # ASCII commas/stops count too, except inside a number or term such as 3.11
+    text = re.sub(r"(?:[，。、；：]|(?<![0-9A-Za-z])[,.]|[,.](?![0-9A-Za-z]))+", " ", text.strip())
+    return " ".join(text.split())
+
+
+def line(cue: Cue, language: str) -> str:
+    """A cue's line in `language`, as it is shown."""
+    text = cue.text(language)
+    return chinese_display(text) if language == "zh" else text
+
+
 def _srt(cues: list[Cue], content) -> str:
     return srt.compose([srt.Subtitle(i, timedelta(seconds=c.start), timedelta(seconds=c.end), content(c))
                         for i, c in enumerate(cues, 1)], reindex=False)
 
 
 def srt_for_language(cues: list[Cue], language: str) -> str:
-    return _srt(cues, lambda c: c.text(language))
+    return _srt(cues, lambda c: line(c, language))
 
 
 def bilingual_srt(cues: list[Cue]) -> str:
-    return _srt(cues, lambda c: "\n".join(filter(None, (c.text("zh"), c.text("en")))))
+    return _srt(cues, lambda c: "\n".join(filter(None, (line(c, "zh"), line(c, "en")))))
 
 
 def _ass_escape(text: str) -> str:
@@ -51,7 +66,7 @@ def bilingual_ass(cues: list[Cue], width: int, height: int, font: str) -> str:
     subs.styles["EN"] = pysubs2.SSAStyle(fontsize=en_size, primarycolor=_colour(0xF5E7A1), bold=False,
                                          outline=max(1, en_size * 0.07), shadow=max(1, en_size * 0.03), **common)
     for cue in cues:
-        zh, en = _ass_escape(cue.text("zh")), _ass_escape(cue.text("en"))
+        zh, en = _ass_escape(line(cue, "zh")), _ass_escape(line(cue, "en"))
         text = "\\N".join(filter(None, (zh, "{\\rEN}" + en if en else "")))
         subs.append(pysubs2.SSAEvent(start=round(cue.start * 1000), end=round(cue.end * 1000),
                                      style="ZH", text=text))

@@ -1,8 +1,9 @@
 """Stage 3: speech -> words with times, through either Whisper engine behind one interface.
 
 A Transcript is the stage's artifact: the language and the words, each with start and end
-times, grouped in Whisper's segments. Chinese comes out in Simplified characters whatever
-the model emits.
+times, grouped in Whisper's segments, each segment in its own spoken language (a talk may
+switch between Mandarin and English). Chinese comes out in Simplified characters whatever
+the model emits, and Whisper's known hallucinations are removed (bivideo.guards).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import functools
 import importlib
 import os
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, Iterator, Protocol
 
 import numpy as np
@@ -20,6 +21,7 @@ from bivideo import audio, models
 from bivideo.errors import BivideoError
 
 LANGUAGES = ("en", "zh")
+FORMAT = 2  # bump when what a transcript holds changes, so cached ones are redone
 ENGINES = ("faster-whisper", "openai-whisper")
 Progress = Callable[[float], None]  # called with the seconds of audio done so far
 
@@ -38,16 +40,31 @@ class Segment:
     end: float
     text: str
     words: tuple[Word, ...]
+    language: str = ""
 
 
 @dataclass(frozen=True)
 class Transcript:
-    language: str
+    language: str  # the main spoken language
     segments: tuple[Segment, ...]
+    removed: dict[str, int] = field(default_factory=dict)  # hallucinations dropped, by kind
 
     @property
     def words(self) -> list[Word]:
         return [w for s in self.segments for w in s.words]
+
+    @property
+    def word_languages(self) -> list[str]:
+        return [s.language or self.language for s in self.segments for _ in s.words]
+
+    @property
+    def segment_ends(self) -> set[int]:
+        """Indices (in `words`) of the last word of each segment."""
+        ends, count = set(), 0
+        for segment in self.segments:
+            count += len(segment.words)
+            ends.add(count - 1)
+        return ends
 
     @property
     def text(self) -> str:
@@ -58,8 +75,9 @@ class Transcript:
 
     @classmethod
     def from_json(cls, data: dict) -> Transcript:
-        return cls(language=data["language"], segments=tuple(
-            Segment(s["start"], s["end"], s["text"], tuple(Word(**w) for w in s["words"]))
+        return cls(language=data["language"], removed=data.get("removed", {}), segments=tuple(
+            Segment(s["start"], s["end"], s["text"], tuple(Word(**w) for w in s["words"]),
+                    s.get("language") or data["language"])
             for s in data["segments"]))
 
 
@@ -187,12 +205,6 @@ def load_engine(name: str, model: str) -> Engine:
     return FasterWhisper(model) if name == "faster-whisper" else OpenAIWhisper(model)
 
 
-def choose_language(probabilities: dict[str, float]) -> str:
-    """Pure: the more likely of English and Mandarin (Cantonese counts as Chinese)."""
-    chinese = probabilities.get("zh", 0.0) + probabilities.get("yue", 0.0)
-    return "zh" if chinese > probabilities.get("en", 0.0) else "en"
-
-
 @functools.cache
 def _to_simplified():
     import opencc
@@ -204,16 +216,86 @@ def simplified(text: str) -> str:
     return _to_simplified().convert(text)
 
 
+REGION_FOR_DETECTION = 1.5  # seconds: shorter speech regions are too short to tell the language
+SWITCH_CONFIDENCE = 0.75  # a region must be this sure to differ from the talk's main language
+
+
+def _clip(samples: np.ndarray, start: float, end: float) -> np.ndarray:
+    return samples[int(start * audio.SAMPLE_RATE):int(end * audio.SAMPLE_RATE)]
+
+
+def chinese_share(probabilities: dict[str, float]) -> float:
+    """Pure: P(Mandarin or Cantonese) against English, ignoring every other language."""
+    chinese = probabilities.get("zh", 0.0) + probabilities.get("yue", 0.0)
+    total = chinese + probabilities.get("en", 0.0)
+    return chinese / total if total else 0.0
+
+
+def choose_language(probabilities: dict[str, float]) -> str:
+    """Pure: the more likely of English and Mandarin (Cantonese counts as Chinese)."""
+    return "zh" if chinese_share(probabilities) > 0.5 else "en"
+
+
+def region_languages(shares: list[float | None], main: str) -> list[str]:
+    """Pure: each speech region's language from its Chinese share (None: too short to tell).
+    A region leaves the main language only when sure; short ones follow the region before."""
+    out: list[str] = []
+    for share in shares:
+        if share is None:
+            out.append(out[-1] if out else main)
+        elif main == "en":
+            out.append("zh" if share >= SWITCH_CONFIDENCE else "en")
+        else:
+            out.append("en" if share <= 1 - SWITCH_CONFIDENCE else "zh")
+    return out
+
+
+def language_runs(engine: Engine, samples: np.ndarray, speech: list[tuple[float, float]],
+                  main: str) -> list[tuple[str, float, float]]:
+    """(language, start, end) stretches of the talk, split where the spoken language changes."""
+    shares = [chinese_share(engine.language_probabilities(_clip(samples, a, b)))
+              if b - a >= REGION_FOR_DETECTION else None for a, b in speech]
+    runs: list[tuple[str, float, float]] = []
+    for (start, end), language in zip(speech, region_languages(shares, main)):
+        if runs and runs[-1][0] == language:
+            runs[-1] = (language, runs[-1][1], end)
+        else:
+            runs.append((language, start, end))
+    return runs
+
+
+def _shift(segment: Segment, offset: float, language: str) -> Segment:
+    words = tuple(replace(w, start=float(w.start + offset), end=float(w.end + offset)) for w in segment.words)
+    return replace(segment, start=float(segment.start + offset), end=float(segment.end + offset), words=words,
+                   language=language)
+
+
 def transcribe(engine: Engine, samples: np.ndarray, language: str, progress: Progress) -> Transcript:
-    """Detect the language when `language` is "auto", then transcribe with word times."""
+    """Transcribe with word times. With `language` "auto", the talk's main language is
+    detected, and each speech region's own, so a talk that switches is transcribed in each
+    language where it is spoken."""
+    from bivideo import guards
+
     speech = audio.speech_regions(samples)
+    runs = [(language, 0.0, len(samples) / audio.SAMPLE_RATE)]
     if language == "auto":
-        first = np.concatenate([samples[int(a * audio.SAMPLE_RATE):int(b * audio.SAMPLE_RATE)]
-                                for a, b in speech] or [samples])[: 30 * audio.SAMPLE_RATE]
-        language = choose_language(engine.language_probabilities(first))
-    segments = list(engine.segments(samples, language, speech, progress))
-    if language == "zh":
-        segments = [Segment(s.start, s.end, simplified(s.text),
-                            tuple(Word(simplified(w.text), w.start, w.end, w.probability) for w in s.words))
-                    for s in segments]
-    return Transcript(language=language, segments=tuple(s for s in segments if s.words))
+        first = np.concatenate([_clip(samples, a, b) for a, b in speech] or [samples])[: 30 * audio.SAMPLE_RATE]
+        main = choose_language(engine.language_probabilities(first))
+        runs = language_runs(engine, samples, speech, main) if len(speech) > 1 else [(main, *runs[0][1:])]
+        if len(runs) == 1:  # one language throughout: decode the whole audio in one go
+            runs = [(runs[0][0], 0.0, len(samples) / audio.SAMPLE_RATE)]
+    segments: list[Segment] = []
+    for run_language, start, end in runs:
+        offset = max(0.0, start - audio.PAD)
+        clip = samples[int(offset * audio.SAMPLE_RATE):int((end + audio.PAD) * audio.SAMPLE_RATE)]
+        clip_speech = [(max(a, offset) - offset, b - offset) for a, b in speech if b > offset and a < end + audio.PAD]
+        for segment in engine.segments(clip, run_language, clip_speech, lambda t: progress(offset + t)):
+            segment = _shift(segment, offset, run_language)
+            if run_language == "zh":
+                segment = replace(segment, text=simplified(segment.text), words=tuple(
+                    replace(w, text=simplified(w.text)) for w in segment.words))
+            segments.append(segment)
+    kept, removed = guards.clean([s for s in segments if s.words], speech)
+    spoken = {lang: sum(len(s.words) for s in kept if s.language == lang) for lang in LANGUAGES}
+    main_language = max(spoken, key=spoken.get) if any(spoken.values()) else runs[0][0]
+    return Transcript(language=main_language, segments=tuple(kept), removed=dict(removed))

@@ -11,9 +11,8 @@ import pysubs2
 import pytest
 import srt
 
-from bivideo import audio, burn, cues, probe, standard, subtitles, translate
+from bivideo import audio, burn, cues, probe, subtitles, translate
 from bivideo.errors import BivideoError, TranslationFailed
-from bivideo.transcribe import Word
 from tests.servers import ZH_MARK
 
 VIDEO = {"codec_type": "video", "width": 1920, "height": 1080, "avg_frame_rate": "30000/1001"}
@@ -32,35 +31,9 @@ def test_probe_rejects_what_it_cannot_use(streams, message):
         probe.parse(probe.Path("x.mp4"), {"streams": streams, "format": {"duration": "3"}})
 
 
-def words(text: str, start: float = 0.0, step: float = 0.3) -> list[Word]:
-    return [Word(f" {w}", start + i * step, start + i * step + step * 0.8, 0.9) for i, w in enumerate(text.split())]
-
-
-def test_cues_keep_every_word_within_limits():
-    spoken = words("So this is the first sentence. And here is a much longer second sentence that "
-                   "keeps going well past what fits on one subtitle line for anyone to read.")
-    built = cues.build(spoken, "en")
-    assert " ".join(c.source for c in built) == "".join(w.text for w in spoken).strip()
-    assert built[0].source == "So this is the first sentence."
-    for cue, following in zip(built, built[1:]):
-        assert following.start - cue.end >= 2 / 25 - 1e-9
-    for cue in built:
-        assert len(cue.source) <= 42 and cue.end - cue.start <= 7.0
-
-
 def test_speech_regions_merge_up_to_one_whisper_window():
     regions = [(0.0, 4.0), (4.5, 12.0), (13.0, 29.0), (31.0, 40.0), (95.0, 99.0)]
     assert audio.merge_regions(regions) == [(0.0, 29.0), (31.0, 40.0), (95.0, 99.0)]
-
-
-def test_chinese_width_counts_half_width_characters_as_half():
-    assert standard.display_width("中文AI字幕", "zh") == 5.0
-    assert standard.display_width("Hello", "en") == 5.0
-
-
-def test_short_cue_is_stretched_to_minimum_duration():
-    built = cues.build([Word(" Yes.", 1.0, 1.2, 1.0), Word(" Then", 5.0, 5.3, 1.0)], "en")
-    assert built[0].end == pytest.approx(1.0 + 5 / 6)
 
 
 def test_srt_and_ass_carry_both_languages_in_order():

@@ -1,0 +1,66 @@
+"""`bivideo check FILE.srt`: how well any SRT (ours or anyone's, one language or two) meets
+the subtitle standard, rule by rule. Also the scorer the tests and tools/ reports use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bivideo import srtio, standard
+
+
+@dataclass
+class Report:
+    cues: int
+    compliant: int
+    broken: dict[str, int]  # rule -> cues breaking it
+    one_line_per_language: int  # cues where every language fits one line
+    languages: list[str]
+    problems: list[dict] = field(default_factory=list)  # {"cue": n, "start": s, "rules": [...]}
+
+    @property
+    def compliance(self) -> float:
+        return self.compliant / self.cues if self.cues else 1.0
+
+    def to_json(self) -> dict:
+        return {"cues": self.cues, "compliant": self.compliant, "compliance": round(self.compliance, 4),
+                "languages": self.languages, "rules": self.broken,
+                "one_line_per_language": self.one_line_per_language, "problems": self.problems}
+
+
+def entries_from_srt(path: Path) -> list[standard.Entry]:
+    return [standard.Entry(s.start.total_seconds(), s.end.total_seconds(), tuple(s.content.splitlines()))
+            for s in srtio.read(path)]
+
+
+def score(entries: list[standard.Entry], fps: float = standard.DEFAULT_FPS) -> Report:
+    """Pure: the per-rule report for cues in display order."""
+    found = standard.problems(entries, fps)
+    broken = {rule: sum(rule in p for p in found) for rule in standard.RULES}
+    languages = sorted({lang for e in entries for lang in e.by_language()})
+    one_line = sum(all(len(lines) == 1 for lines in e.by_language().values()) for e in entries)
+    return Report(len(entries), sum(not p for p in found), broken, one_line, languages,
+                  [{"cue": i, "start": round(e.start, 3), "rules": p}
+                   for i, (e, p) in enumerate(zip(entries, found), 1) if p])
+
+
+def table(report: Report, name: str):
+    """The report as a rich table for the terminal."""
+    from rich.table import Table
+
+    limits = {
+        "line length": "en <= 42, zh <= 16 (half-width 0.5)",
+        "lines per language": f"<= {standard.MAX_LINES}; one line: {report.one_line_per_language}/{report.cues}",
+        "reading speed": "en <= 20 cps, zh <= 9 cps",
+        "duration": "5/6 s to 7 s",
+        "gap": "> 2 frames; gaps < 0.5 s chained",
+        "overlap": "none",
+    }
+    out = Table(title=f"{name}: {report.cues} cues, languages {', '.join(report.languages) or '-'}")
+    for column in ("rule", "limit", "cues breaking it", "share ok"):
+        out.add_column(column, justify="right" if column in ("cues breaking it", "share ok") else "left")
+    for rule in standard.RULES:
+        bad = report.broken[rule]
+        out.add_row(rule, limits[rule], str(bad), f"{1 - bad / report.cues:.1%}" if report.cues else "-")
+    out.add_row("all rules", "", str(report.cues - report.compliant), f"{report.compliance:.1%}", style="bold")
+    return out

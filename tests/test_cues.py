@@ -1,0 +1,154 @@
+"""The cue builder against the subtitle standard: properties over any word sequence
+(hypothesis), break placement, Chinese words, the bilingual split and the display rules."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from bivideo import check, cues, standard, subtitles
+from bivideo.transcribe import Word
+
+FPS = 25.0
+GAP = 2 / FPS
+
+
+def words(text: str, start: float = 0.0, step: float = 0.3) -> list[Word]:
+    return [Word(f" {w}", start + i * step, start + i * step + step * 0.8, 0.9) for i, w in enumerate(text.split())]
+
+
+def entries(built: list[cues.Cue]) -> list[standard.Entry]:
+    return [standard.Entry(c.start, c.end, (c.source,)) for c in built]
+
+
+english_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=14).map(
+    lambda w: w) | st.sampled_from(["the", "a", "and", "of", "I", "Zhiwei", "Chen", "well,", "done.", "why?"])
+chinese_piece = st.text(alphabet="我们今天讨论语音识别模型的训练数据和评估方法以及未来的工作GPT3.5", min_size=1, max_size=3)
+
+
+@st.composite
+def talk(draw, piece):
+    """Words with strictly increasing, non-overlapping times: pauses and durations of any size."""
+    texts = draw(st.lists(piece, min_size=1, max_size=60))
+    t, out = draw(st.floats(0, 5)), []
+    for text in texts:
+        t += draw(st.floats(0.0, 3.0))  # pause before the word
+        length = draw(st.floats(0.02, 1.5))
+        out.append(Word(text, round(t, 3), round(t + length, 3), 0.9))
+        t = round(t + length, 3)
+    return out
+
+
+def assert_standard_where_possible(spoken: list[Word], built: list[cues.Cue], language: str) -> None:
+    # every word exactly once, in order
+    assert "".join(c.source for c in built).replace(" ", "") == "".join(w.text for w in spoken).replace(" ", "")
+    for cue, following in zip(built, built[1:]):
+        assert cue.start < cue.end <= following.start - GAP + 1e-9  # ordered, two frames apart
+        gap = following.start - cue.end
+        assert gap >= CHAIN_OK or gap == pytest.approx(GAP) or cue.end - cue.start >= standard.MAX_DURATION - 1e-9
+    for i, cue in enumerate(built):
+        single_word = any(cue.source.strip() == w.text.strip() for w in spoken)
+        if not single_word:  # a lone word longer than a line or 7 s can't be helped
+            assert standard.display_width(cue.source, language) <= standard.MAX_LINE[language]
+            assert cue.end - cue.start <= standard.MAX_DURATION + 1e-9
+        room = (built[i + 1].start - GAP if i + 1 < len(built) else float("inf")) - cue.start
+        if room >= standard.MIN_DURATION:  # the next cue leaves time for the minimum duration
+            assert cue.end - cue.start >= min(standard.MIN_DURATION, room) - 1e-9
+
+
+CHAIN_OK = standard.CHAIN_GAP - 1e-9
+
+
+@settings(max_examples=150, deadline=None)
+@given(talk(english_word.map(lambda w: " " + w)))
+def test_any_english_words_give_ordered_cues_within_limits(spoken):
+    assert_standard_where_possible(spoken, cues.build(spoken, "en", FPS), "en")
+
+
+@settings(max_examples=150, deadline=None)
+@given(talk(chinese_piece))
+def test_any_chinese_pieces_give_ordered_cues_within_limits(spoken):
+    built = cues.build(spoken, "zh", FPS)
+    assert_standard_where_possible(spoken, built, "zh")
+    pieces = {w.text for w in spoken}
+    # a cue never starts or ends inside one of Whisper's pieces
+    for cue in built:
+        assert any(cue.source.startswith(p) for p in pieces) and any(cue.source.endswith(p) for p in pieces)
+
+
+def test_sentence_end_then_clause_then_conjunction():
+    spoken = words("And so my fellow Americans, ask not what your country can do for you, "
+                   "ask what you can do for your country. We choose to go to the moon this decade.", step=0.45)
+    built = cues.build(spoken, "en", FPS)
+    assert [c.source for c in built] == [
+        "And so my fellow Americans,", "ask not what your country can do for you,",
+        "ask what you can do for your country.", "We choose to go to the moon this decade."]
+
+
+def test_never_splits_article_noun_or_pronoun_verb_or_names():
+    spoken = words("yesterday the committee met and then Zhiwei Chen said we should ship the new "
+                   "speech model to every customer in the autumn", step=0.25)
+    for cue, following in zip(built := cues.build(spoken, "en", FPS), built[1:]):
+        last, first = cue.source.split()[-1], following.source.split()[0]
+        assert last.lower() not in {"the", "a", "we", "zhiwei"}, (cue.source, following.source)
+        assert (last, first) != ("Zhiwei", "Chen")
+
+
+def test_chinese_is_cut_on_word_boundaries_never_inside_terms():
+    text = "我们使用GPT-4和Python3.11训练了一百个语音识别模型然后在地铁站里测试了它们的效果"
+    spoken = [Word(ch, i * 0.2, i * 0.2 + 0.18, 0.9) for i, ch in enumerate(text)]
+    built = cues.build(spoken, "zh", FPS)
+    assert "".join(c.source for c in built) == text
+    assert len(built) > 1
+    allowed = cues.chinese_boundaries(text)
+    offset = 0
+    for cue in built[:-1]:
+        offset += len(cue.source)
+        assert offset in allowed
+    for term in ("GPT-4", "Python3.11", "语音识别", "地铁站"):
+        assert any(term in c.source for c in built), term
+
+
+def test_languages_switch_cues_in_a_mixed_talk():
+    spoken = words("This part is in English.") + [Word(ch, 3 + i * 0.25, 3.2 + i * 0.25, 0.9) for i, ch in enumerate("这部分是中文")]
+    built = cues.build(spoken, "en", FPS, languages=["en"] * 5 + ["zh"] * 6)
+    assert [(c.language, c.source) for c in built] == [("en", "This part is in English."), ("zh", "这部分是中文")]
+
+
+def test_short_cue_is_stretched_to_minimum_duration_and_reading_time():
+    built = cues.build([Word(" Yes.", 1.0, 1.2, 1.0), Word(" Then", 5.0, 5.3, 1.0)], "en", FPS)
+    assert built[0].end == pytest.approx(1.0 + 5 / 6)
+    long = words("Read this line slowly, it came out fast.", step=0.1)
+    (cue,) = cues.build(long, "en", FPS)
+    assert len(cue.source) / (cue.end - cue.start) <= standard.MAX_CPS["en"] + 1e-9
+
+
+def test_small_gaps_are_chained_to_two_frames():
+    spoken = words("First sentence here.", 0.0) + words("Second one follows.", 1.3)
+    first, second = cues.build(spoken, "en", FPS)
+    assert second.start - first.end == pytest.approx(GAP)
+
+
+def test_translation_too_long_for_one_line_splits_the_cue_not_a_third_line():
+    cue = cues.Cue(10.0, 16.0, "ask not what your country can do for you, ask what you can do",
+                   "不要问你的国家能为你做什么，而要问你能为你的国家做什么", "en")
+    parts = cues.fit_bilingual([cue], FPS)
+    assert len(parts) == 2
+    assert "".join(p.target for p in parts) == cue.target and " ".join(p.source for p in parts) == cue.source
+    assert parts[0].start == 10.0 and parts[-1].end == 16.0
+    assert parts[1].start - parts[0].end == pytest.approx(GAP)
+    for p in parts:
+        assert standard.display_width(p.target, "zh") <= 16 and p.end - p.start >= standard.MIN_DURATION
+    report = check.score([standard.Entry(p.start, p.end, (subtitles.line(p, "zh"), p.source)) for p in parts], FPS)
+    assert report.compliance == 1.0
+
+
+def test_cue_too_short_to_split_keeps_two_lines():
+    cue = cues.Cue(0.0, 1.2, "Go ahead and start.", "那么现在请大家开始做这个非常重要的练习吧", "en")
+    assert cues.fit_bilingual([cue], FPS) == [cue]
+
+
+def test_chinese_display_drops_line_end_commas_and_stops():
+    assert subtitles.chinese_display("你好，世界。今天天气很好。") == "你好 世界 今天天气很好"
+    assert subtitles.chinese_display("版本3.11很好，") == "版本3.11很好"
+    assert subtitles.chinese_display("真的吗？") == "真的吗？"
