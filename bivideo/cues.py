@@ -22,7 +22,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 
 from bivideo.standard import (CHAIN_GAP, MAX_CPS, MAX_DURATION, MAX_LINE, MIN_DURATION, MIN_GAP_FRAMES,
-                              display_width)
+                              TRANSLATION_WIDTH, display_width)
 from bivideo.transcribe import Word
 
 SENTENCE_END = tuple(".?!。？！…")
@@ -48,6 +48,7 @@ COST_PER_CUE = 2  # prefer fuller cues to many fragments
 COST_MERGE = 4  # a sentence or segment end left inside a cue
 COST_SLOW = 12  # the text cannot be read in the time it can stay up
 COST_SHORT = 8  # the cue cannot reach the minimum duration before the next one starts
+COST_LONG_TRANSLATION = 3  # its translation will likely need more than one line
 
 
 @dataclass(frozen=True)
@@ -191,8 +192,13 @@ def _segment(tokens: list[Token], gap: float) -> list[tuple[int, int]]:
             cost = best[i] + end_cost + COST_PER_CUE + merged
             if shown < MIN_DURATION:
                 cost += COST_SHORT
-            if width > MAX_CPS[language] * max(shown, 1e-3):
+            # the translation must be readable too: estimate its width from the usual ratio
+            target = other_language(language)
+            translation = width * TRANSLATION_WIDTH[language]
+            if width > MAX_CPS[language] * max(shown, 1e-3) or translation > MAX_CPS[target] * max(shown, 1e-3):
                 cost += COST_SLOW
+            if translation > MAX_LINE[target]:
+                cost += COST_LONG_TRANSLATION
             if cost < best[j]:
                 best[j], choice[j] = cost, i
     spans, j = [], n
@@ -212,7 +218,9 @@ def retime(cues: list[Cue], fps: float) -> list[Cue]:
         # words closer than two frames to the previous cue's end: show this cue a moment later
         start = max(cue.start, out[-1].end + gap) if out else cue.start
         next_start = cues[i + 1].start if i + 1 < len(cues) else math.inf
-        reading = display_width(cue.source, cue.language) / MAX_CPS[cue.language]
+        target = other_language(cue.language)
+        reading = max(display_width(cue.source, cue.language) / MAX_CPS[cue.language],
+                      display_width(cue.target, target) / MAX_CPS[target])
         end = max(cue.end, start + MIN_DURATION, start + reading)
         if next_start - end < CHAIN_GAP:
             end = next_start - gap
@@ -309,4 +317,4 @@ def fit_bilingual(cues: list[Cue], fps: float = 25.0) -> list[Cue]:
             end = cue.end if k == parts - 1 else start + MIN_DURATION + spare * len(source) / len(cue.source)
             out.append(replace(cue, start=start, end=end, source=source.strip(), target=target.strip()))
             start = end + gap
-    return out
+    return retime(out, fps)  # both languages now known: give each cue the time to read both

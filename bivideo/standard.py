@@ -13,6 +13,9 @@ from dataclasses import dataclass
 MAX_LINE = {"en": 42.0, "zh": 16.0}  # display width per line
 MAX_CPS = {"en": 20.0, "zh": 9.0}  # reading speed, display width per second
 MAX_LINES = 2  # per language
+# What a translation's display width typically is, per unit of the source's: the line limits
+# themselves (42 English characters for 16 Chinese) give the usual ratio.
+TRANSLATION_WIDTH = {"en": MAX_LINE["zh"] / MAX_LINE["en"], "zh": MAX_LINE["en"] / MAX_LINE["zh"]}
 MIN_DURATION = 5 / 6
 MAX_DURATION = 7.0
 CHAIN_GAP = 0.5  # gaps shorter than this are closed to MIN_GAP_FRAMES ("chaining")

@@ -25,13 +25,35 @@ def fake_translation(text: str, source: str, target: str) -> str:
     return f"{EN_MARK} {len(text)}"
 
 
+# Typical lengths of a translation between the two (Netflix line limits 42 vs 16 give the
+# same ratio): English characters per Chinese character.
+EN_PER_ZH = 2.6
+_ZH_FILLER = "我们今天讨论的是语音识别模型如何在真实会议里工作以及它的局限"
+_EN_FILLER = "the speaker explains how this model works in a real meeting and where it fails".split()
+
+
+def length_model_translation(text: str, source: str, target: str) -> str:
+    """A stand-in with a real translation's length and punctuation, not its meaning: for
+    measuring subtitle layout when no offline English->Chinese translator exists."""
+    if target == "zh":
+        size = max(1, round(len(text.strip()) / EN_PER_ZH))
+        body = (_ZH_FILLER * (size // len(_ZH_FILLER) + 1))[:size]
+        return body + ("。" if text.rstrip().endswith((".", "?", "!")) else "，" if text.rstrip().endswith(",") else "")
+    size, words = round(len(text.strip()) * EN_PER_ZH), []
+    while len(" ".join(words)) < size:
+        words.append(_EN_FILLER[len(words) % len(_EN_FILLER)])
+    if len(words) > 1 and len(" ".join(words)) - size > size - len(" ".join(words[:-1])):
+        words.pop()  # whichever of the two is nearer the length
+    return " ".join(words) + ("." if text.rstrip().endswith(("。", "？", "！")) else "")
+
+
 @dataclass
 class Recorder:
     requests: list[dict] = field(default_factory=list)
 
 
 @contextmanager
-def libre_server() -> Iterator[tuple[str, Recorder]]:
+def libre_server(translation=fake_translation) -> Iterator[tuple[str, Recorder]]:
     """Yield (base URL, recorder of every request's parameters)."""
     recorder = Recorder()
 
@@ -50,7 +72,7 @@ def libre_server() -> Iterator[tuple[str, Recorder]]:
                 self.send_error(404)
                 return
             recorder.requests.append(params)
-            reply = json.dumps({"translatedText": fake_translation(params["q"], params["source"], params["target"])})
+            reply = json.dumps({"translatedText": translation(params["q"], params["source"], params["target"])})
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()

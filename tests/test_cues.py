@@ -145,7 +145,9 @@ def test_translation_too_long_for_one_line_splits_the_cue_not_a_third_line():
 
 def test_cue_too_short_to_split_keeps_two_lines():
     cue = cues.Cue(0.0, 1.2, "Go ahead and start.", "那么现在请大家开始做这个非常重要的练习吧", "en")
-    assert cues.fit_bilingual([cue], FPS) == [cue]
+    (kept,) = cues.fit_bilingual([cue], FPS)
+    assert (kept.source, kept.target, kept.start) == (cue.source, cue.target, cue.start)
+    assert kept.end - kept.start >= standard.display_width(cue.target, "zh") / standard.MAX_CPS["zh"]  # time to read it
 
 
 def test_chinese_display_drops_line_end_commas_and_stops():

@@ -1,0 +1,115 @@
+"""How well bivideo's cues meet the subtitle standard, against Whisper's raw segments of the
+same audio (the baseline), on every recording in ../shared/media and on a talk of at least
+5 minutes concatenated from them (English and Mandarin alternating, so per-region language
+detection is exercised too). Run by `make bench`; `--json` for machines.
+
+Bilingual cues need the other language. There is no offline English->Chinese translator on
+these machines, so the translation is tests.servers.length_model_translation: a stand-in with
+a real translation's length and punctuation (2.6 English characters per Chinese character),
+the part of a translation that decides layout. Raw segments get the same stand-in.
+Error rates are scored against MANIFEST.tsv's references; for the concatenated talk the check
+is that the cues' words are exactly the transcript's words.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bivideo import audio, check, cues, standard, subtitles, transcribe  # noqa: E402
+from tests.scoring import cer, wer  # noqa: E402
+from tests.servers import length_model_translation  # noqa: E402
+
+MEDIA = REPO.parent / "shared" / "media"
+FPS = 25.0
+CONCAT_MINUTES = 5.0
+
+
+def translated(built: list[cues.Cue]) -> list[cues.Cue]:
+    return [replace(c, target=length_model_translation(c.source, c.language, cues.other_language(c.language)))
+            for c in built]
+
+
+def entries(shown: list[cues.Cue]) -> list[standard.Entry]:
+    return [standard.Entry(c.start, c.end, tuple(filter(None, (subtitles.line(c, "zh"), subtitles.line(c, "en")))))
+            for c in shown]
+
+
+def measure(name: str, samples, reference: str | None, language: str) -> dict:
+    engine = transcribe.load_engine("faster-whisper", "base")
+    transcript = transcribe.transcribe(engine, samples, "auto", lambda t: None)
+    raw = [cues.Cue(s.start, s.end, s.text.strip(), language=s.language) for s in transcript.segments]
+    built = cues.build(transcript.words, transcript.language, FPS, transcript.segment_ends, transcript.word_languages)
+    ours = cues.fit_bilingual(translated(built), FPS)
+    raw_report, our_report = check.score(entries(translated(raw)), FPS), check.score(entries(ours), FPS)
+    spoken = "".join(w.text for w in transcript.words).replace(" ", "")
+    row = {
+        "recording": name, "language": transcript.language, "seconds": round(len(samples) / audio.SAMPLE_RATE, 1),
+        "raw": raw_report.to_json() | {"problems": None}, "cues": our_report.to_json() | {"problems": None},
+        "max_cue_seconds": round(max(c.end - c.start for c in ours), 3),
+        "max_line": max(standard.display_width(line, standard.line_language(line))
+                        / standard.MAX_LINE[standard.line_language(line)] for e in entries(ours) for line in e.lines),
+        "words_kept_exactly": "".join(c.source for c in built).replace(" ", "") == spoken,
+        "removed": transcript.removed,
+    }
+    if reference:
+        score = wer if language == "en" else cer
+        row["error_raw"] = round(score(reference, " ".join(c.source for c in raw)), 4)
+        row["error_cues"] = round(score(reference, " ".join(c.source for c in ours)), 4)
+    return row
+
+
+def load(path: Path, folder: Path):
+    wav = folder / (path.stem + ".wav")
+    audio.extract(path, wav)
+    return audio.load(wav)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with (MEDIA / "MANIFEST.tsv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for row in rows:
+            samples = load(MEDIA / row["file"], folder)
+            results.append(measure(Path(row["file"]).stem, samples, row["reference_transcript"], row["language"]))
+        # the long talk: the recordings in turn, repeated until it lasts 5 minutes
+        total = sum(float(r["duration_seconds"]) for r in rows)
+        repeats = int(CONCAT_MINUTES * 60 // total) + 1
+        listing = folder / "list.txt"
+        listing.write_text("".join(f"file '{folder / (Path(r['file']).stem + '.wav')}'\n" for r in rows) * repeats)
+        talk = folder / "talk.wav"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+                        "-c", "copy", str(talk)], check=True)
+        results.append(measure(f"concatenated talk ({repeats} x all)", audio.load(talk), None, "mixed"))
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return
+    print(f"{'recording':<52} {'lang':<4} {'sec':>6} {'raw ok':>7} {'cues ok':>8} {'raw n':>6} {'cues n':>6} "
+          f"{'max s':>6} {'max line':>8} {'err raw':>8} {'err cues':>8} words")
+    for r in results:
+        print(f"{r['recording'][:52]:<52} {r['language']:<4} {r['seconds']:>6} {r['raw']['compliance']:>7.1%} "
+              f"{r['cues']['compliance']:>8.1%} {r['raw']['cues']:>6} {r['cues']['cues']:>6} "
+              f"{r['max_cue_seconds']:>6} {r['max_line']:>8.2f} {r.get('error_raw', '-'):>8} "
+              f"{r.get('error_cues', '-'):>8} {'same' if r['words_kept_exactly'] else 'DIFFER'}")
+    for r in results:
+        broken = {k: v for k, v in r["cues"]["rules"].items() if v}
+        if broken:
+            print(f"  {r['recording']}: cues breaking rules: {broken}")
+
+
+if __name__ == "__main__":
+    main()
