@@ -13,7 +13,7 @@ import click
 from platformdirs import user_config_dir
 
 from bivideo import __version__, doctor as doctor_checks, models as model_registry, pipeline
-from bivideo import transcribe, translate
+from bivideo import transcribe, translators
 from bivideo.errors import BivideoError
 from bivideo.ui import Reporter
 
@@ -73,8 +73,11 @@ def main(ctx: click.Context) -> None:
 @click.option("--engine", type=click.Choice(transcribe.ENGINES), default="faster-whisper", show_default=True)
 @click.option("--model", default=model_registry.DEFAULT, show_default=True,
               help=f"{' | '.join(model_registry.NAMES)} | PATH")
-@click.option("--translator", type=click.Choice(translate.NAMES), default="google", show_default=True)
-@click.option("--translator-url", help="Server URL for libre (LibreTranslate).")
+@click.option("--translator", type=click.Choice(translators.NAMES), default="google", show_default=True,
+              help="whisper: Whisper's own translate task, offline, into English only.")
+@click.option("--translator-url", help="Server URL for libre (LibreTranslate) or openai (any OpenAI-compatible API).")
+@click.option("--glossary", type=click.Path(path_type=Path, dir_okay=False),
+              help="TSV of terms: English<TAB>Chinese, or a term twice to keep it as is.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Write outputs here [default: beside VIDEO].")
 @click.option("--force", is_flag=True, help="Redo every stage instead of reusing earlier results.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
@@ -88,8 +91,8 @@ def make(video: Path, quiet: bool, **options) -> None:
 
 
 @main.command()
-@click.option("--translator", type=click.Choice(translate.NAMES), default="google", show_default=True)
-@click.option("--translator-url", help="Server URL for libre (LibreTranslate).")
+@click.option("--translator", type=click.Choice(translators.NAMES), default="google", show_default=True)
+@click.option("--translator-url", help="Server URL for libre (LibreTranslate) or openai (any OpenAI-compatible API).")
 def doctor(translator: str, translator_url: str | None) -> None:
     """Check ffmpeg, libass, the CJK font, the models and the translator."""
     checks = doctor_checks.run(translator, translator_url)

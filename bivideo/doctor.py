@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import requests
 
-from bivideo import models, toolchain, translate
+from bivideo import models, toolchain
+from bivideo.translators import deep, openai_chat
 from bivideo.errors import BivideoError
 
 
@@ -49,7 +50,9 @@ def _model() -> str:
 def _translator(name: str, url: str | None) -> str:
     """Can the configured translator's server be reached? (A warning only: transcription and
     burning work offline.)"""
-    endpoint = url if name == "libre" else translate.ENDPOINTS.get(name)
+    if name == "whisper":
+        return "whisper translates offline (into English only)"
+    endpoint = url or (openai_chat.DEFAULT_URL if name == "openai" else deep.ENDPOINTS.get(name))
     if not endpoint:
         raise BivideoError(f"translator {name!r} needs --translator-url")
     try:

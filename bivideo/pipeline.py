@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from bivideo import artifacts, audio, burn, cues, probe, subtitles, toolchain, transcribe, translate
+from bivideo import artifacts, audio, burn, cues, glossary, probe, subtitles, toolchain, transcribe, translate, translators
 from bivideo.cues import Cue
 from bivideo.errors import BivideoError, TranslationFailed
+from bivideo.translation_cache import TranslationCache
 from bivideo.ui import Reporter
 
 
@@ -25,6 +26,7 @@ class Settings:
     model: str = "base"
     translator: str = "google"
     translator_url: str | None = None
+    glossary: Path | None = None
     output_dir: Path | None = None
     force: bool = False  # redo every stage, ignoring cached artifacts
 
@@ -129,11 +131,7 @@ def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
         transcript = transcribe.Transcript.from_json(artifacts.read_json(transcript_path))
     else:
         engine = transcribe.load_engine(settings.engine, settings.model)  # fails fast if unavailable
-        wav = work / f"audio-{audio_key}.wav"
-        if not _stage(wav, settings, "audio", reporter):
-            with reporter.stage("audio", None):
-                audio.extract(source, wav)
-        samples = audio.load(wav)
+        samples = _samples(job, settings, reporter)
         with reporter.stage("transcribe", round(len(samples) / audio.SAMPLE_RATE, 1)) as progress:
             transcript = transcribe.transcribe(engine, samples, settings.source, progress)
         artifacts.write_json(transcript_path, transcript.to_json())
@@ -151,7 +149,7 @@ def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
     spoken = subtitles.srt_for_language([replace(c, language=src) for c in built], src)
     source_srt = outputs.write_text(f"{src}.srt", spoken)  # kept should translation fail
 
-    translated = _translate(built, settings, work, reporter, source_srt)
+    translated = _translate(built, job, settings, reporter, source_srt)
     job.cues = cues.fit_bilingual(translated, job.info.fps)
     job.written = [outputs.write_text(f"{src}.srt", subtitles.srt_for_language(job.cues, src)),
                    outputs.write_text(f"{tgt}.srt", subtitles.srt_for_language(job.cues, tgt)),
@@ -178,29 +176,48 @@ def make(source: Path, settings: Settings, reporter: Reporter) -> list[Path]:
     return job.written + render(job, settings, reporter)
 
 
-def _translate(built: list[Cue], settings: Settings, work: Path, reporter: Reporter,
-               source_srt: Path) -> list[Cue]:
-    """Each cue into the other language (per cue: a mixed talk goes both ways)."""
-    texts = [c.source for c in built]
-    path = work / "translation-{}.json".format(artifacts.key(
-        texts, [c.language for c in built], settings.translator, settings.translator_url))
-    if _stage(path, settings, "translation", reporter):
-        targets = artifacts.read_json(path)
+def _samples(job: Job, settings: Settings, reporter: Reporter):
+    """The talk's audio as Whisper hears it, extracted once into the work folder."""
+    wav = job.work / "audio-{}.wav".format(artifacts.key("audio", job.work.name))
+    if not _stage(wav, settings, "audio", reporter):
+        with reporter.stage("audio", None):
+            audio.extract(job.source, wav)
+    return audio.load(wav)
+
+
+def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporter: Reporter) -> list[str]:
+    """English for every cue from Whisper's translate task over the audio (offline)."""
+    from bivideo.translators import whisper_task
+
+    path = job.work / "whisper-translation-{}.json".format(artifacts.key(
+        "audio", job.work.name, settings.engine, _model_identity(settings.model), transcribe.FORMAT))
+    if _stage(path, settings, "whisper translation", reporter):
+        words = [transcribe.Word(**w) for w in artifacts.read_json(path)]
     else:
-        targets = [""] * len(built)
-        try:
-            with reporter.stage("translate", len(texts)) as progress:
-                done = 0
-                for language in sorted({c.language for c in built}):
-                    indices = [i for i, c in enumerate(built) if c.language == language]
-                    translator = translate.make_translator(settings.translator, language,
-                                                           cues.other_language(language), settings.translator_url)
-                    found = translate.translate_all(translator, [texts[i] for i in indices],
-                                                    lambda n, base=done: progress(base + n))
-                    for i, text in zip(indices, found):
-                        targets[i] = text
-                    done += len(indices)
-        except TranslationFailed as error:
-            raise TranslationFailed(f"{error}; kept the transcript and {source_srt.name}") from None
-        artifacts.write_json(path, targets)
+        engine = transcribe.load_engine(settings.engine, settings.model)
+        samples = _samples(job, settings, reporter)
+        spoken = sorted({c.language for c in built})
+        with reporter.stage("translate (whisper)", round(len(samples) / audio.SAMPLE_RATE, 1)) as progress:
+            words = whisper_task.translate_audio(engine, samples, spoken[0], audio.speech_regions(samples), progress)
+        artifacts.write_json(path, [asdict(w) for w in words])
+    return whisper_task.align(words, built)
+
+
+def _translate(built: list[Cue], job: Job, settings: Settings, reporter: Reporter, source_srt: Path) -> list[Cue]:
+    """Each cue into the other language (per cue: a mixed talk goes both ways)."""
+    if settings.translator == "whisper":
+        return [replace(c, target=t) for c, t in zip(built, _whisper_translation(built, job, settings, reporter))]
+    backend = translators.make(settings.translator, settings.translator_url)
+    cache = TranslationCache()
+    translator = translate.SentenceTranslator(backend, cache, glossary.load(settings.glossary))
+    try:
+        with reporter.stage("translate", len(built)) as progress:
+            targets = translate.translate_cues(built, translator, progress)
+    except TranslationFailed as error:
+        raise TranslationFailed(f"{error}; kept the transcript and {source_srt.name}; "
+                                "run again to continue") from None
+    finally:
+        cache.close()
+    reporter.note(f"translation: {translator.hits} of {len(translate.sentences(built))} sentences from the cache, "
+                  f"{translator.requests} requests to {backend.name}")
     return [replace(c, target=t) for c, t in zip(built, targets)]

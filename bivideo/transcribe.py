@@ -87,7 +87,7 @@ class Engine(Protocol):
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]: ...
 
     def segments(self, samples: np.ndarray, language: str, speech: list[tuple[float, float]],
-                 progress: Progress) -> Iterator[Segment]: ...
+                 progress: Progress, task: str = "transcribe") -> Iterator[Segment]: ...
 
 
 class FasterWhisper:
@@ -107,10 +107,10 @@ class FasterWhisper:
         _, _, probabilities = self.model.detect_language(audio=samples)
         return dict(probabilities)
 
-    def segments(self, samples, language, speech, progress):
+    def segments(self, samples, language, speech, progress, task="transcribe"):
         from faster_whisper.vad import VadOptions
 
-        found, _ = self.model.transcribe(samples, language=language, word_timestamps=True,
+        found, _ = self.model.transcribe(samples, language=language, task=task, word_timestamps=True,
                                          vad_filter=True, vad_parameters=VadOptions(**audio.VAD_OPTIONS),
                                          condition_on_previous_text=False)
         for s in found:
@@ -147,7 +147,7 @@ class OpenAIWhisper:
         _, probabilities = self.model.detect_language(mel.to(self.model.device))
         return probabilities
 
-    def segments(self, samples, language, speech, progress):
+    def segments(self, samples, language, speech, progress, task="transcribe"):
         import whisper
 
         # openai-whisper has no VAD of its own: decode only the clips where speech was found.
@@ -159,7 +159,7 @@ class OpenAIWhisper:
         if not clips:
             return
         with _tqdm_to(progress):
-            result = whisper.transcribe(self.model, samples, language=language, word_timestamps=True,
+            result = whisper.transcribe(self.model, samples, language=language, task=task, word_timestamps=True,
                                         condition_on_previous_text=False, clip_timestamps=clips,
                                         fp16=self.model.device.type == "cuda", verbose=False)
         for s in result["segments"]:

@@ -1,77 +1,96 @@
-"""Stage 5: the other language for every cue, through deep-translator's backends.
+"""Stage 5: the other language for every cue, a whole sentence at a time.
 
-Every backend sits behind one small interface (`Translator.translate(texts)`); keys come
-from environment variables and are never printed.
+Cues are fragments; translated one by one they read as nonsense and drift onto the wrong cue.
+So the cues are grouped into sentences, each sentence is translated once (with its neighbours
+as context where the backend can use it), and the translation is divided back over the
+sentence's cues in proportion to the source at punctuation or word boundaries (jieba words
+for Chinese). The number of cues and their times never change here.
+
+Every sentence's translation is kept in the SQLite cache before the next is needed, so a
+failure part-way loses nothing and a rerun (or an edit of one cue) sends only what is new.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import threading
-from typing import Callable, Protocol
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import urlparse
 
 import requests
 
-from bivideo.errors import BivideoError, TranslationFailed
+from bivideo import cues as cue_stage
+from bivideo import glossary as glossaries
+from bivideo.cues import Cue
+from bivideo.errors import TranslationFailed
+from bivideo.standard import display_width
+from bivideo.translation_cache import TranslationCache
+from bivideo.translators import Backend
+from bivideo.translators.deep import KEYS
+from bivideo.translators.openai_chat import KEY_VARIABLE, LineMismatch, ServerError
 
 REQUEST_TIMEOUT = 30.0  # seconds; deep-translator's own requests have no timeout at all
-
-# Each backend's codes for our two languages, and the environment variables holding its keys.
-CODES = {
-    "google": {"en": "en", "zh": "zh-CN"},
-    "mymemory": {"en": "en-US", "zh": "zh-CN"},
-    "deepl": {"en": "en", "zh": "zh"},
-    "microsoft": {"en": "en", "zh": "zh-Hans"},
-    "libre": {"en": "en", "zh": "zh"},
-    "baidu": {"en": "en", "zh": "zh"},
-}
-KEYS = {"deepl": ("DEEPL_API_KEY",), "microsoft": ("MICROSOFT_API_KEY",),
-        "baidu": ("BAIDU_APPID", "BAIDU_APPKEY")}
-NAMES = tuple(CODES)
-# Where each hosted backend answers, for `bivideo doctor`'s reachability check.
-ENDPOINTS = {"google": "https://translate.google.com", "mymemory": "https://api.mymemory.translated.net",
-             "deepl": "https://api-free.deepl.com", "microsoft": "https://api.cognitive.microsofttranslator.com",
-             "baidu": "https://fanyi-api.baidu.com"}
+RETRIES = 3  # after the first try, for 429s, 5xx, timeouts and dropped connections
+BACKOFF = float(os.environ.get("BIVIDEO_BACKOFF", "0.5"))  # seconds before the first retry, doubling
+WORKERS = 4  # sentences in flight at once: polite to free services, quick on paid ones
+MAX_SENTENCE_CUES = 4  # unpunctuated speech (common in Chinese transcripts) still gets cut
+SENTENCE_END = cue_stage.SENTENCE_END
+SECRETS = [v for vs in KEYS.values() for v in vs] + [KEY_VARIABLE]
 
 
-class Translator(Protocol):
-    name: str
-
-    def translate(self, text: str) -> str: ...
-
-
-class DeepTranslator:
-    """One deep-translator backend, with a per-request time limit."""
-
-    def __init__(self, name: str, source: str, target: str, url: str | None = None):
-        import deep_translator as dt
-
-        self.name = name
-        missing = [var for var in KEYS.get(name, ()) if not os.environ.get(var)]
-        if missing:
-            raise BivideoError(f"translator {name!r} needs {' and '.join(missing)} in the environment")
-        if name == "libre" and not url:
-            raise BivideoError("translator 'libre' needs --translator-url (your LibreTranslate server)")
-        codes = {"source": CODES[name][source], "target": CODES[name][target]}
-        env = os.environ.get
-        self.backend = {
-            "google": lambda: dt.GoogleTranslator(**codes),
-            "mymemory": lambda: dt.MyMemoryTranslator(**codes),
-            "deepl": lambda: dt.DeeplTranslator(api_key=env("DEEPL_API_KEY"), use_free_api=True, **codes),
-            "microsoft": lambda: dt.MicrosoftTranslator(api_key=env("MICROSOFT_API_KEY"),
-                                                        region=env("MICROSOFT_REGION"), **codes),
-            # deep-translator insists on a key even for servers that need none
-            "libre": lambda: dt.LibreTranslator(api_key=env("LIBRE_API_KEY") or "-",
-                                                custom_url=url.rstrip("/") + "/", **codes),
-            "baidu": lambda: dt.BaiduTranslator(appid=env("BAIDU_APPID"), appkey=env("BAIDU_APPKEY"), **codes),
-        }[name]()
-
-    def translate(self, text: str) -> str:
-        return _with_timeout(lambda: self.backend.translate(text), REQUEST_TIMEOUT)
+def sentences(cues: list[Cue]) -> list[list[int]]:
+    """Pure: runs of cue indices that make one sentence: up to a sentence end, a change of
+    spoken language, a long pause, or MAX_SENTENCE_CUES cues."""
+    groups: list[list[int]] = []
+    for i, cue in enumerate(cues):
+        previous = cues[i - 1] if i else None
+        if (previous is None or previous.language != cue.language or cue.start - previous.end > 2.0
+                or previous.source.rstrip().endswith(SENTENCE_END) or len(groups[-1]) >= MAX_SENTENCE_CUES):
+            groups.append([i])
+        else:
+            groups[-1].append(i)
+    return groups
 
 
-def _with_timeout(call: Callable[[], str], seconds: float) -> str:
+def joined(texts: list[str], language: str) -> str:
+    return ("" if language == "zh" else " ").join(t.strip() for t in texts)
+
+
+def spread(translation: str, sources: list[str], source: str, target: str) -> list[str]:
+    """Pure: a sentence's translation divided over its cues, in proportion to each cue's share
+    of the source text."""
+    widths = [max(display_width(s, source), 0.5) for s in sources]
+    pieces = cue_stage.divide(translation.strip(), target, [w / sum(widths) for w in widths])
+    return [p.strip() for p in pieces]
+
+
+def _retryable(error: Exception) -> bool:
+    from deep_translator.exceptions import ServerException, TooManyRequests
+
+    if isinstance(error, ServerError):
+        return error.status == 429 or error.status >= 500
+    if isinstance(error, ServerException):
+        return str(error.args[0] if error.args else "") in (
+            "ERR_TOO_MANY_REQUESTS", "ERR_INTERNAL_SERVER_ERROR", "ERR_SERVICE_NOT_AVAIBLE", "API server error")
+    return isinstance(error, (TooManyRequests, TimeoutError, requests.Timeout, requests.ConnectionError))
+
+
+def with_retries(call: Callable[[], object], sleep: Callable[[float], None] = time.sleep):
+    """`call`, retried with exponential backoff (and jitter) on errors worth retrying."""
+    for attempt in range(RETRIES + 1):
+        try:
+            return _with_timeout(call, REQUEST_TIMEOUT)
+        except Exception as error:
+            if attempt == RETRIES or not _retryable(error):
+                raise
+            sleep(BACKOFF * 2 ** attempt * (1 + random.random() / 4))
+
+
+def _with_timeout(call: Callable[[], object], seconds: float):
     """Run `call` in a daemon thread so a server that never answers cannot hang the run."""
     outcome: dict = {}
 
@@ -91,30 +110,103 @@ def _with_timeout(call: Callable[[], str], seconds: float) -> str:
     return outcome["value"]
 
 
-def make_translator(name: str, source: str, target: str, url: str | None = None) -> Translator:
-    if name not in CODES:
-        raise BivideoError(f"unknown translator {name!r}; choose one of {', '.join(NAMES)}")
-    return DeepTranslator(name, source, target, url)
-
-
-def _reason(error: Exception) -> str:
+def reason(error: Exception) -> str:
     """One short line; never a key, never a page of urllib3 internals."""
     if isinstance(error, requests.ConnectionError):
         host = urlparse(error.request.url).netloc if error.request is not None else "the server"
-        return f"cannot connect to {host} (offline, or the server is down)"
+        return f"cannot connect to {host} (offline, the server is down, or it dropped the connection)"
     text = " ".join(str(error).split()) or type(error).__name__
-    for secret in filter(None, (os.environ.get(v) for vs in KEYS.values() for v in vs)):
+    for secret in filter(None, (os.environ.get(v) for v in SECRETS)):
         text = text.replace(secret, "***")
     return text[:200]
 
 
-def translate_all(translator: Translator, texts: list[str], progress: Callable[[int], None]) -> list[str]:
-    """Translate each text in order; any failure becomes one TranslationFailed line."""
-    out = []
-    for text in texts:
-        try:
-            out.append((translator.translate(text) or "").strip())
-        except Exception as error:  # every backend error and network failure alike
-            raise TranslationFailed(f"translator {translator.name!r} failed: {_reason(error)}") from None
-        progress(len(out))
-    return out
+@dataclass
+class Plan:
+    """What one sentence asks of the translator."""
+
+    indices: list[int]
+    source: str  # language
+    target: str
+    lines: list[str]
+    before: str  # context, for backends that take it
+    after: str
+
+
+class SentenceTranslator:
+    """Translates sentences through one backend, the glossary and the cache."""
+
+    def __init__(self, backend: Backend, cache: TranslationCache, glossary: glossaries.Glossary):
+        self.backend, self.cache, self.glossary = backend, cache, glossary
+        self.requests = self.hits = 0
+
+    def key(self, plan: Plan) -> str:
+        context = (plan.before, plan.after) if self.backend.lines else ()
+        return self.cache.key(self.backend.identity, plan.source, plan.target, plan.lines, context,
+                              self.glossary.digest)
+
+    def _whole(self, plan: Plan) -> list[str]:
+        """Machine translation: the sentence as one text, placeholders guarding the terms."""
+        text, held = glossaries.protect(joined(plan.lines, plan.source), self.glossary, plan.source, plan.target)
+        self.requests += 1
+        translated = with_retries(lambda: self.backend.translate(text, plan.source, plan.target))
+        return spread(glossaries.restore(translated or "", held), plan.lines, plan.source, plan.target)
+
+    def _numbered(self, plan: Plan) -> list[str]:
+        """Chat models: numbered lines with context; a reply with the wrong numbers is asked
+        again once, then the sentence is translated whole instead."""
+        terms = self.glossary.lines(plan.source, plan.target)
+        for _ in range(2):
+            try:
+                self.requests += 1
+                return with_retries(lambda: self.backend.translate_lines(
+                    plan.lines, plan.before, plan.after, terms, plan.source, plan.target))
+            except LineMismatch:
+                continue
+        self.requests += 1
+        whole = with_retries(lambda: self.backend.translate_lines(
+            [joined(plan.lines, plan.source)], plan.before, plan.after, terms, plan.source, plan.target))
+        return spread(whole[0], plan.lines, plan.source, plan.target)
+
+    def run(self, plan: Plan) -> list[str]:
+        key = self.key(plan)
+        cached = self.cache.get(key)
+        if cached is not None and len(cached) == len(plan.lines):
+            self.hits += 1
+            return cached
+        found = self._numbered(plan) if self.backend.lines else self._whole(plan)
+        self.cache.put(key, found)
+        return found
+
+
+def plans(cues: list[Cue]) -> list[Plan]:
+    groups = sentences(cues)
+    texts = [joined([cues[i].source for i in g], cues[g[0]].language) for g in groups]
+    return [Plan(g, cues[g[0]].language, cue_stage.other_language(cues[g[0]].language),
+                 [cues[i].source for i in g], texts[k - 1] if k else "", texts[k + 1] if k + 1 < len(texts) else "")
+            for k, g in enumerate(groups)]
+
+
+def translate_cues(cues: list[Cue], translator: SentenceTranslator, progress: Callable[[int], None]) -> list[str]:
+    """Each cue's translation, sentence by sentence, several sentences in flight at once.
+    Any failure becomes one TranslationFailed line; finished sentences stay in the cache."""
+    targets = [""] * len(cues)
+    done = 0
+    with ThreadPoolExecutor(WORKERS) as pool:
+        futures = {pool.submit(translator.run, plan): plan for plan in plans(cues)}
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                error = future.exception()
+                if error is not None:
+                    for other in pending:
+                        other.cancel()
+                    saved = sum(1 for f in futures if f.done() and not f.cancelled() and f.exception() is None)
+                    raise TranslationFailed(f"translator {translator.backend.name!r} failed: {reason(error)} "
+                                            f"({saved} of {len(futures)} sentences done and kept)") from None
+                for index, text in zip(futures[future].indices, future.result()):
+                    targets[index] = text
+                done += len(futures[future].indices)
+                progress(done)
+    return targets

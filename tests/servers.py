@@ -8,6 +8,9 @@ English text for Chinese input, so tests can find it in the SRT and in burned fr
 from __future__ import annotations
 
 import json
+import re
+import socket
+import time
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,9 +23,11 @@ EN_MARK = "translated line"
 
 
 def fake_translation(text: str, source: str, target: str) -> str:
+    """Recognisable, and keeps placeholders such as [0] as a real translator does."""
+    held = " ".join(re.findall(r"\[\d+\]", text))
     if target == "zh":
-        return f"{ZH_MARK}{len(text.split())}词"
-    return f"{EN_MARK} {len(text)}"
+        return f"{ZH_MARK}{len(text.split())}词{held}"
+    return f"{EN_MARK} {len(text)} {held}".strip()
 
 
 # Typical lengths of a translation between the two (Netflix line limits 42 vs 16 give the
@@ -49,7 +54,43 @@ def length_model_translation(text: str, source: str, target: str) -> str:
 
 @dataclass
 class Recorder:
+    """Every request's parameters, and what to do for the next ones: "ok", an HTTP status
+    ("429", "500"), "drop" (close the connection without answering), "hang", or for the chat
+    server "missing"/"extra" (a reply with a number left out or added)."""
+
     requests: list[dict] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    then: str = "ok"  # what to do once `actions` is used up
+
+    def next_action(self) -> str:
+        return self.actions.pop(0) if self.actions else self.then
+
+
+def _misbehave(handler: BaseHTTPRequestHandler, action: str) -> bool:
+    """Carry out a failure action; False when the request should be answered normally."""
+    if action == "drop":
+        handler.close_connection = True
+        handler.connection.shutdown(socket.SHUT_RDWR)
+        return True
+    if action == "hang":
+        time.sleep(5)
+        return True
+    if action.isdigit():
+        handler.send_response(int(action))
+        handler.send_header("Content-Type", "application/json")
+        handler.end_headers()
+        handler.wfile.write(b'{"error": "scripted failure"}')
+        return True
+    return False
+
+
+def _reply_json(handler: BaseHTTPRequestHandler, data: dict) -> None:
+    body = json.dumps(data, ensure_ascii=False).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 @contextmanager
@@ -72,17 +113,55 @@ def libre_server(translation=fake_translation) -> Iterator[tuple[str, Recorder]]
                 self.send_error(404)
                 return
             recorder.requests.append(params)
-            reply = json.dumps({"translatedText": translation(params["q"], params["source"], params["target"])})
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(reply.encode())
+            if _misbehave(self, recorder.next_action()):
+                return
+            _reply_json(self, {"translatedText": translation(params["q"], params["source"], params["target"])})
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/", recorder
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def openai_server() -> Iterator[tuple[str, Recorder]]:
+    """An OpenAI-compatible /v1/chat/completions on 127.0.0.1: translates the numbered lines
+    it is sent (the last JSON object in the prompt) with fake_translation."""
+    recorder = Recorder()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            if urlparse(self.path).path != "/v1/chat/completions":
+                self.send_error(404)
+                return
+            prompt = body["messages"][-1]["content"]
+            lines = json.loads(prompt.strip().splitlines()[-1])
+            recorder.requests.append({"prompt": prompt, "lines": lines,
+                                      "authorization": self.headers.get("Authorization")})
+            action = recorder.next_action()
+            if _misbehave(self, action):
+                return
+            target = "zh" if "to Simplified Chinese" in prompt else "en"
+            answer = {k: fake_translation(v, "", target) for k, v in lines.items()}
+            if action == "missing":
+                answer.pop(max(answer, key=int))
+            elif action == "extra":
+                answer[str(len(lines) + 1)] = "surplus"
+            _reply_json(self, {"choices": [{"message": {"role": "assistant",
+                                                        "content": json.dumps(answer, ensure_ascii=False)}}]})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", recorder
     finally:
         server.shutdown()
         server.server_close()

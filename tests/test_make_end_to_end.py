@@ -5,6 +5,7 @@ reference, burned frames read back with OCR."""
 from __future__ import annotations
 
 import glob
+import json
 import signal
 import socket
 import subprocess
@@ -96,6 +97,13 @@ def test_bilingual_srt_has_chinese_then_english_from_the_translator(talk):
         else:
             assert EN_MARK in en and zh == original.content
     assert len(talk.requests) >= len(bilingual)
+
+
+def test_subtitles_meet_the_standard(talk):
+    run = bivideo("check", talk.out("bilingual.srt"), "--json", "--min", "0.98")
+    assert run.code == 0, run.out + run.err
+    report = json.loads(run.out)
+    assert report["languages"] == ["en", "zh"] and report["one_line_per_language"] == report["cues"]
 
 
 def test_burned_frame_shows_both_languages(talk, tmp_path):

@@ -1,0 +1,197 @@
+"""Sentence-level translation over real HTTP to local servers (LibreTranslate- and
+OpenAI-compatible, on 127.0.0.1): request counts, cache, retries, failures part-way, LLM
+replies with the wrong numbers, the glossary; and Whisper's offline translate task."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bivideo import glossary, translate, translators
+from bivideo.cues import Cue
+from bivideo.errors import BivideoError, TranslationFailed
+from bivideo.translation_cache import TranslationCache
+from tests.conftest import bivideo, make_video
+from tests.scoring import read_srt
+from tests.servers import EN_MARK, ZH_MARK, libre_server, openai_server
+
+JFK = [Cue(0.3, 2.4, "And so my fellow Americans,"), Cue(2.5, 6.5, "ask not what your country can do for you,"),
+       Cue(6.6, 10.2, "ask what you can do for your country.")]
+TALK = JFK + [Cue(11.0, 13.0, "We choose to go to the moon."), Cue(13.1, 15.0, "Not because it is easy."),
+              Cue(15.1, 17.0, "But because it is hard."), Cue(17.1, 18.5, "你好世界。", language="zh")]
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch):
+    monkeypatch.setattr(translate, "BACKOFF", 0.01)
+
+
+@pytest.fixture
+def cache(tmp_path):
+    store = TranslationCache(tmp_path / "translations.sqlite3")
+    yield store
+    store.close()
+
+
+def run(cues, backend, cache, terms=glossary.Glossary()):
+    translator = translate.SentenceTranslator(backend, cache, terms)
+    done = []
+    return translate.translate_cues(cues, translator, done.append), done, translator
+
+
+def test_sentences_follow_punctuation_language_and_pauses():
+    assert translate.sentences(TALK) == [[0, 1, 2], [3], [4], [5], [6]]
+    unpunctuated = [Cue(i, i + 0.9, "没有标点的话", language="zh") for i in range(6)]
+    assert translate.sentences(unpunctuated) == [[0, 1, 2, 3], [4, 5]]
+
+
+def test_a_sentence_is_translated_once_and_spread_over_its_cues():
+    pieces = translate.spread("不要问国家能为你做什么，而要问你能为国家做什么。",
+                              ["ask not what your country can do for you,", "ask what you can do for your country."],
+                              "en", "zh")
+    assert pieces == ["不要问国家能为你做什么，", "而要问你能为国家做什么。"]
+
+
+def test_libre_sentence_requests_cache_and_edits(cache):
+    with libre_server() as (url, server):
+        backend = translators.make("libre", url)
+        targets, done, _ = run(TALK, backend, cache)
+        assert len(targets) == len(TALK) and all(targets)  # one line per cue, times untouched by design
+        assert len(server.requests) == 5  # the 3-cue sentence is one request
+        sent = {r["q"]: (r["source"], r["target"]) for r in server.requests}
+        assert sent["And so my fellow Americans, ask not what your country can do for you, "
+                    "ask what you can do for your country."] == ("en", "zh")
+        assert sent["你好世界。"] == ("zh", "en")  # a mixed talk: each sentence the other way
+        assert done[-1] == len(TALK)
+        assert targets[-1].startswith(EN_MARK) and ZH_MARK in "".join(targets[:3])
+
+        again, _, translator = run(TALK, backend, cache)
+        assert again == targets and len(server.requests) == 5 and translator.hits == 5  # all from the cache
+
+        edited = list(TALK)
+        edited[4] = Cue(13.1, 15.0, "Not because it is simple.")
+        run(edited, backend, cache)
+        assert len(server.requests) == 6 and server.requests[-1]["q"] == "Not because it is simple."
+
+
+def test_429_twice_then_success(cache):
+    with libre_server() as (url, server):
+        server.actions = ["429", "429"]
+        targets, _, _ = run(JFK, translators.make("libre", url), cache)
+        assert all(targets) and len(server.requests) == 3
+
+
+def test_dropped_connection_keeps_finished_sentences_and_rerun_continues(cache, monkeypatch):
+    monkeypatch.setattr(translate, "WORKERS", 1)  # in order, so "part-way" is well defined
+    with libre_server() as (url, server):
+        server.actions, server.then = ["ok", "ok"], "drop"
+        with pytest.raises(TranslationFailed) as failure:
+            run(TALK, translators.make("libre", url), cache)
+        message = str(failure.value)
+        assert "translator 'libre' failed: cannot connect to 127.0.0.1" in message and "\n" not in message
+        assert "2 of 5 sentences done and kept" in message
+        server.then, before = "ok", len(server.requests)
+        targets, _, translator = run(TALK, translators.make("libre", url), cache)
+        assert translator.hits == 2 and len(server.requests) - before == 3 and all(targets)
+
+
+def test_server_errors_and_hangs_become_one_line(cache, monkeypatch):
+    monkeypatch.setattr(translate, "REQUEST_TIMEOUT", 0.5)
+    monkeypatch.setattr(translate, "RETRIES", 1)
+    with libre_server() as (url, server):
+        server.then = "hang"
+        with pytest.raises(TranslationFailed, match="no answer within"):
+            run(JFK[:1], translators.make("libre", url), cache)
+        server.then = "400"
+        with pytest.raises(TranslationFailed, match="translator 'libre' failed"):
+            run(JFK[:1], translators.make("libre", url), cache)
+        assert len(server.requests) == 3  # the hang was retried, the 400 was not
+
+
+def test_openai_numbered_lines_with_context_and_glossary(cache):
+    terms = glossary.parse("Zhiwei\t志伟\nLLM\tLLM\n")
+    cues = [Cue(0, 2, "Zhiwei trained an LLM,"), Cue(2.1, 4, "and it worked."), Cue(4.1, 6, "Then it broke.")]
+    with openai_server() as (url, server):
+        targets, _, _ = run(cues, translators.make("openai", url), cache, terms)
+        assert len(server.requests) == 2 and all(t.startswith(ZH_MARK) for t in targets)
+        first = next(r for r in server.requests if "1" in r["lines"] and "2" in r["lines"])
+        assert first["lines"] == {"1": "Zhiwei trained an LLM,", "2": "and it worked."}
+        assert "Then it broke." in first["prompt"]  # the next sentence as context
+        assert "Zhiwei => 志伟" in first["prompt"] and "LLM => LLM" in first["prompt"]
+
+
+@pytest.mark.parametrize("actions, requests, whole", [(["missing"], 2, False), (["extra"], 2, False),
+                                                      (["missing", "extra"], 3, True)])
+def test_openai_reply_with_wrong_numbers_is_repaired(cache, actions, requests, whole):
+    with openai_server() as (url, server):
+        server.actions = list(actions)
+        targets, _, _ = run(JFK, translators.make("openai", url), cache)
+        assert len(server.requests) == requests and len(targets) == 3 and all(targets)
+        if whole:  # fell back to the whole sentence as one line, spread over the cues
+            assert list(server.requests[-1]["lines"]) == ["1"]
+
+
+def test_keys_never_reach_errors_or_the_cache(cache, monkeypatch):
+    secret = "sk-test-very-secret-key-123"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    with openai_server() as (url, server):
+        run(JFK, translators.make("openai", url), cache)
+        assert server.requests[0]["authorization"] == f"Bearer {secret}"  # sent to the server, nowhere else
+        server.then = "401"
+        with pytest.raises(TranslationFailed) as failure:
+            run([Cue(0, 1, "Something new.")], translators.make("openai", url), cache)
+    assert secret not in str(failure.value)
+    assert secret.encode() not in cache.path.read_bytes()
+
+
+def test_glossary_terms_numbers_and_urls_pass_through_machine_translation(cache):
+    terms = glossary.parse("志伟\tZhiwei\n")  # columns in either order
+    text, held = glossary.protect("Zhiwei shipped v2 to 3.5% of https://x.io users, @team", terms, "en", "zh")
+    assert "Zhiwei" not in text and "https" not in text and "3.5" not in text and "@team" not in text
+    assert glossary.restore(text, held) == "志伟 shipped v2 to 3.5% of https://x.io users, @team"
+    with libre_server() as (url, server):
+        (target,), _, _ = run([Cue(0, 3, "Zhiwei sent 42 files to https://x.io today.")],
+                              translators.make("libre", url), cache, terms)
+        assert "Zhiwei" not in server.requests[0]["q"]
+        assert "志伟" in target and "42" in target and "https://x.io" in target
+    with pytest.raises(BivideoError, match="line 1: expected two terms"):
+        glossary.parse("just one column\n")
+
+
+def test_whisper_translates_mandarin_offline_onto_the_chinese_cues(tmp_path, manifest):
+    video = make_video(manifest["zh03_osr_cn_000_0072_8k.wav"]["path"], tmp_path / "talk.mp4")
+    result = bivideo("make", video, "--translator", "whisper", env={"NO_PROXY": "*", "http_proxy": "http://127.0.0.1:9",
+                                                                    "https_proxy": "http://127.0.0.1:9"})
+    assert result.code == 0, result.err
+    chinese, english = read_srt(tmp_path / "talk.zh.srt"), read_srt(tmp_path / "talk.en.srt")
+    assert len(chinese) == len(english) > 2
+    assert [(c.start, c.end) for c in chinese] == [(c.start, c.end) for c in english]
+    assert sum(bool(c.content.strip()) for c in english) >= len(english) - 1
+    assert len(" ".join(c.content for c in english).split()) >= 20
+    # Each English word sits on the cue where the Chinese says it (or the next one over):
+    # 美丽 beautiful, 甜 sweet, 金鱼 goldfish
+    pairs = {"美丽": ("beautiful", "magnificent", "lovely", "pretty"), "甜": ("sweet",), "金鱼": ("gold", "fish")}
+    placed = 0
+    for chinese_word, english_words in pairs.items():
+        said = [i for i, c in enumerate(chinese) if chinese_word in c.content]
+        near = {j for i in said for j in (i - 1, i, i + 1) if 0 <= j < len(english)}
+        placed += any(w in english[j].content.lower() for j in near for w in english_words)
+    assert placed >= 2, [c.content for c in english]
+
+
+def test_whisper_cannot_translate_into_chinese():
+    from bivideo.translators import whisper_task
+
+    with pytest.raises(BivideoError, match="only translates into English"):
+        whisper_task.align([], [Cue(0, 1, "hello", language="en")])
+    assert os.environ.get("BIVIDEO_CACHE")
+
+
+def test_translator_keys_come_from_the_environment(monkeypatch):
+    monkeypatch.delenv("DEEPL_API_KEY", raising=False)
+    with pytest.raises(BivideoError, match="needs DEEPL_API_KEY"):
+        translators.make("deepl")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(BivideoError, match="needs OPENAI_API_KEY"):
+        translators.make("openai")
