@@ -22,14 +22,6 @@ ZH_MARK = "测试译文"
 EN_MARK = "translated line"
 
 
-def fake_translation(text: str, source: str, target: str) -> str:
-    """Recognisable, and keeps placeholders such as [0] as a real translator does."""
-    held = " ".join(re.findall(r"\[\d+\]", text))
-    if target == "zh":
-        return f"{ZH_MARK}{len(text.split())}词{held}"
-    return f"{EN_MARK} {len(text)} {held}".strip()
-
-
 # Typical lengths of a translation between the two (Netflix line limits 42 vs 16 give the
 # same ratio): English characters per Chinese character.
 EN_PER_ZH = 2.6
@@ -50,6 +42,16 @@ def length_model_translation(text: str, source: str, target: str) -> str:
     if len(words) > 1 and len(" ".join(words)) - size > size - len(" ".join(words[:-1])):
         words.pop()  # whichever of the two is nearer the length
     return " ".join(words) + ("." if text.rstrip().endswith(("。", "？", "！")) else "")
+
+
+def fake_translation(text: str, source: str, target: str) -> str:
+    """Recognisable (a mark first), as long as a real translation, and keeping placeholders
+    such as [0] as a real translator does."""
+    held = " ".join(re.findall(r"\[\d+\]", text))
+    body = length_model_translation(re.sub(r"\[\d+\]", "", text), source, target)
+    if target == "zh":  # the mark takes the place of the body's first characters: same length
+        return f"{ZH_MARK}{body[len(ZH_MARK):]}{held}"
+    return f"{EN_MARK} {body[len(EN_MARK) + 1:]} {held}".strip()
 
 
 @dataclass
