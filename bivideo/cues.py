@@ -251,12 +251,11 @@ def build(words: list[Word], language: str, fps: float = 25.0, segment_ends: set
 # --- the bilingual constraint, applied after translation ----------------------------------
 
 def _cut_points(text: str, language: str) -> list[int]:
-    """Offsets where a line of `language` may be divided, best (punctuation) listed first."""
+    """Offsets where a line of `language` may be divided: jieba word boundaries for Chinese,
+    spaces for English."""
     if language == "zh":
-        points = sorted(chinese_boundaries(text))
-    else:
-        points = [m.start() for m in re.finditer(r" (?=\S)", text)]
-    return points
+        return sorted(chinese_boundaries(text))
+    return [m.start() for m in re.finditer(r" (?=\S)", text)]
 
 
 def divide(text: str, language: str, shares: list[float]) -> list[str]:
