@@ -194,6 +194,7 @@ def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporte
     if _stage(path, settings, "whisper translation", reporter):
         words = [transcribe.Word(**w) for w in artifacts.read_json(path)]
     else:
+        whisper_task.check_languages(built)  # before the slow pass, not after
         engine = transcribe.load_engine(settings.engine, settings.model)
         samples = _samples(job, settings, reporter)
         spoken = sorted({c.language for c in built})
@@ -209,7 +210,7 @@ def _translate(built: list[Cue], job: Job, settings: Settings, reporter: Reporte
         return [replace(c, target=t) for c, t in zip(built, _whisper_translation(built, job, settings, reporter))]
     backend = translators.make(settings.translator, settings.translator_url)
     cache = TranslationCache()
-    translator = translate.SentenceTranslator(backend, cache, glossary.load(settings.glossary))
+    translator = translate.SentenceTranslator(backend, cache, glossary.load(settings.glossary), settings.force)
     try:
         with reporter.stage("translate", len(built)) as progress:
             targets = translate.translate_cues(built, translator, progress)

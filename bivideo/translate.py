@@ -136,8 +136,10 @@ class Plan:
 class SentenceTranslator:
     """Translates sentences through one backend, the glossary and the cache."""
 
-    def __init__(self, backend: Backend, cache: TranslationCache, glossary: glossaries.Glossary):
+    def __init__(self, backend: Backend, cache: TranslationCache, glossary: glossaries.Glossary,
+                 refresh: bool = False):
         self.backend, self.cache, self.glossary = backend, cache, glossary
+        self.refresh = refresh  # --force: translate again, replacing what the cache holds
         self.requests = self.hits = 0
 
     def key(self, plan: Plan) -> str:
@@ -170,7 +172,7 @@ class SentenceTranslator:
 
     def run(self, plan: Plan) -> list[str]:
         key = self.key(plan)
-        cached = self.cache.get(key)
+        cached = None if self.refresh else self.cache.get(key)
         if cached is not None and len(cached) == len(plan.lines):
             self.hits += 1
             return cached

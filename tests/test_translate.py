@@ -195,3 +195,12 @@ def test_translator_keys_come_from_the_environment(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(BivideoError, match="needs OPENAI_API_KEY"):
         translators.make("openai")
+
+
+def test_force_translates_again_and_replaces_the_cache(cache):
+    with libre_server() as (url, server):
+        backend = translators.make("libre", url)
+        run(JFK, backend, cache)
+        translator = translate.SentenceTranslator(backend, cache, glossary.Glossary(), refresh=True)
+        translate.translate_cues(JFK, translator, lambda n: None)
+        assert len(server.requests) == 2 and translator.hits == 0

@@ -19,11 +19,15 @@ def translate_audio(engine: Engine, samples: np.ndarray, language: str, speech: 
     return [w for s in segments for w in s.words]
 
 
-def align(words: list[Word], cues: list[Cue]) -> list[str]:
-    """Pure: each English word goes to the cue nearest its middle; a cue's line is its words."""
+def check_languages(cues: list[Cue]) -> None:
     if any(c.language == "en" for c in cues):
         raise BivideoError("the whisper translator only translates into English; this talk has English speech "
                            "that needs Chinese: choose another --translator")
+
+
+def align(words: list[Word], cues: list[Cue]) -> list[str]:
+    """Pure: each English word goes to the cue nearest its middle; a cue's line is its words."""
+    check_languages(cues)
     lines: list[list[str]] = [[] for _ in cues]
     starts = [c.start for c in cues]
     for word in words:
