@@ -79,19 +79,29 @@ def _retryable(error: Exception) -> bool:
     return isinstance(error, (TooManyRequests, TimeoutError, requests.Timeout, requests.ConnectionError))
 
 
-def with_retries(call: Callable[[], object], sleep: Callable[[float], None] = time.sleep):
+class Stopped(Exception):
+    """The run is stopping (another sentence failed, or Ctrl-C): give up at once."""
+
+
+def with_retries(call: Callable[[], object], stop: threading.Event):
     """`call`, retried with exponential backoff (and jitter) on errors worth retrying."""
     for attempt in range(RETRIES + 1):
+        if stop.is_set():  # a worker may pick up a queued sentence just as the run gives up
+            raise Stopped
         try:
-            return _with_timeout(call, REQUEST_TIMEOUT)
+            return _with_timeout(call, REQUEST_TIMEOUT, stop)
+        except Stopped:
+            raise
         except Exception as error:
             if attempt == RETRIES or not _retryable(error):
                 raise
-            sleep(BACKOFF * 2 ** attempt * (1 + random.random() / 4))
+            if stop.wait(BACKOFF * 2 ** attempt * (1 + random.random() / 4)):
+                raise Stopped from None
 
 
-def _with_timeout(call: Callable[[], object], seconds: float):
-    """Run `call` in a daemon thread so a server that never answers cannot hang the run."""
+def _with_timeout(call: Callable[[], object], seconds: float, stop: threading.Event):
+    """Run `call` in a daemon thread so a server that never answers cannot hang the run, and
+    a stopping run need not wait for it."""
     outcome: dict = {}
 
     def run():
@@ -102,7 +112,11 @@ def _with_timeout(call: Callable[[], object], seconds: float):
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    thread.join(seconds)
+    deadline = time.monotonic() + seconds
+    while thread.is_alive() and time.monotonic() < deadline:
+        if stop.is_set():
+            raise Stopped
+        thread.join(0.1)
     if thread.is_alive():
         raise TimeoutError(f"no answer within {seconds:.0f} s")
     if "error" in outcome:
@@ -141,6 +155,8 @@ class SentenceTranslator:
         self.backend, self.cache, self.glossary = backend, cache, glossary
         self.refresh = refresh  # --force: translate again, replacing what the cache holds
         self.requests = self.hits = 0
+        self.stop = threading.Event()  # set when the run gives up: in-flight sentences stop too
+        self.failure: Exception | None = None  # what made it give up
 
     def key(self, plan: Plan) -> str:
         context = (plan.before, plan.after) if self.backend.lines else ()
@@ -151,7 +167,7 @@ class SentenceTranslator:
         """Machine translation: the sentence as one text, placeholders guarding the terms."""
         text, held = glossaries.protect(joined(plan.lines, plan.source), self.glossary, plan.source, plan.target)
         self.requests += 1
-        translated = with_retries(lambda: self.backend.translate(text, plan.source, plan.target))
+        translated = with_retries(lambda: self.backend.translate(text, plan.source, plan.target), self.stop)
         return spread(glossaries.restore(translated or "", held), plan.lines, plan.source, plan.target)
 
     def _numbered(self, plan: Plan) -> list[str]:
@@ -162,12 +178,12 @@ class SentenceTranslator:
             try:
                 self.requests += 1
                 return with_retries(lambda: self.backend.translate_lines(
-                    plan.lines, plan.before, plan.after, terms, plan.source, plan.target))
+                    plan.lines, plan.before, plan.after, terms, plan.source, plan.target), self.stop)
             except LineMismatch:
                 continue
         self.requests += 1
         whole = with_retries(lambda: self.backend.translate_lines(
-            [joined(plan.lines, plan.source)], plan.before, plan.after, terms, plan.source, plan.target))
+            [joined(plan.lines, plan.source)], plan.before, plan.after, terms, plan.source, plan.target), self.stop)
         return spread(whole[0], plan.lines, plan.source, plan.target)
 
     def run(self, plan: Plan) -> list[str]:
@@ -176,7 +192,13 @@ class SentenceTranslator:
         if cached is not None and len(cached) == len(plan.lines):
             self.hits += 1
             return cached
-        found = self._numbered(plan) if self.backend.lines else self._whole(plan)
+        try:
+            found = self._numbered(plan) if self.backend.lines else self._whole(plan)
+        except Exception as error:
+            if not isinstance(error, Stopped):
+                self.failure = self.failure or error
+            self.stop.set()  # here, not in the caller: this worker must not start another sentence first
+            raise
         self.cache.put(key, found)
         return found
 
@@ -194,21 +216,25 @@ def translate_cues(cues: list[Cue], translator: SentenceTranslator, progress: Ca
     Any failure becomes one TranslationFailed line; finished sentences stay in the cache."""
     targets = [""] * len(cues)
     done = 0
-    with ThreadPoolExecutor(WORKERS) as pool:
+    pool = ThreadPoolExecutor(WORKERS)
+    try:
         futures = {pool.submit(translator.run, plan): plan for plan in plans(cues)}
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            errors = [f.exception() for f in finished if f.exception()]
+            if errors:  # report the failure, not the sentences it stopped
+                saved = sum(1 for f in futures if f.done() and f.exception() is None)
+                raise TranslationFailed(f"translator {translator.backend.name!r} failed: {reason(translator.failure or errors[0])} "
+                                        f"({saved} of {len(futures)} sentences done and kept)") from None
             for future in finished:
-                error = future.exception()
-                if error is not None:
-                    for other in pending:
-                        other.cancel()
-                    saved = sum(1 for f in futures if f.done() and not f.cancelled() and f.exception() is None)
-                    raise TranslationFailed(f"translator {translator.backend.name!r} failed: {reason(error)} "
-                                            f"({saved} of {len(futures)} sentences done and kept)") from None
                 for index, text in zip(futures[future].indices, future.result()):
                     targets[index] = text
                 done += len(futures[future].indices)
                 progress(done)
+    except BaseException:  # a failure or Ctrl-C: stop the sentences in flight instead of waiting for them
+        translator.stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return targets

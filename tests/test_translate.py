@@ -5,6 +5,7 @@ replies with the wrong numbers, the glossary; and Whisper's offline translate ta
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -204,3 +205,13 @@ def test_force_translates_again_and_replaces_the_cache(cache):
         translator = translate.SentenceTranslator(backend, cache, glossary.Glossary(), refresh=True)
         translate.translate_cues(JFK, translator, lambda n: None)
         assert len(server.requests) == 2 and translator.hits == 0
+
+
+def test_a_failure_stops_the_sentences_in_flight_instead_of_retrying_them(cache, monkeypatch):
+    monkeypatch.setattr(translate, "BACKOFF", 1.0)  # the others' retries would come a second later
+    with libre_server() as (url, server):
+        server.actions, server.then = ["400"], "500"  # one sentence fails for good, the rest would retry
+        with pytest.raises(TranslationFailed):
+            run(TALK, translators.make("libre", url), cache)
+        threading.Event().wait(2.5)
+        assert len(server.requests) <= 5  # each sentence asked at most once: no retries after giving up
