@@ -19,14 +19,18 @@ from bivideo.ui import Reporter
 
 
 def _config() -> dict:
-    """The first bivideo.toml found: its top-level keys are `make` option names."""
+    """The first bivideo.toml found: its top-level keys are `make` option names. A relative
+    glossary path is relative to the file that names it."""
     for path in (Path("bivideo.toml"), Path(user_config_dir("bivideo")) / "bivideo.toml"):
         if path.is_file():
             try:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
                 raise BivideoError(f"{path}: not valid TOML ({error})") from None
-            return {key.replace("-", "_"): value for key, value in data.items()}
+            config = {key.replace("-", "_"): value for key, value in data.items()}
+            if isinstance(config.get("glossary"), str):
+                config["glossary"] = str(path.parent / Path(config["glossary"]).expanduser())
+            return config
     return {}
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import requests
 
 from bivideo import models, toolchain
-from bivideo.translators import deep, openai_chat
+from bivideo.translators import deep, openai_chat, public_url
 from bivideo.errors import BivideoError
 
 
@@ -52,15 +52,34 @@ def _translator(name: str, url: str | None) -> str:
     burning work offline.)"""
     if name == "whisper":
         return "whisper translates offline (into English only)"
-    endpoint = url or (openai_chat.DEFAULT_URL if name == "openai" else deep.ENDPOINTS.get(name))
+    if name == "openai":
+        return _openai(url)
+    endpoint = url or deep.ENDPOINTS.get(name)
     if not endpoint:
         raise BivideoError(f"translator {name!r} needs --translator-url")
     try:
         requests.head(endpoint, timeout=3)
     except requests.RequestException as error:
-        raise BivideoError(f"{name} at {endpoint} is unreachable ({type(error).__name__}); "
-                           "offline runs need a LibreTranslate server: --translator libre --translator-url URL") from None
-    return f"{name} reachable at {endpoint}"
+        raise _unreachable(name, endpoint, error) from None
+    return f"{name} reachable at {public_url(endpoint)}"
+
+
+def _openai(url: str | None) -> str:
+    """An OpenAI-compatible server lists its models for a valid key: that checks both."""
+    chat = openai_chat.OpenAIChat(url)
+    try:
+        status = chat.list_models(timeout=3)
+    except requests.RequestException as error:
+        raise _unreachable("openai", chat.url, error) from None
+    if status in (401, 403):
+        raise BivideoError(f"openai at {public_url(chat.url)} refused the key in "
+                           f"{openai_chat.KEY_VARIABLE} (HTTP {status})")
+    return f"openai reachable at {public_url(chat.url)} (model {chat.model})"
+
+
+def _unreachable(name: str, endpoint: str, error: Exception) -> BivideoError:
+    return BivideoError(f"{name} at {public_url(endpoint)} is unreachable ({type(error).__name__}); offline runs "
+                        "need --translator whisper (into English) or a local server: --translator-url URL")
 
 
 def run(translator: str, translator_url: str | None) -> list[Check]:

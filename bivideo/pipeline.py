@@ -124,6 +124,7 @@ def open_job(source: Path, settings: Settings, reporter: Reporter) -> Job:
 def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
     """Transcribe, build cues, translate, and write the subtitle files (SRT and ASS)."""
     source, outputs, work = job.source, job.outputs, job.work
+    translator = _translator(settings)  # a missing key or a bad glossary fails before the slow stages
     audio_key = artifacts.key("audio", work.name)
     transcript_path = work / "transcript-{}.json".format(artifacts.key(
         audio_key, settings.engine, _model_identity(settings.model), settings.source, transcribe.FORMAT))
@@ -149,7 +150,7 @@ def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
     spoken = subtitles.srt_for_language([replace(c, language=src) for c in built], src)
     source_srt = outputs.write_text(f"{src}.srt", spoken)  # kept should translation fail
 
-    translated = _translate(built, job, settings, reporter, source_srt)
+    translated = _translate(built, job, settings, reporter, source_srt, translator)
     job.cues = cues.fit_bilingual(translated, job.info.fps)
     job.written = [outputs.write_text(f"{src}.srt", subtitles.srt_for_language(job.cues, src)),
                    outputs.write_text(f"{tgt}.srt", subtitles.srt_for_language(job.cues, tgt)),
@@ -185,10 +186,21 @@ def _samples(job: Job, settings: Settings, reporter: Reporter):
     return audio.load(wav)
 
 
+def _translator(settings: Settings) -> tuple[translators.Backend, glossary.Glossary] | None:
+    """The text translator and the glossary (None for whisper, which works from the audio)."""
+    terms = glossary.load(settings.glossary)
+    if settings.translator == "whisper":
+        if settings.target == "zh":
+            raise BivideoError("the whisper translator only translates into English; choose another --translator")
+        return None
+    return translators.make(settings.translator, settings.translator_url), terms
+
+
 def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporter: Reporter) -> list[str]:
     """English for every cue from Whisper's translate task over the audio (offline)."""
     from bivideo.translators import whisper_task
 
+    whisper_task.check_languages(built)
     path = job.work / "whisper-translation-{}.json".format(artifacts.key(
         "audio", job.work.name, settings.engine, _model_identity(settings.model), transcribe.FORMAT))
     if _stage(path, settings, "whisper translation", reporter):
@@ -196,21 +208,23 @@ def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporte
     else:
         whisper_task.check_languages(built)  # before the slow pass, not after
         engine = transcribe.load_engine(settings.engine, settings.model)
-        samples = _samples(job, settings, reporter)
-        spoken = sorted({c.language for c in built})
+        samples = _samples(job, settings, reporter)  # loaded only here: other translators need no audio
         with reporter.stage("translate (whisper)", round(len(samples) / audio.SAMPLE_RATE, 1)) as progress:
-            words = whisper_task.translate_audio(engine, samples, spoken[0], audio.speech_regions(samples), progress)
+            words = whisper_task.translate_audio(engine, samples, built[0].language,
+                                                 audio.speech_regions(samples), progress)
         artifacts.write_json(path, [asdict(w) for w in words])
     return whisper_task.align(words, built)
 
 
-def _translate(built: list[Cue], job: Job, settings: Settings, reporter: Reporter, source_srt: Path) -> list[Cue]:
-    """Each cue into the other language (per cue: a mixed talk goes both ways)."""
-    if settings.translator == "whisper":
+def _translate(built: list[Cue], job: Job, settings: Settings, reporter: Reporter, source_srt: Path,
+               text_translator: tuple[translators.Backend, glossary.Glossary] | None) -> list[Cue]:
+    """Each cue into the other language (per cue: a mixed talk goes both ways). The cues'
+    count, times and source text come back unchanged."""
+    if text_translator is None:
         return [replace(c, target=t) for c, t in zip(built, _whisper_translation(built, job, settings, reporter))]
-    backend = translators.make(settings.translator, settings.translator_url)
     cache = TranslationCache()
-    translator = translate.SentenceTranslator(backend, cache, glossary.load(settings.glossary), settings.force)
+    backend, terms = text_translator
+    translator = translate.SentenceTranslator(backend, cache, terms, settings.force)
     try:
         with reporter.stage("translate", len(built)) as progress:
             targets = translate.translate_cues(built, translator, progress)

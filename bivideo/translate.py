@@ -19,8 +19,6 @@ import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import urlparse
-
 import requests
 
 from bivideo import cues as cue_stage
@@ -29,8 +27,8 @@ from bivideo.cues import Cue
 from bivideo.errors import TranslationFailed
 from bivideo.standard import display_width
 from bivideo.translation_cache import TranslationCache
-from bivideo.translators import Backend
-from bivideo.translators.deep import KEYS
+from bivideo.translators import Backend, public_url
+from bivideo.translators.deep import SECRETS as MT_SECRETS
 from bivideo.translators.openai_chat import KEY_VARIABLE, LineMismatch, ServerError
 
 REQUEST_TIMEOUT = 30.0  # seconds; deep-translator's own requests have no timeout at all
@@ -39,7 +37,7 @@ BACKOFF = float(os.environ.get("BIVIDEO_BACKOFF", "0.5"))  # seconds before the 
 WORKERS = 4  # sentences in flight at once: polite to free services, quick on paid ones
 MAX_SENTENCE_CUES = 4  # unpunctuated speech (common in Chinese transcripts) still gets cut
 SENTENCE_END = cue_stage.SENTENCE_END
-SECRETS = [v for vs in KEYS.values() for v in vs] + [KEY_VARIABLE]
+SECRETS = MT_SECRETS + (KEY_VARIABLE,)
 
 
 def sentences(cues: list[Cue]) -> list[list[int]]:
@@ -126,10 +124,15 @@ def _with_timeout(call: Callable[[], object], seconds: float, stop: threading.Ev
 
 def reason(error: Exception) -> str:
     """One short line; never a key, never a page of urllib3 internals."""
+    from deep_translator.exceptions import ServerException
+
     if isinstance(error, requests.ConnectionError):
-        host = urlparse(error.request.url).netloc if error.request is not None else "the server"
-        return f"cannot connect to {host} (offline, the server is down, or it dropped the connection)"
+        server = public_url(error.request.url) if error.request is not None else "the server"
+        return f"cannot connect to {server} (offline, the server is down, or it dropped the connection)"
     text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, ServerException):  # deep-translator keeps only a code name: say the status too
+        status = {name: code for code, name in ServerException.errors.items()}.get(text)
+        text = f"server answered HTTP {status} ({text})" if status else f"server answered with an error ({text})"
     for secret in filter(None, (os.environ.get(v) for v in SECRETS)):
         text = text.replace(secret, "***")
     return text[:200]

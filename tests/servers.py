@@ -132,12 +132,21 @@ def libre_server(translation=fake_translation) -> Iterator[tuple[str, Recorder]]
 @contextmanager
 def openai_server() -> Iterator[tuple[str, Recorder]]:
     """An OpenAI-compatible /v1/chat/completions on 127.0.0.1: translates the numbered lines
-    it is sent (the last JSON object in the prompt) with fake_translation."""
+    it is sent (the last JSON object in the prompt) with fake_translation. GET /v1/models
+    lists one model, or answers the next scripted action (e.g. "401")."""
     recorder = Recorder()
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
+
+        def do_GET(self):
+            if urlparse(self.path).path != "/v1/models":
+                self.send_error(404)
+                return
+            recorder.requests.append({"models": True, "authorization": self.headers.get("Authorization")})
+            if not _misbehave(self, recorder.next_action()):
+                _reply_json(self, {"object": "list", "data": [{"id": "local-test-model", "object": "model"}]})
 
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")

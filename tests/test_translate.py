@@ -5,14 +5,17 @@ replies with the wrong numbers, the glossary; and Whisper's offline translate ta
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from bivideo import glossary, translate, translators
+from bivideo import glossary, pipeline, translate, translators
 from bivideo.cues import Cue
 from bivideo.errors import BivideoError, TranslationFailed
 from bivideo.translation_cache import TranslationCache
+from bivideo.ui import Reporter
 from tests.conftest import bivideo, make_video
 from tests.scoring import read_srt
 from tests.servers import EN_MARK, ZH_MARK, libre_server, openai_server
@@ -47,6 +50,35 @@ def test_sentences_follow_punctuation_language_and_pauses():
     assert translate.sentences(unpunctuated) == [[0, 1, 2, 3], [4, 5]]
 
 
+spoken_cue = st.tuples(st.sampled_from(["en", "zh"]), st.sampled_from(["", ",", ".", "?", "。", "，"]),
+                       st.floats(0.0, 3.0))
+
+
+@given(st.lists(spoken_cue, max_size=30))
+def test_sentences_are_contiguous_same_language_runs_covering_every_cue(spec):
+    cues, start = [], 0.0
+    for language, ending, gap in spec:
+        cues.append(Cue(start + gap, start + gap + 1.0, ("word" if language == "en" else "词") + ending,
+                        language=language))
+        start += gap + 1.0
+    groups = translate.sentences(cues)
+    assert [i for group in groups for i in group] == list(range(len(cues)))
+    for group in groups:
+        assert len({cues[i].language for i in group}) == 1 and len(group) <= translate.MAX_SENTENCE_CUES
+        assert not any(cues[i].source.endswith(translate.SENTENCE_END) for i in group[:-1])
+
+
+@settings(deadline=None)  # the first call loads jieba's dictionary
+@given(st.lists(st.text("abcde ,.", min_size=1, max_size=30).filter(str.strip), min_size=1, max_size=5),
+       st.lists(st.sampled_from(["我们", "今天", "讨论", "模型", "，", "。", "LLM", "3.5"]), min_size=1, max_size=20))
+def test_spread_gives_every_cue_one_piece_and_loses_nothing(sources, words):
+    translation = "".join(words)
+    pieces = translate.spread(translation, sources, "en", "zh")
+    assert len(pieces) == len(sources) and "".join(pieces) == translation.strip()
+    english = translate.spread(" ".join(sources), ["中文"] * len(sources), "zh", "en")
+    assert len(english) == len(sources) and " ".join(english).split() == " ".join(sources).split()
+
+
 def test_a_sentence_is_translated_once_and_spread_over_its_cues():
     pieces = translate.spread("不要问国家能为你做什么，而要问你能为国家做什么。",
                               ["ask not what your country can do for you,", "ask what you can do for your country."],
@@ -76,10 +108,11 @@ def test_libre_sentence_requests_cache_and_edits(cache):
         assert len(server.requests) == 6 and server.requests[-1]["q"] == "Not because it is simple."
 
 
-def test_429_twice_then_success(cache):
-    with libre_server() as (url, server):
+@pytest.mark.parametrize("kind, serve", [("libre", libre_server), ("openai", openai_server)])
+def test_429_twice_then_success(cache, kind, serve):
+    with serve() as (url, server):
         server.actions = ["429", "429"]
-        targets, _, _ = run(JFK, translators.make("libre", url), cache)
+        targets, _, _ = run(JFK, translators.make(kind, url), cache)
         assert all(targets) and len(server.requests) == 3
 
 
@@ -90,7 +123,7 @@ def test_dropped_connection_keeps_finished_sentences_and_rerun_continues(cache, 
         with pytest.raises(TranslationFailed) as failure:
             run(TALK, translators.make("libre", url), cache)
         message = str(failure.value)
-        assert "translator 'libre' failed: cannot connect to 127.0.0.1" in message and "\n" not in message
+        assert "translator 'libre' failed: cannot connect to http://127.0.0.1:" in message and "\n" not in message
         assert "2 of 5 sentences done and kept" in message
         server.then, before = "ok", len(server.requests)
         targets, _, translator = run(TALK, translators.make("libre", url), cache)
@@ -185,7 +218,7 @@ def test_whisper_cannot_translate_into_chinese():
     from bivideo.translators import whisper_task
 
     with pytest.raises(BivideoError, match="only translates into English"):
-        whisper_task.align([], [Cue(0, 1, "hello", language="en")])
+        whisper_task.check_languages([Cue(0, 1, "你好", language="zh"), Cue(1, 2, "hello", language="en")])
     assert os.environ.get("BIVIDEO_CACHE")
 
 
@@ -215,3 +248,70 @@ def test_a_failure_stops_the_sentences_in_flight_instead_of_retrying_them(cache,
             run(TALK, translators.make("libre", url), cache)
         threading.Event().wait(2.5)
         assert len(server.requests) <= 5  # each sentence asked at most once: no retries after giving up
+
+
+def test_pipeline_translate_keeps_count_times_and_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("BIVIDEO_CACHE", str(tmp_path))  # its own cache: the request count matters
+    with libre_server() as (url, server):
+        out = pipeline._translate(TALK, None, pipeline.Settings(), Reporter(quiet=True), tmp_path / "talk.en.srt",
+                                  (translators.make("libre", url), glossary.Glossary()))
+        assert [(c.start, c.end, c.source, c.language) for c in out] == \
+            [(c.start, c.end, c.source, c.language) for c in TALK]
+        assert all(c.target for c in out) and len(server.requests) == 5
+    assert (tmp_path / "translations.sqlite3").is_file()
+
+
+def test_keys_and_url_credentials_stay_out_of_errors(cache, monkeypatch):
+    secret = "libre-very-secret-key-456"
+    monkeypatch.setenv("LIBRE_API_KEY", secret)
+    with libre_server() as (url, server):
+        server.then = "403"  # deep-translator's own error quotes the key
+        with pytest.raises(TranslationFailed) as refused:
+            run(JFK[:1], translators.make("libre", url), cache)
+        assert server.requests[0]["api_key"] == secret
+        server.then = "drop"
+        with pytest.raises(TranslationFailed) as dropped:
+            run(JFK[:1], translators.make("libre", url.replace("//", f"//user:{secret}@")), cache)
+    for failure in (refused, dropped):
+        assert secret not in str(failure.value) and "translator 'libre' failed" in str(failure.value)
+    assert "cannot connect to http://127.0.0.1:" in str(dropped.value)
+
+
+def test_doctor_checks_an_openai_server_and_its_key():
+    secret = "sk-doctor-secret-789"
+    with openai_server() as (url, server):
+        ok = bivideo("doctor", "--translator", "openai", "--translator-url", url, env={"OPENAI_API_KEY": secret})
+        server.then = "401"
+        refused = bivideo("doctor", "--translator", "openai", "--translator-url", url, env={"OPENAI_API_KEY": secret})
+    row = [line for line in ok.out.splitlines() if "translator" in line]
+    assert row and row[0].startswith("ok") and "reachable" in row[0], ok.out
+    assert server.requests[0] == {"models": True, "authorization": f"Bearer {secret}"}
+    warn = [line for line in refused.out.splitlines() if "translator" in line]
+    assert warn[0].startswith("warn") and "refused the key in OPENAI_API_KEY (HTTP 401)" in warn[0]
+    assert secret not in ok.out + ok.err + refused.out + refused.err
+
+
+@pytest.fixture(scope="module")
+def silent_clip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=1",
+                    "-f", "lavfi", "-i", "anullsrc=duration=1", "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", str(path)], check=True)
+    return path
+
+
+@pytest.mark.parametrize("args, env, message", [
+    ((), {}, "terms.tsv: line 1: expected two terms"),  # from the user's bivideo.toml, relative to it
+    (("--translator", "deepl"), {"DEEPL_API_KEY": ""}, "translator 'deepl' needs DEEPL_API_KEY"),
+    (("--translator", "whisper", "--to", "zh"), {}, "whisper translator only translates into English"),
+])
+def test_translator_problems_fail_before_any_slow_stage(tmp_path, silent_clip, args, env, message):
+    config = tmp_path / "config" / "bivideo"
+    config.mkdir(parents=True)
+    if not args:
+        (config / "bivideo.toml").write_text('glossary = "terms.tsv"\n', encoding="utf-8")
+        (config / "terms.tsv").write_text("just one column\n", encoding="utf-8")
+    result = bivideo("make", silent_clip, "-o", tmp_path / "out", *args,
+                     env={"XDG_CONFIG_HOME": str(tmp_path / "config"), **env}, cwd=tmp_path)
+    assert result.code == 1 and result.err.strip().splitlines() == [f"error: {result.err.strip()[7:]}"]
+    assert message in result.err  # one line, and no stage (audio, transcribe) was started

@@ -5,6 +5,7 @@ also translates a sentence's numbered cue lines at once (`translate_lines`)."""
 from __future__ import annotations
 
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from bivideo.errors import BivideoError
 
@@ -17,6 +18,15 @@ class Backend(Protocol):
     lines: bool
 
     def translate(self, text: str, source: str, target: str) -> str: ...
+
+
+def public_url(url: str) -> str:
+    """`url` as it may be shown: no user:password@, no query (deep-translator puts keys there)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else url.split("?")[0]
 
 
 def make(name: str, url: str | None = None) -> Backend:

@@ -56,6 +56,7 @@ def prompt(lines: list[str], before: str, after: str, glossary: str, source: str
     parts = [f"Translate these numbered subtitle lines from {NAMES[source]} to {NAMES[target]}.",
              "They are consecutive parts of one spoken sentence: translate the sentence naturally, then give "
              "each number the part of the translation that belongs to its line.",
+             "Keep numbers, URLs, `code` and @handles exactly as written.",
              f"Reply with only a JSON object with exactly the keys {', '.join(numbered)}."]
     if before or after:
         parts.append(f"Context (do not translate): before: {before!r}; after: {after!r}.")
@@ -78,9 +79,17 @@ class OpenAIChat:
         self.model = os.environ.get(MODEL_VARIABLE, DEFAULT_MODEL)
         self.identity = f"openai {self.url} {self.model}"
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"} if self.key else {}
+
+    def list_models(self, timeout: float) -> int:
+        """The HTTP status of GET …/models, which OpenAI-compatible servers answer for a valid key."""
+        models = self.url.removesuffix("/chat/completions") + "/models"
+        return requests.get(models, headers=self.headers, timeout=timeout).status_code
+
     def _ask(self, content: str) -> str:
-        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
-        response = requests.post(self.url, headers=headers, timeout=(10, 120), json={
+        response = requests.post(self.url, headers=self.headers, timeout=(10, 120), json={
             "model": self.model, "temperature": 0, "response_format": {"type": "json_object"},
             "messages": [{"role": "system", "content": "You are a professional subtitle translator."},
                          {"role": "user", "content": content}]})

@@ -20,6 +20,7 @@ def translate_audio(engine: Engine, samples: np.ndarray, language: str, speech: 
 
 
 def check_languages(cues: list[Cue]) -> None:
+    """Whisper translates into English only: English speech would need Chinese."""
     if any(c.language == "en" for c in cues):
         raise BivideoError("the whisper translator only translates into English; this talk has English speech "
                            "that needs Chinese: choose another --translator")
