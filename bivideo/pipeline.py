@@ -200,13 +200,12 @@ def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporte
     """English for every cue from Whisper's translate task over the audio (offline)."""
     from bivideo.translators import whisper_task
 
-    whisper_task.check_languages(built)
+    whisper_task.check_languages(built)  # before the slow pass, not after
     path = job.work / "whisper-translation-{}.json".format(artifacts.key(
         "audio", job.work.name, settings.engine, _model_identity(settings.model), transcribe.FORMAT))
     if _stage(path, settings, "whisper translation", reporter):
         words = [transcribe.Word(**w) for w in artifacts.read_json(path)]
     else:
-        whisper_task.check_languages(built)  # before the slow pass, not after
         engine = transcribe.load_engine(settings.engine, settings.model)
         samples = _samples(job, settings, reporter)  # loaded only here: other translators need no audio
         with reporter.stage("translate (whisper)", round(len(samples) / audio.SAMPLE_RATE, 1)) as progress:
