@@ -15,10 +15,10 @@ from bivideo.cues import Cue
 
 def chinese_display(text: str) -> str:
     """The standard's Chinese punctuation rule: no comma or full stop at the end of a line,
-    and a space where one would fall inside it."""
+    and a space where one would fall inside it (line by line: a translation may have two)."""
     # ASCII commas/stops count too, except inside a number or term such as 3.11
-    text = re.sub(r"(?:[，。、；：]|(?<![0-9A-Za-z])[,.]|[,.](?![0-9A-Za-z]))+", " ", text.strip())
-    return " ".join(text.split())
+    return "\n".join(" ".join(re.sub(r"(?:[，。、；：]|(?<![0-9A-Za-z])[,.]|[,.](?![0-9A-Za-z]))+", " ", line).split())
+                     for line in text.strip().splitlines())
 
 
 def line(cue: Cue, language: str) -> str:
