@@ -41,8 +41,9 @@ def bilingual_srt(cues: list[Cue]) -> str:
 
 
 def _ass_escape(text: str) -> str:
-    """Keep user text literal in ASS: braces would start override tags, backslashes commands."""
-    return text.replace("\\", "\u29f5").replace("{", "\\{").replace("}", "\\}").replace("\n", " ")
+    """Keep user text literal in ASS: braces would start override tags, backslashes commands.
+    A line break in a cue's text (a translation laid out on two lines) stays a line break."""
+    return text.replace("\\", "\u29f5").replace("{", "\\{").replace("}", "\\}").replace("\n", "\\N")
 
 
 def _colour(rgb: int, alpha: int = 0) -> pysubs2.Color:

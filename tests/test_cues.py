@@ -166,6 +166,7 @@ def test_cue_too_short_to_split_gets_two_lines_never_three():
     lines = kept.target.split("\n")
     assert len(lines) == 2 and "".join(lines) == cue.target
     assert all(standard.display_width(line, "zh") <= 16 for line in lines)
+    assert "\\N".join(lines) in subtitles.bilingual_ass([kept], 1280, 720, "Noto Sans CJK SC")  # burned as laid out
     assert kept.end - kept.start >= standard.display_width(cue.target, "zh") / standard.MAX_CPS["zh"]  # time to read it
     # a translation of three lines' width in too little time for three cues: two cues of two lines
     crowded = cues.Cue(0.0, 1.8, "Now everyone please begin the exercise.", "现在" * 20, "en")
