@@ -94,15 +94,16 @@ def _jieba():
 _TERM_CHAR = re.compile(r"[0-9A-Za-z.\-_+#/%@']")
 
 
-def chinese_boundaries(text: str) -> set[int]:
+@functools.lru_cache(maxsize=4096)
+def chinese_boundaries(text: str) -> frozenset[int]:
     """Character offsets where a Chinese line may be cut: between jieba words, but never
     inside a run of Latin letters/digits (an English term, a number, a version like 3.11)."""
     cuts, offset = set(), 0
     for piece in _jieba().cut(text):
         offset += len(piece)
         cuts.add(offset)
-    return {c for c in cuts if 0 < c < len(text)
-            and not (_TERM_CHAR.match(text[c - 1]) and _TERM_CHAR.match(text[c]))}
+    return frozenset(c for c in cuts if 0 < c < len(text)
+                     and not (_TERM_CHAR.match(text[c - 1]) and _TERM_CHAR.match(text[c])))
 
 
 def tokens_for(words: list[Word], language: str, segment_ends: set[int] = frozenset()) -> list[Token]:
@@ -263,10 +264,11 @@ def divide(text: str, language: str, shares: list[float]) -> list[str]:
     proportions, preferring points after punctuation. Pure; pieces joined give back `text`."""
     points = _cut_points(text, language)
     pieces, begin, used = [], 0, 0.0
-    for share in shares[:-1]:
+    for k, share in enumerate(shares[:-1]):
         used += share
         goal = used * len(text)
-        candidates = [p for p in points if p > begin]
+        later = len(shares) - 2 - k  # cuts still to make after this one: leave points for them
+        candidates = [p for p in points[:len(points) - later] if p > begin]
         if not candidates:
             break
         def score(p: int) -> float:
@@ -279,41 +281,118 @@ def divide(text: str, language: str, shares: list[float]) -> list[str]:
     return pieces + [""] * (len(shares) - len(pieces))
 
 
-def _fits(text: str, language: str) -> bool:
-    return display_width(text.strip(), language) <= MAX_LINE[language]
+def _fits(text: str, language: str, lines: int = 1) -> bool:
+    """Whether `text` can be shown in at most `lines` lines of `language`."""
+    text = text.strip()
+    if lines == 1 or _fits(text, language):
+        return display_width(text, language) <= MAX_LINE[language]
+    return all(_fits(half, language) for half in divide(text, language, [0.5, 0.5]))
 
 
-def fit_bilingual(cues: list[Cue], fps: float = 25.0) -> list[Cue]:
-    """A cue whose translation is longer than one line of its language is split into as
-    many cues as it takes (times divided in proportion to the source text), never given a
-    third line; a cue too short to split keeps the translation on two lines."""
-    gap = MIN_GAP_FRAMES / fps
-    out: list[Cue] = []
+def two_lines(text: str, language: str) -> str:
+    """`text` as shown: one line when it fits, else two lines broken near the middle at an
+    allowed point (after punctuation by preference)."""
+    text = text.strip()
+    if _fits(text, language):
+        return text
+    return "\n".join(half.strip() for half in divide(text, language, [0.5, 0.5]) if half.strip())
+
+
+def _parts_needed(target: str, language: str, lines: int) -> int:
+    """How many cues the translation needs so that each piece fits `lines` lines."""
+    width = display_width(target, language)
+    parts = max(1, math.ceil(width / (MAX_LINE[language] * lines)))
+    while parts < 12 and not all(_fits(t, language, lines) for t in divide(target, language, [1 / parts] * parts)):
+        parts += 1
+    return parts
+
+
+def _time_at(offset: int, timed: list[tuple[int, int, Word]], at_end: bool) -> float:
+    """The time at character `offset` of a cue's source (spaces not counted), from the words'
+    own times; inside a word, in proportion to its characters."""
+    for begin, finish, word in timed:
+        if begin <= offset < finish or (at_end and offset == finish):
+            share = (offset - begin) / max(finish - begin, 1)
+            return word.start + share * (word.end - word.start)
+    return timed[-1][2].end if timed else 0.0
+
+
+def _solid(text: str) -> int:
+    return len("".join(text.split()))
+
+
+def words_of(cues: list[Cue], words: list[Word]) -> list[list[Word] | None]:
+    """Pure: each cue's words from the transcript, matched by their text in order (cues are
+    built from the words, so the texts line up); None for a cue that does not match."""
+    out: list[list[Word] | None] = []
+    k = 0
     for cue in cues:
-        target_language = other_language(cue.language)
-        parts = math.ceil(display_width(cue.target.strip(), target_language) / MAX_LINE[target_language])
-        while parts > 1:
-            targets = divide(cue.target.strip(), target_language, [1 / parts] * parts)
-            if all(_fits(t, target_language) for t in targets):
-                break
-            parts += 1
-            if parts > 12:
-                break
-        duration = cue.end - cue.start
-        if parts <= 1 or duration < parts * (MIN_DURATION + gap):
-            out.append(cue)
+        need, taken = "".join(cue.source.split()), []
+        while k < len(words) and _solid("".join(w.text for w in taken)) < len(need):
+            taken.append(words[k])
+            k += 1
+        out.append(taken if "".join("".join(w.text for w in taken).split()) == need else None)
+    return out
+
+
+def _boundaries(cue: Cue, sources: list[str], spoken: list[Word] | None, gap: float) -> list[float]:
+    """Start times of the pieces after the first: where the first word of each piece was said
+    (in proportion to the text without word times, or when the cue is too short for every
+    piece's minimum duration), moved just enough that every piece lasts the minimum."""
+    parts, total = len(sources), _solid(cue.source)
+    offsets, done = [], 0
+    for source in sources[:-1]:
+        done += _solid(source)
+        offsets.append(done)
+    step = MIN_DURATION + gap
+    feasible = cue.end - cue.start >= parts * step - gap
+    if spoken and feasible:
+        timed, begin = [], 0
+        for word in spoken:
+            size = _solid(word.text)
+            timed.append((begin, begin + size, word))
+            begin += size
+        times = [_time_at(o, timed, at_end=False) for o in offsets]
+    else:
+        times = [cue.start + (cue.end - cue.start) * o / max(total, 1) for o in offsets]
+    out, previous = [], cue.start
+    for k, time in enumerate(times, 1):
+        if feasible:
+            time = min(max(time, previous + step), cue.end - (parts - k) * step + gap)
+        out.append(max(time, previous + gap))
+        previous = out[-1]
+    return out
+
+
+def fit_bilingual(cues: list[Cue], fps: float = 25.0, words: list[Word] | None = None) -> list[Cue]:
+    """The bilingual constraint, after translation: a cue whose translation is longer than one
+    line of its language is split into as many cues as it takes, the times divided where the
+    corresponding source words were said (from `words`, the transcript the cues were built
+    from) or in proportion to the text. A cue too short for one line per piece gets pieces of
+    at most two lines; never a third line."""
+    gap = MIN_GAP_FRAMES / fps
+    spoken_by_cue = words_of(cues, words) if words else [None] * len(cues)
+    out: list[Cue] = []
+    for cue, spoken in zip(cues, spoken_by_cue):
+        language = other_language(cue.language)
+        target = cue.target.strip()
+        parts = _parts_needed(target, language, 1)
+        if parts > 1 and cue.end - cue.start < parts * (MIN_DURATION + gap) - gap:
+            # not enough time for one line each: as many pieces as time allows, two lines at most
+            by_time = max(1, math.floor((cue.end - cue.start + gap) / (MIN_DURATION + gap)))
+            parts = max(by_time, _parts_needed(target, language, 2))
+        parts = min(parts, len(_cut_points(cue.source, cue.language)) + 1)  # no more pieces than words
+        if parts <= 1:
+            out.append(replace(cue, target=two_lines(target, language)))
             continue
-        sources = divide(cue.source, cue.language, [1 / parts] * parts)
-        targets = divide(cue.target.strip(), target_language,
-                         [max(len(s), 1) / max(len(cue.source), 1) for s in sources])
+        # the translation is cut where its pieces fit; the source (already one line) to match
+        targets = divide(target, language, [1 / parts] * parts)
+        sources = divide(cue.source, cue.language, [max(_solid(t), 1) / max(_solid(target), 1) for t in targets])
         if any(not s.strip() or not t.strip() for s, t in zip(sources, targets)):
-            out.append(cue)
+            out.append(replace(cue, target=two_lines(target, language)))  # too few words to divide
             continue
-        # every piece gets the minimum duration, the rest of the time goes by source length
-        spare = duration - parts * MIN_DURATION - (parts - 1) * gap
-        start = cue.start
-        for k, (source, target) in enumerate(zip(sources, targets)):
-            end = cue.end if k == parts - 1 else start + MIN_DURATION + spare * len(source) / len(cue.source)
-            out.append(replace(cue, start=start, end=end, source=source.strip(), target=target.strip()))
-            start = end + gap
+        starts = [cue.start, *_boundaries(cue, sources, spoken, gap)]
+        ends = [s - gap for s in starts[1:]] + [cue.end]
+        out += [replace(cue, start=a, end=b, source=s.strip(), target=two_lines(t, language))
+                for a, b, s, t in zip(starts, ends, sources, targets)]
     return retime(out, fps)  # both languages now known: give each cue the time to read both

@@ -151,7 +151,7 @@ def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
     source_srt = outputs.write_text(f"{src}.srt", spoken)  # kept should translation fail
 
     translated = _translate(built, job, settings, reporter, source_srt, translator)
-    job.cues = cues.fit_bilingual(translated, job.info.fps)
+    job.cues = cues.fit_bilingual(translated, job.info.fps, transcript.words)
     job.written = [outputs.write_text(f"{src}.srt", subtitles.srt_for_language(job.cues, src)),
                    outputs.write_text(f"{tgt}.srt", subtitles.srt_for_language(job.cues, tgt)),
                    outputs.write_text("bilingual.srt", subtitles.bilingual_srt(job.cues))]

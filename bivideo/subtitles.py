@@ -15,10 +15,10 @@ from bivideo.cues import Cue
 
 def chinese_display(text: str) -> str:
     """The standard's Chinese punctuation rule: no comma or full stop at the end of a line,
-    and a space where one would fall inside it."""
+    and a space where one would fall inside it (line by line: a translation may have two)."""
     # ASCII commas/stops count too, except inside a number or term such as 3.11
-    text = re.sub(r"(?:[，。、；：]|(?<![0-9A-Za-z])[,.]|[,.](?![0-9A-Za-z]))+", " ", text.strip())
-    return " ".join(text.split())
+    return "\n".join(" ".join(re.sub(r"(?:[，。、；：]|(?<![0-9A-Za-z])[,.]|[,.](?![0-9A-Za-z]))+", " ", line).split())
+                     for line in text.strip().splitlines())
 
 
 def line(cue: Cue, language: str) -> str:
@@ -41,8 +41,9 @@ def bilingual_srt(cues: list[Cue]) -> str:
 
 
 def _ass_escape(text: str) -> str:
-    """Keep user text literal in ASS: braces would start override tags, backslashes commands."""
-    return text.replace("\\", "\u29f5").replace("{", "\\{").replace("}", "\\}").replace("\n", " ")
+    """Keep user text literal in ASS: braces would start override tags, backslashes commands.
+    A line break in a cue's text (a translation laid out on two lines) stays a line break."""
+    return text.replace("\\", "\u29f5").replace("{", "\\{").replace("}", "\\}").replace("\n", "\\N")
 
 
 def _colour(rgb: int, alpha: int = 0) -> pysubs2.Color:

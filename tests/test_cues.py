@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -143,11 +145,51 @@ def test_translation_too_long_for_one_line_splits_the_cue_not_a_third_line():
     assert report.compliance == 1.0
 
 
-def test_cue_too_short_to_split_keeps_two_lines():
+def test_split_times_follow_the_source_words():
+    # "ask what ..." is said at 12 s, well before the proportional point (about 14 s): the
+    # second piece starts when it is said
+    spoken = words("ask not what your country can do for you,", 10.0, 0.15) + words("ask what you can do", 12.0, 0.2)
+    cue = cues.Cue(10.0, 16.0, "ask not what your country can do for you, ask what you can do",
+                   "不要问你的国家能为你做什么，而要问你能为你的国家做什么", "en")
+    first, second = cues.fit_bilingual([cue], FPS, spoken)
+    assert (first.source, second.source) == ("ask not what your country can do for you,", "ask what you can do")
+    assert second.start == pytest.approx(12.0) and first.end == pytest.approx(12.0 - GAP)
+    # without word times the same cue is divided in proportion to the text
+    proportional = cues.fit_bilingual([cue], FPS)
+    assert proportional[1].start > 13.5
+
+
+def test_cue_too_short_to_split_gets_two_lines_never_three():
     cue = cues.Cue(0.0, 1.2, "Go ahead and start.", "那么现在请大家开始做这个非常重要的练习吧", "en")
     (kept,) = cues.fit_bilingual([cue], FPS)
-    assert (kept.source, kept.target, kept.start) == (cue.source, cue.target, cue.start)
+    assert (kept.source, kept.start) == (cue.source, cue.start)
+    lines = kept.target.split("\n")
+    assert len(lines) == 2 and "".join(lines) == cue.target
+    assert all(standard.display_width(line, "zh") <= 16 for line in lines)
+    assert "\\N".join(lines) in subtitles.bilingual_ass([kept], 1280, 720, "Noto Sans CJK SC")  # burned as laid out
     assert kept.end - kept.start >= standard.display_width(cue.target, "zh") / standard.MAX_CPS["zh"]  # time to read it
+    # a translation of three lines' width in too little time for three cues: two cues of two lines
+    crowded = cues.Cue(0.0, 1.8, "Now everyone please begin the exercise.", "现在" * 20, "en")
+    parts = cues.fit_bilingual([crowded], FPS)
+    assert len(parts) == 2 and all(len(p.target.split("\n")) <= 2 for p in parts)
+
+
+@settings(max_examples=100, deadline=None)
+@given(talk(english_word.map(lambda w: " " + w)), st.lists(st.integers(1, 60), min_size=1, max_size=60))
+def test_any_translation_length_gives_at_most_two_lines_and_keeps_every_word(spoken, widths):
+    built = cues.build(spoken, "en", FPS)
+    translated = [replace(c, target="词" * widths[i % len(widths)]) for i, c in enumerate(built)]
+    fitted = cues.fit_bilingual(translated, FPS, spoken)
+    assert " ".join(c.source for c in fitted).split() == " ".join(c.source for c in built).split()
+    assert "".join(c.target.replace("\n", "") for c in fitted) == "".join(c.target for c in translated)
+    for cue, following in zip(fitted, fitted[1:]):
+        assert cue.start < cue.end <= following.start - GAP + 1e-9
+    assert all(len(c.target.split("\n")) <= standard.MAX_LINES for c in fitted)  # never a third line
+    for cue in translated:  # every line within the limit when the source has words enough to divide
+        if len(cue.source.split()) * 2 * standard.MAX_LINE["zh"] >= len(cue.target):
+            for part in cues.fit_bilingual([cue], FPS, spoken):
+                assert all(standard.display_width(line, "zh") <= standard.MAX_LINE["zh"]
+                           for line in part.target.split("\n"))
 
 
 def test_chinese_display_drops_line_end_commas_and_stops():

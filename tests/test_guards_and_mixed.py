@@ -90,12 +90,29 @@ def test_mixed_talk_gets_both_languages_on_every_cue(mixed, tmp_path, libre):
     assert "欢迎大家" in chinese
 
 
+class Hallucinating:
+    """The real engine, plus what Whisper is known to emit over silence: a stock phrase and a
+    stray word. The guards, with the real VAD's speech regions, must remove both."""
+
+    def __init__(self, engine, at: float):
+        self.engine, self.at, self.name = engine, at, engine.name
+
+    def language_probabilities(self, samples):
+        return self.engine.language_probabilities(samples)
+
+    def segments(self, samples, language, speech, progress, task="transcribe"):
+        yield from self.engine.segments(samples, language, speech, progress, task)
+        yield segment("Thanks for watching!", self.at)
+        yield segment("you", self.at + 3.0)
+
+
 def test_silence_between_sentences_gets_no_invented_text(tmp_path, manifest):
     row = manifest["en10_librispeech_1089-134686-0001.wav"]
     wav = _wav([row["path"], row["path"]], tmp_path / "twice.wav", silence=8.0)
     samples = audio.load(wav)
-    transcript = transcribe.transcribe(transcribe.load_engine("faster-whisper", "base"), samples, "en",
-                                       lambda t: None)
-    first_end = audio.load(wav).size / audio.SAMPLE_RATE / 2 - 8.0
+    first_end = samples.size / audio.SAMPLE_RATE / 2 - 8.0
+    engine = Hallucinating(transcribe.load_engine("faster-whisper", "base"), first_end + 2.0)
+    transcript = transcribe.transcribe(engine, samples, "en", lambda t: None)
     assert not [w for w in transcript.words if first_end + 0.5 < w.start < first_end + 7.5]
+    assert transcript.removed == {"stock phrase": 1, "word over silence": 1}
     assert wer(row["reference_transcript"] + " " + row["reference_transcript"], transcript.text) <= 0.15

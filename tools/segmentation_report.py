@@ -3,10 +3,14 @@ same audio (the baseline), on every recording in ../shared/media and on a talk o
 5 minutes concatenated from them (English and Mandarin alternating, so per-region language
 detection is exercised too). Run by `make bench`; `--json` for machines.
 
-Bilingual cues need the other language. There is no offline English->Chinese translator on
-these machines, so the translation is tests.servers.length_model_translation: a stand-in with
-a real translation's length and punctuation (2.6 English characters per Chinese character),
-the part of a translation that decides layout. Raw segments get the same stand-in.
+Bilingual cues need the other language. Mandarin cues get real English, offline: Whisper's own
+translate task (same base model) over the audio, each English word placed on the cue spoken
+when it was said (bivideo.translators.whisper_task.align). There is no offline
+English->Chinese translator on these machines, so English cues get
+tests.servers.length_model_translation: a stand-in with a real translation's length and
+punctuation (2.6 English characters per Chinese character), the part of a translation that
+decides layout. A Mandarin cue Whisper's translation leaves empty gets the stand-in too (counted
+as "stand-in zh->en"). Raw segments get the same translations, aligned the same way.
 Error rates are scored against MANIFEST.tsv's references; for the concatenated talk the check
 is that the cues' words are exactly the transcript's words.
 """
@@ -26,6 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bivideo import audio, check, cues, standard, subtitles, transcribe  # noqa: E402
+from bivideo.transcribe import Word  # noqa: E402
+from bivideo.translators import whisper_task  # noqa: E402
 from tests.scoring import cer, wer  # noqa: E402
 from tests.servers import length_model_translation  # noqa: E402
 
@@ -34,9 +40,15 @@ FPS = 25.0
 CONCAT_MINUTES = 5.0
 
 
-def translated(built: list[cues.Cue]) -> list[cues.Cue]:
-    return [replace(c, target=length_model_translation(c.source, c.language, cues.other_language(c.language)))
-            for c in built]
+def translated(shown: list[cues.Cue], english: list[Word]) -> tuple[list[cues.Cue], int]:
+    """Cues with their other language (see the module notes), and how many Mandarin cues fell
+    back to the stand-in."""
+    mandarin = [c for c in shown if c.language == "zh"]
+    near = [w for w in english if any(c.start - 0.5 <= (w.start + w.end) / 2 <= c.end + 0.5 for c in mandarin)]
+    real = dict(zip(map(id, mandarin), whisper_task.align(near, mandarin))) if mandarin else {}
+    out = [replace(c, target=real.get(id(c)) or length_model_translation(
+        c.source, c.language, cues.other_language(c.language))) for c in shown]
+    return out, sum(not real[id(c)] for c in mandarin)
 
 
 def entries(shown: list[cues.Cue]) -> list[standard.Entry]:
@@ -49,8 +61,12 @@ def measure(name: str, samples, reference: str | None, language: str) -> dict:
     transcript = transcribe.transcribe(engine, samples, "auto", lambda t: None)
     raw = [cues.Cue(s.start, s.end, s.text.strip(), language=s.language) for s in transcript.segments]
     built = cues.build(transcript.words, transcript.language, FPS, transcript.segment_ends, transcript.word_languages)
-    ours = cues.fit_bilingual(translated(built), FPS)
-    raw_report, our_report = check.score(entries(translated(raw)), FPS), check.score(entries(ours), FPS)
+    english = (whisper_task.translate_audio(engine, samples, "zh", audio.speech_regions(samples), lambda t: None)
+               if "zh" in transcript.word_languages else [])
+    raw_shown, raw_stand_ins = translated(raw, english)
+    built_shown, stand_ins = translated(built, english)
+    ours = cues.fit_bilingual(built_shown, FPS, transcript.words)
+    raw_report, our_report = check.score(entries(raw_shown), FPS), check.score(entries(ours), FPS)
     spoken = "".join(w.text for w in transcript.words).replace(" ", "")
     row = {
         "recording": name, "language": transcript.language, "seconds": round(len(samples) / audio.SAMPLE_RATE, 1),
@@ -60,6 +76,7 @@ def measure(name: str, samples, reference: str | None, language: str) -> dict:
                         / standard.MAX_LINE[standard.line_language(line)] for e in entries(ours) for line in e.lines),
         "words_kept_exactly": "".join(c.source for c in built).replace(" ", "") == spoken,
         "removed": transcript.removed,
+        "stand_in_zh_to_en": {"raw": raw_stand_ins, "cues": stand_ins},
     }
     if reference:
         score = wer if language == "en" else cer
@@ -109,6 +126,9 @@ def main() -> None:
         broken = {k: v for k, v in r["cues"]["rules"].items() if v}
         if broken:
             print(f"  {r['recording']}: cues breaking rules: {broken}")
+        if any(r["stand_in_zh_to_en"].values()):
+            print(f"  {r['recording']}: Mandarin cues Whisper's translation left empty (stand-in used): "
+                  f"{r['stand_in_zh_to_en']}")
 
 
 if __name__ == "__main__":
