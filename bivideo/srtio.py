@@ -57,10 +57,22 @@ def parse_blocks(text: str, name: str) -> list[Block]:
             position = text.find("\n", position)
     except srt.SRTParseError as error:
         start = error.expected_start + len(error.unmatched_content) - len(error.unmatched_content.lstrip())
-        line = text.count("\n", 0, start) + 1
-        snippet = " ".join(error.unmatched_content.split())[:60]
-        raise BivideoError(f"{name}: line {line}: not a subtitle block (number, times, text): {snippet!r}") from None
+        _reject(name, text.count("\n", 0, start) + 1, error.unmatched_content)
+    for block in blocks:
+        # the srt library lets a blank line into a subtitle, so a block without its times would
+        # silently become part of the one before it
+        lines = block.subtitle.content.strip("\n").split("\n")
+        if "" in lines:
+            after = lines.index("") + 1
+            while not lines[after].strip():
+                after += 1
+            _reject(name, block.line + 1 + after, "\n".join(lines[after:]))
     return blocks
+
+
+def _reject(name: str, line: int, content: str):
+    snippet = " ".join(content.split())[:60]
+    raise BivideoError(f"{name}: line {line}: not a subtitle block (number, times, text): {snippet!r}")
 
 
 def parse(text: str, name: str) -> list[srt.Subtitle]:
