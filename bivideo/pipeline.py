@@ -80,9 +80,14 @@ class Outputs:
         if path.resolve() == self.source.resolve():
             raise BivideoError(f"refusing to overwrite the input {path.name}")
         if self.edited(path):
-            backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
-            os.replace(path, backup)
+            backup = self._backup(path)
             self.reporter.warn(f"{path.name} was not written by bivideo or was edited: kept as {backup.name}")
+
+    @staticmethod
+    def _backup(path: Path) -> Path:
+        backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
+        os.replace(path, backup)
+        return backup
 
     def done(self, path: Path) -> None:
         self.written[str(path.resolve())] = self._signature(path)
@@ -101,8 +106,9 @@ class Outputs:
         """Rewrite a file the user edited (their edits are in `text`); it stays theirs, and
         what was there is kept as a timestamped backup."""
         if text != path.read_text(encoding="utf-8", errors="replace"):
-            self.claim(path)
+            backup = self._backup(path)
             artifacts.write_text(path, text)
+            self.reporter.note(f"{path.name}: your edits with the new translations; as it was before: {backup.name}")
 
     def last_cues(self) -> list[Cue]:
         return [Cue(**c) for c in artifacts.read_json(self.cues_record)] if self.cues_record.is_file() else []
