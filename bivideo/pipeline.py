@@ -299,7 +299,7 @@ def _retranslate(merged: edits.Merged, job: Job, settings: Settings, reporter: R
     groups = [g for g in translate.sentences(merged.cues) if merged.to_translate.intersection(g)]
     order = [i for g in groups for i in g]
     fresh = _translate([replace(merged.cues[i], target="") for i in order], job, settings, reporter,
-                       job.outputs.path("bilingual.srt"))
+                       job.outputs.path("bilingual.srt"), _translator(settings))
     out = list(merged.cues)
     for i, cue in zip(order, fresh):
         if i not in merged.target_edited:
