@@ -52,31 +52,29 @@ def label(seconds: float) -> str:
     return f"{int(minutes):02d}m{rest:06.3f}s"
 
 
-def ffmpeg_args(ffmpeg: str, video: Path, times: list[float], names: list[str], sheet: str) -> list[str]:
-    """Pure: one ffmpeg run writing a still per time (with the burn's filter) and a sheet."""
-    inputs, graph, outputs = [], [], []
-    for k, (at, name) in enumerate(zip(times, names)):
+def ffmpeg_args(ffmpeg: str, video: Path, times: list[float], pattern: str, sheet: str) -> list[str]:
+    """Pure: one ffmpeg run writing a still per time (`pattern`: numbered from 1) with the
+    burn's filter, and a contact sheet. `times` ascending, no repeats."""
+    inputs, graph = [], []
+    for k, at in enumerate(times):
         inputs += ["-noaccurate_seek", "-ss", f"{at:.3f}", "-i", str(video.resolve())]
         # one frame, stamped with the asked time so the subtitles drawn are those shown then
-        graph.append(f"[{k}:v]trim=end_frame=1,setpts={at:.3f}/TB,{burn.video_filter()},split[s{k}][c{k}];"
-                     f"[c{k}]scale={THUMB_WIDTH}:-2[t{k}]")
-        outputs += ["-map", f"[s{k}]", "-frames:v", "1", "-update", "1", name]
+        graph.append(f"[{k}:v]trim=end_frame=1,setpts={at:.3f}/TB[f{k}]")
+    # the frames in one stream through one subtitles filter: libass and the font load once
     columns = min(SHEET_COLUMNS, len(times))
-    if len(times) == 1:
-        graph.append("[t0]null[sheet]")
-    else:
-        layout = "|".join("_".join(("+".join(["w0"] * (k % columns)) or "0",
-                                    "+".join(["h0"] * (k // columns)) or "0")) for k in range(len(times)))
-        graph.append("".join(f"[t{k}]" for k in range(len(times)))
-                     + f"xstack=inputs={len(times)}:layout={layout}:fill=black[sheet]")
+    rows = -(-len(times) // columns)
+    graph.append("".join(f"[f{k}]" for k in range(len(times)))
+                 + f"interleave=nb_inputs={len(times)},{burn.video_filter()},split[stills][c];"
+                 + f"[c]scale={THUMB_WIDTH}:-2,tile={columns}x{rows}:nb_frames={len(times)}:color=black[sheet]")
     return [ffmpeg, "-hide_banner", "-v", "error", "-nostdin", "-y", *inputs, "-filter_complex", ";".join(graph),
-            *outputs, "-map", "[sheet]", "-frames:v", "1", "-update", "1", sheet]
+            "-map", "[stills]", "-fps_mode", "passthrough", "-frames:v", str(len(times)), pattern,
+            "-map", "[sheet]", "-frames:v", "1", "-update", "1", sheet]
 
 
 def stills(job: Job, settings: pipeline.Settings, reporter: Reporter, times: list[float] | None = None) -> list[Path]:
     """Write the stills and the contact sheet into `<stem>.preview/`; returns them (sheet last).
     `settings` is what render gets too, so the stills show the same frame as the burn."""
-    times = sorted(times) if times else cue_midpoints(job)
+    times = sorted(set(times or cue_midpoints(job)))
     late = [t for t in times if t >= job.info.duration]
     if late:
         raise BivideoError(f"--at {late[0]:g}: past the end of {job.source.name} ({job.info.duration:.1f} s)")
@@ -85,7 +83,7 @@ def stills(job: Job, settings: pipeline.Settings, reporter: Reporter, times: lis
     shutil.rmtree(stage, ignore_errors=True)
     burn.stage_subtitles(stage, pipeline.styled_ass(job))
     names = [f"still-{k:02d}-{label(t)}.png" for k, t in enumerate(times, 1)]
-    args = ffmpeg_args(toolchain.ffmpeg_with_libass(), job.source, times, names, "contact-sheet.png")
+    args = ffmpeg_args(toolchain.ffmpeg_with_libass(), job.source, times, "frame-%02d.png", "contact-sheet.png")
     with reporter.stage("preview", None):
         done = subprocess.run(args, cwd=stage, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -94,9 +92,10 @@ def stills(job: Job, settings: pipeline.Settings, reporter: Reporter, times: lis
     folder.mkdir(exist_ok=True)
     for old in folder.glob("still-*.png"):  # the last preview's stills (only ours: fixed names)
         old.unlink()
+    frames = [f"frame-{k:02d}.png" for k in range(1, len(times) + 1)]
     written = []
-    for name in [*names, "contact-sheet.png"]:
+    for staged, name in [*zip(frames, names), ("contact-sheet.png", "contact-sheet.png")]:
         with artifacts.atomic_path(folder / name) as tmp:  # the work folder may be on another disk
-            shutil.copyfile(stage / name, tmp)
+            shutil.copyfile(stage / staged, tmp)
         written.append(folder / name)
     return written
