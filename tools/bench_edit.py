@@ -93,13 +93,16 @@ def bench_preview(tmp: Path, rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, metavar="N", help="interleaved rounds [%(default)s]")
+    parser.add_argument("--part", choices=("burn", "preview", "both"), default="both", help="[%(default)s]")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     print(f"bivideo edit/preview bench, nproc {os.cpu_count()}, load average {load_average()}")
     with tempfile.TemporaryDirectory(prefix="bivideo-bench-edit-") as tmp:
         os.environ["BIVIDEO_CACHE"] = str(Path(tmp) / "cache")
-        bench_burn(Path(tmp), args.rounds)
-        bench_preview(Path(tmp), args.rounds)
+        if args.part in ("burn", "both"):
+            bench_burn(Path(tmp), args.rounds)
+        if args.part in ("preview", "both"):
+            bench_preview(Path(tmp), args.rounds)
     print(f"\nload average at the end: {load_average()} (above nproc: other work shared the cores)")
 
 
