@@ -54,9 +54,8 @@ def run_ffmpeg(args: list[str], cwd: Path, duration: float, progress: Callable[[
         raise BivideoError(f"ffmpeg failed while burning subtitles: {lines[-1] if lines else proc.returncode}")
 
 
-def burn(info: MediaInfo, ass: str, output: Path, folder: Path, progress: Callable[[float], None]) -> None:
-    """Write `output`: the input's video with `ass` burned in, its audio kept."""
-    ffmpeg = toolchain.ffmpeg_with_libass()
+def stage_subtitles(folder: Path, ass: str) -> None:
+    """Put `ass` and the CJK font in `folder` under the fixed names video_filter() uses."""
     font = toolchain.cjk_font()
     fonts = folder / FONTS
     shutil.rmtree(fonts, ignore_errors=True)
@@ -66,5 +65,11 @@ def burn(info: MediaInfo, ass: str, output: Path, folder: Path, progress: Callab
     except OSError:  # no symlinks (some Windows setups): copy instead
         shutil.copyfile(font.path, fonts / font.path.name)
     write_text(folder / SUBS, ass)
+
+
+def burn(info: MediaInfo, ass: str, output: Path, folder: Path, progress: Callable[[float], None]) -> None:
+    """Write `output`: the input's video with `ass` burned in, its audio kept."""
+    ffmpeg = toolchain.ffmpeg_with_libass()
+    stage_subtitles(folder, ass)
     with atomic_path(output) as tmp:
         run_ffmpeg(ffmpeg_args(ffmpeg, info, tmp, video_filter()), folder, info.duration, progress)

@@ -66,7 +66,9 @@ def main(ctx: click.Context) -> None:
     """Bilingual (Chinese + English) burned-in subtitles for recorded talks."""
     signal.signal(signal.SIGTERM, _stop)
     config = _config()
-    ctx.default_map = {"make": config, "doctor": {k: v for k, v in config.items() if k.startswith("translator")}}
+    folders = {k: v for k, v in config.items() if k == "output_dir"}
+    ctx.default_map = {"make": config, "burn": folders, "preview": folders,
+                       "doctor": {k: v for k, v in config.items() if k.startswith("translator")}}
 
 
 @main.command()
@@ -83,15 +85,81 @@ def main(ctx: click.Context) -> None:
 @click.option("--glossary", type=click.Path(path_type=Path, dir_okay=False),
               help="TSV of terms: English<TAB>Chinese, or a term twice to keep it as is.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Write outputs here [default: beside VIDEO].")
-@click.option("--force", is_flag=True, help="Redo every stage instead of reusing earlier results.")
+@click.option("--force", is_flag=True,
+              help="Redo every stage, and regenerate edited subtitle files (after a timestamped backup).")
+@click.option("--preview", "preview_only", is_flag=True,
+              help="Stop after the subtitle files and preview stills; burn later with `bivideo burn`.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
-def make(video: Path, quiet: bool, **options) -> None:
+def make(video: Path, quiet: bool, preview_only: bool, **options) -> None:
     """Transcribe, translate and burn bilingual subtitles into VIDEO."""
     reporter = Reporter(quiet)
-    for path in pipeline.make(video, pipeline.Settings(**options), reporter):
-        if quiet:
-            continue
-        click.echo(str(path))
+    settings = pipeline.Settings(**options)
+    if not preview_only:
+        _echo(pipeline.make(video, settings, reporter), quiet)
+        return
+    from bivideo import preview
+
+    job = pipeline.prepare(pipeline.open_job(video, settings, reporter), settings, reporter)
+    _echo(job.written + preview.stills(job, settings, reporter), quiet)
+    if not quiet:
+        click.echo(f"\nCheck the stills, fix the subtitles in {job.outputs.path('bilingual.srt')}\n"
+                   f"(or in a page: bivideo preview {_quoted(video, settings)} --serve), then burn them:\n"
+                   f"  bivideo burn {_quoted(video, settings)}")
+
+
+def _echo(paths: list[Path], quiet: bool) -> None:
+    if not quiet:
+        for path in paths:
+            click.echo(str(path))
+
+
+def _quoted(video: Path, settings: pipeline.Settings) -> str:
+    """The video (and -o) as the user would type them again in a shell."""
+    import shlex
+
+    out = f" -o {shlex.quote(str(settings.output_dir))}" if settings.output_dir else ""
+    return shlex.quote(str(video)) + out
+
+
+def _job(video: Path, output_dir: Path | None, reporter: Reporter, srt: Path | None = None):
+    """A video's job with its cues loaded from the subtitle files on disk."""
+    settings = pipeline.Settings(output_dir=output_dir)
+    job = pipeline.open_job(video, settings, reporter)
+    return pipeline.load_subtitles(job, settings, reporter, srt), settings
+
+
+@main.command()
+@click.argument("video", type=click.Path(path_type=Path))
+@click.option("--srt", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Burn this SRT (bilingual, or one language) instead of VIDEO's subtitle files.")
+@click.option("-o", "--output-dir", type=click.Path(path_type=Path),
+              help="Where VIDEO's subtitle files are and the video goes [default: beside VIDEO].")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
+def burn(video: Path, srt: Path | None, output_dir: Path | None, quiet: bool) -> None:
+    """Burn VIDEO's (possibly hand-edited) subtitle files into it; nothing is transcribed or
+    translated again."""
+    reporter = Reporter(quiet)
+    job, settings = _job(video, output_dir, reporter, srt)
+    _echo(job.written + pipeline.render(job, settings, reporter), quiet)
+
+
+@main.command()
+@click.argument("video", type=click.Path(path_type=Path))
+@click.option("--at", "times", help="Comma-separated times (seconds, m:ss or h:mm:ss) [default: cue midpoints].")
+@click.option("--serve", is_flag=True, help="Also open a local page to play, check and edit the subtitles.")
+@click.option("-o", "--output-dir", type=click.Path(path_type=Path),
+              help="Where VIDEO's subtitle files are [default: beside VIDEO].")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
+def preview(video: Path, times: str | None, serve: bool, output_dir: Path | None, quiet: bool) -> None:
+    """Stills of VIDEO with its subtitles as they will be burned, and a contact sheet."""
+    from bivideo import page, preview as stills
+
+    reporter = Reporter(quiet)
+    at = stills.parse_times(times) if times else None
+    job, settings = _job(video, output_dir, reporter)
+    _echo(stills.stills(job, settings, reporter, at), quiet)
+    if serve:
+        page.serve(job, reporter, lambda url: click.echo(f"subtitle editor: {url}  (Ctrl-C to stop)"))
 
 
 @main.command()

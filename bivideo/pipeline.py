@@ -11,7 +11,8 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from bivideo import artifacts, audio, burn, cues, glossary, probe, subtitles, toolchain, transcribe, translate, translators
+from bivideo import (artifacts, audio, burn, cues, edits, glossary, probe, srtio, subtitles, toolchain, transcribe,
+                     translate, translators)
 from bivideo.cues import Cue
 from bivideo.errors import BivideoError, TranslationFailed
 from bivideo.translation_cache import TranslationCache
@@ -37,20 +38,40 @@ def _model_identity(model: str) -> str:
 
 
 class Outputs:
-    """Files written next to the input. A file there that we did not write, or that was
-    changed since we wrote it, is never lost: it is kept as a timestamped backup first."""
+    """Files written next to the input, and the content hash of each as we wrote it. A file
+    that was changed since (or that we never wrote) is the user's: it is kept and used, never
+    regenerated, unless `force`, and then only after a timestamped backup."""
 
-    def __init__(self, folder: Path, stem: str, record: Path, source: Path, reporter: Reporter):
-        self.folder, self.stem, self.record, self.source, self.reporter = folder, stem, record, source, reporter
-        self.written = artifacts.read_json(record) if record.is_file() else {}
+    def __init__(self, folder: Path, stem: str, work: Path, source: Path, reporter: Reporter,
+                 force: bool = False):
+        self.folder, self.stem, self.source, self.reporter, self.force = folder, stem, source, reporter, force
+        self.record = work / "written.json"
+        self.written = artifacts.read_json(self.record) if self.record.is_file() else {}
+        # the cues behind the subtitle files in this folder, as last written: what edits are measured against
+        self.cues_record = work / "cues-{}.json".format(artifacts.key(str(folder.resolve())))
+        self.announced: set[Path] = set()
 
     def path(self, suffix: str) -> Path:
         return self.folder / f"{self.stem}.{suffix}"
 
     @staticmethod
-    def _signature(path: Path) -> list[int]:
-        stat = path.stat()
-        return [stat.st_size, stat.st_mtime_ns]
+    def _signature(path: Path) -> str:
+        # subtitle files are small: hash every byte; a video gets the sampled fingerprint
+        return artifacts.sha256_file(path) if path.suffix in (".srt", ".ass") else artifacts.fingerprint(path)
+
+    def edited(self, path: Path) -> bool:
+        """True when `path` holds something other than what we last wrote there."""
+        return path.exists() and self.written.get(str(path.resolve())) != self._signature(path)
+
+    def kept(self, path: Path) -> bool:
+        """True (and says so, once) when `path` is the user's and must not be regenerated."""
+        if self.force or not self.edited(path):
+            return False
+        if path not in self.announced:
+            self.announced.add(path)
+            self.reporter.warn(f"kept your edited {path.name} and used it "
+                               "(--force regenerates it after a timestamped backup)")
+        return True
 
     def claim(self, path: Path) -> None:
         """Make `path` safe to (re)write: back up anything there that isn't our own output."""
@@ -58,21 +79,42 @@ class Outputs:
             return
         if path.resolve() == self.source.resolve():
             raise BivideoError(f"refusing to overwrite the input {path.name}")
-        if self.written.get(str(path.resolve())) != self._signature(path):
-            backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
-            os.replace(path, backup)
+        if self.edited(path):
+            backup = self._backup(path)
             self.reporter.warn(f"{path.name} was not written by bivideo or was edited: kept as {backup.name}")
+
+    @staticmethod
+    def _backup(path: Path) -> Path:
+        backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
+        os.replace(path, backup)
+        return backup
 
     def done(self, path: Path) -> None:
         self.written[str(path.resolve())] = self._signature(path)
         artifacts.write_json(self.record, self.written)
 
     def write_text(self, suffix: str, text: str) -> Path:
+        """Write an output, unless the user's edited version is there (then it is kept)."""
         path = self.path(suffix)
-        self.claim(path)
-        artifacts.write_text(path, text)
-        self.done(path)
+        if not self.kept(path):
+            self.claim(path)
+            artifacts.write_text(path, text)
+            self.done(path)
         return path
+
+    def update_edited(self, path: Path, text: str) -> None:
+        """Rewrite a file the user edited (their edits are in `text`); it stays theirs, and
+        what was there is kept as a timestamped backup."""
+        if text != path.read_text(encoding="utf-8", errors="replace"):
+            backup = self._backup(path)
+            artifacts.write_text(path, text)
+            self.reporter.note(f"{path.name}: your edits with the new translations; as it was before: {backup.name}")
+
+    def last_cues(self) -> list[Cue]:
+        return [Cue(**c) for c in artifacts.read_json(self.cues_record)] if self.cues_record.is_file() else []
+
+    def remember_cues(self, cues_written: list[Cue]) -> None:
+        artifacts.write_json(self.cues_record, [c.to_json() for c in cues_written])
 
 
 def _output_folder(settings: Settings, source: Path) -> Path:
@@ -118,11 +160,42 @@ def open_job(source: Path, settings: Settings, reporter: Reporter) -> Job:
     fingerprint = artifacts.fingerprint(source)
     work = artifacts.cache_dir() / "work" / fingerprint
     work.mkdir(parents=True, exist_ok=True)
-    return Job(source, info, work, Outputs(folder, source.stem, work / "written.json", source, reporter))
+    return Job(source, info, work, Outputs(folder, source.stem, work, source, reporter, settings.force))
+
+
+SUBTITLE_FILES = ("bilingual.srt", "zh.srt", "en.srt")
 
 
 def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
-    """Transcribe, build cues, translate, and write the subtitle files (SRT and ASS)."""
+    """Transcribe, build cues, translate, and write the subtitle files. When the user has
+    edited one, the cues come from the files instead, and only the sentences whose spoken
+    line was edited (and not their translation) are translated again."""
+    outputs = job.outputs
+    kept = [suffix for suffix in SUBTITLE_FILES if outputs.kept(outputs.path(suffix))]
+    if not kept or not (outputs.path("bilingual.srt").is_file() or outputs.last_cues()):
+        _transcribe_and_translate(job, settings, reporter)
+    if kept:
+        merged = _cues_on_disk(job, reporter)
+        job.cues = _retranslate(merged, job, settings, reporter) if merged.to_translate else merged.cues
+        job.written = _write_subtitles(job, rewrite_edited=bool(merged.to_translate))
+        outputs.remember_cues(job.cues)
+    return job
+
+
+def load_subtitles(job: Job, settings: Settings, reporter: Reporter, srt: Path | None = None) -> Job:
+    """The cues from the subtitle files on disk (or from `srt`), nothing transcribed or
+    translated; the single-language SRTs are brought in step with the bilingual one."""
+    merged = _cues_on_disk(job, reporter, srt)
+    job.cues = merged.cues
+    if srt is None:
+        job.written = _write_subtitles(job, rewrite_edited=False)
+    if merged.to_translate:
+        reporter.note("cue {}: spoken line edited, translation not; `bivideo make` translates it again".format(
+            ", ".join(str(i + 1) for i in sorted(merged.to_translate))))
+    return job
+
+
+def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) -> None:
     source, outputs, work = job.source, job.outputs, job.work
     translator = _translator(settings)  # a missing key or a bad glossary fails before the slow stages
     audio_key = artifacts.key("audio", work.name)
@@ -152,16 +225,123 @@ def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
 
     translated = _translate(built, job, settings, reporter, source_srt, translator)
     job.cues = cues.fit_bilingual(translated, job.info.fps, transcript.words)
-    job.written = [outputs.write_text(f"{src}.srt", subtitles.srt_for_language(job.cues, src)),
-                   outputs.write_text(f"{tgt}.srt", subtitles.srt_for_language(job.cues, tgt)),
-                   outputs.write_text("bilingual.srt", subtitles.bilingual_srt(job.cues))]
-    return job
+    job.written = _write_subtitles(job, rewrite_edited=False)
+    outputs.remember_cues(job.cues)
+
+
+def _read_checked(path: Path, reporter: Reporter) -> list[srtio.Block]:
+    """An SRT's blocks; a cue that ends before it starts is an error, an overlap a warning."""
+    blocks = srtio.read_blocks(path)
+    if not blocks:
+        raise BivideoError(f"{path.name}: no subtitles in it")
+    errors, warnings = srtio.timing_problems(blocks, path.name)
+    if errors:
+        raise BivideoError(errors[0] + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
+    for warning in warnings[:3]:
+        reporter.warn(warning)
+    if len(warnings) > 3:
+        reporter.warn(f"{path.name}: {len(warnings) - 3} more overlapping cues")
+    return blocks
+
+
+def _same_cues(blocks: list[srtio.Block], name: str, other: list[srtio.Block], other_name: str) -> None:
+    difference = srtio.first_difference(blocks, name, other, other_name)
+    if difference:
+        raise BivideoError(f"{difference}: edit the bilingual SRT, or make the cues match")
+
+
+def _cues_on_disk(job: Job, reporter: Reporter, srt: Path | None = None) -> edits.Merged:
+    """Cues from the bilingual SRT (or `srt`) with the user's edits to single-language SRTs,
+    compared with the cues last written."""
+    outputs, previous = job.outputs, job.outputs.last_cues()
+    if srt is not None:
+        blocks = _read_checked(srt, reporter)
+        entries = [edits.from_block(b) for b in blocks]
+        languages = edits.languages_in(blocks)
+        if len(languages) == 1:  # one language: paired with the other language's SRT, if there is one
+            language = languages.pop()
+            other_language = cues.other_language(language)
+            other = outputs.path(f"{other_language}.srt")
+            if other.is_file() and other.resolve() != srt.resolve():
+                other_blocks = _read_checked(other, reporter)
+                _same_cues(blocks, srt.name, other_blocks, other.name)
+                entries = [edits.Shown(e.start, e.end, **{language: e.line(language),
+                                                          other_language: edits.from_block(o).line(other_language)})
+                           for e, o in zip(entries, other_blocks)]
+        return edits.to_cues(entries, previous)
+    bilingual = outputs.path("bilingual.srt")
+    if bilingual.is_file():
+        base_blocks, base_name = _read_checked(bilingual, reporter), bilingual.name
+    elif previous:
+        base_blocks = srtio.parse_blocks(subtitles.bilingual_srt(previous), bilingual.name)
+        base_name = f"the last written {bilingual.name}"
+    else:
+        raise BivideoError(f"no subtitles for {job.source.name} in {outputs.folder}: "
+                           f"run `bivideo make {job.source.name} --preview` first")
+    base = [edits.from_block(b) for b in base_blocks]
+    before = edits.shown(previous) if previous else None
+    for language in edits.LANGUAGES:
+        single = outputs.path(f"{language}.srt")
+        if outputs.edited(single):
+            single_blocks = _read_checked(single, reporter)
+            _same_cues(single_blocks, single.name, base_blocks, base_name)
+            base, conflicts = edits.with_language(base, language, [edits.from_block(b) for b in single_blocks],
+                                                  before)
+            if conflicts:
+                reporter.warn(f"cue {', '.join(map(str, conflicts))}: edited differently in {single.name} and "
+                              f"{bilingual.name}; used {bilingual.name}")
+    return edits.to_cues(base, previous)
+
+
+def _retranslate(merged: edits.Merged, job: Job, settings: Settings, reporter: Reporter) -> list[Cue]:
+    """The sentences holding cues whose spoken line was edited, translated again (through the
+    translation cache, so nothing else is sent); translations the user edited are kept."""
+    groups = [g for g in translate.sentences(merged.cues) if merged.to_translate.intersection(g)]
+    order = [i for g in groups for i in g]
+    fresh = _translate([replace(merged.cues[i], target="") for i in order], job, settings, reporter,
+                       job.outputs.path("bilingual.srt"), _translator(settings))
+    out = list(merged.cues)
+    for i, cue in zip(order, fresh):
+        if i not in merged.target_edited:
+            out[i] = cue
+    reporter.note("translated again: the sentence of edited cue {}".format(
+        ", ".join(str(i + 1) for i in sorted(merged.to_translate))))
+    return out
+
+
+def _write_subtitles(job: Job, rewrite_edited: bool) -> list[Path]:
+    """The three SRTs from the cues, spoken language first. Files the user edited are kept,
+    except that with `rewrite_edited` the bilingual one takes the new translations (its
+    previous state backed up)."""
+    outputs = job.outputs
+    spoken = max(edits.LANGUAGES, key=lambda lang: sum(c.language == lang for c in job.cues))
+    texts = {f"{spoken}.srt": subtitles.srt_for_language(job.cues, spoken),
+             f"{cues.other_language(spoken)}.srt": subtitles.srt_for_language(job.cues, cues.other_language(spoken)),
+             "bilingual.srt": subtitles.bilingual_srt(job.cues)}
+    written = []
+    for suffix, text in texts.items():
+        path = outputs.path(suffix)
+        if not outputs.edited(path) or outputs.force:
+            written.append(outputs.write_text(suffix, text))
+        elif suffix == "bilingual.srt" and rewrite_edited:
+            outputs.update_edited(path, text)
+            written.append(path)
+    return written
+
+
+def styled_ass(job: Job) -> str:
+    """The ASS that will be burned (and previewed): the user's edited one if they have one,
+    else built from the cues."""
+    path = job.outputs.path("bilingual.ass")
+    if job.outputs.kept(path):
+        return path.read_text(encoding="utf-8")
+    return subtitles.bilingual_ass(job.cues, job.info.width, job.info.height, toolchain.cjk_font().family)
 
 
 def render(job: Job, settings: Settings, reporter: Reporter) -> list[Path]:
     """Style the cues and burn them into the video; returns the files written."""
     info, outputs = job.info, job.outputs
-    ass = subtitles.bilingual_ass(job.cues, info.width, info.height, toolchain.cjk_font().family)
+    ass = styled_ass(job)
     written = [outputs.write_text("bilingual.ass", ass)]
     video = outputs.path("bilingual.mp4")
     outputs.claim(video)

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # System packages bivideo needs: ffmpeg with libass, a CJK font, and for the tests and the
-# sample tesseract (with Simplified Chinese) and espeak-ng. Installs them with apt-get where
-# that is possible; elsewhere it says what to run and fails if the essentials are missing.
+# sample tesseract (with Simplified Chinese), espeak-ng and chromium (the preview page's
+# test). Installs them with apt-get where that is possible; elsewhere it says what to run
+# and fails if the essentials are missing.
 set -u
-apt_packages="ffmpeg fonts-noto-cjk tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng espeak-ng fontconfig"
+apt_packages="ffmpeg fonts-noto-cjk tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng espeak-ng fontconfig chromium"
 
 have_ffmpeg() { command -v ffmpeg >/dev/null && ffmpeg -hide_banner -filters 2>/dev/null | grep -q ' subtitles '; }
 have_font() { command -v fc-list >/dev/null && fc-list :lang=zh-cn family | grep -q .; }
 have_ocr() { command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx chi_sim; }
-have_all() { have_ffmpeg && have_font && have_ocr && command -v espeak-ng >/dev/null; }
+have_all() { have_ffmpeg && have_font && have_ocr && command -v espeak-ng >/dev/null && [ -x /usr/bin/chromium ]; }
 
 if have_all; then
-  echo "system packages: ffmpeg (libass), CJK font, tesseract chi_sim, espeak-ng present"
+  echo "system packages: ffmpeg (libass), CJK font, tesseract chi_sim, espeak-ng, chromium present"
   exit 0
 fi
 
@@ -31,8 +32,8 @@ fi
 cat >&2 <<MSG
 Some system packages are missing. Install them, then run make install again:
   Debian/Ubuntu: sudo apt-get install $apt_packages
-  macOS:         brew install ffmpeg tesseract tesseract-lang espeak-ng font-noto-sans-cjk
+  macOS:         brew install ffmpeg tesseract tesseract-lang espeak-ng font-noto-sans-cjk chromium
   Windows:       winget install Gyan.FFmpeg UB-Mannheim.TesseractOCR; install Noto Sans CJK SC
 MSG
 have_ffmpeg && have_font || exit 1   # without these bivideo cannot burn Chinese at all
-echo "(tesseract/espeak-ng are only needed by the tests and samples/make_sample.sh)" >&2
+echo "(tesseract/espeak-ng/chromium are only needed by the tests and samples/make_sample.sh)" >&2

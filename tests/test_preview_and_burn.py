@@ -1,0 +1,190 @@
+"""Preview, fix, then burn, for real: `make --preview` on a real recording (real Whisper, the
+local LibreTranslate stand-in), stills read back with OCR, hand edits kept and re-translated
+one sentence at a time, the subtitle page driven in headless Chromium, and `bivideo burn`
+showing the edit in the burned picture."""
+
+from __future__ import annotations
+
+import glob
+import re
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bivideo import srtio
+from tests.conftest import BIVIDEO, bivideo, make_video
+from tests.scoring import frame, normalise_en, ocr_subtitles, read_srt
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class Talk:
+    def __init__(self, folder: Path, audio: Path, libre):
+        self.folder, (self.url, self.recorder) = folder, libre
+        self.video = make_video(audio, folder / "my talk [v2].mp4")
+        self.first = self.make("--preview")
+
+    def out(self, suffix: str) -> Path:
+        return self.folder / f"{self.video.stem}.{suffix}"
+
+    def make(self, *args: str):
+        return bivideo("make", self.video, "--translator", "libre", "--translator-url", self.url, *args)
+
+    def edit(self, number: int, old: str, new: str) -> None:
+        """Replace `old` by `new` in cue `number` of the bilingual SRT, as a text editor would."""
+        path = self.out("bilingual.srt")
+        blocks = path.read_text(encoding="utf-8").split("\n\n")
+        assert old in blocks[number - 1]
+        blocks[number - 1] = blocks[number - 1].replace(old, new)
+        path.write_text("\n\n".join(blocks), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory, manifest, libre) -> Talk:
+    return Talk(tmp_path_factory.mktemp("preview"), manifest["en06_harvard_stale_smell_44k_stereo.wav"]["path"], libre)
+
+
+def test_make_preview_writes_subtitles_and_stills_and_says_how_to_burn(talk):
+    assert talk.first.code == 0, talk.first.err
+    for suffix in ("en.srt", "zh.srt", "bilingual.srt"):
+        assert talk.out(suffix).is_file()
+    assert not talk.out("bilingual.mp4").exists(), "--preview must not burn"
+    stills = sorted(talk.out("preview").glob("still-*.png"))
+    assert len(stills) == min(8, len(read_srt(talk.out("bilingual.srt"))))
+    assert (talk.out("preview") / "contact-sheet.png").is_file()
+    assert f"bivideo burn '{talk.video}'" in talk.first.out and "bilingual.srt" in talk.first.out
+
+
+def test_a_still_shows_the_subtitles_of_its_time(talk, tmp_path):
+    cue = read_srt(talk.out("bilingual.srt"))[0]
+    middle = (cue.start + cue.end).total_seconds() / 2
+    run = bivideo("preview", talk.video, "--at", f"{middle:.3f}")
+    assert run.code == 0, run.err
+    still = talk.out("preview") / next(p for p in run.out.split() if "still-01" in p).split("/")[-1]
+    # the plain picture the still was drawn on: the same keyframe seek, without subtitles
+    plain_png = tmp_path / "plain.png"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-noaccurate_seek", "-ss", f"{middle:.3f}", "-i", str(talk.video),
+                    "-frames:v", "1", str(plain_png)], check=True)
+    text = ocr_subtitles(frame(still, 0, tmp_path / "still.png"), frame(plain_png, 0, tmp_path / "p.png"), tmp_path)
+    words = [w for w in normalise_en(cue.content.split("\n")[-1]).split() if len(w) > 2]
+    assert sum(w in normalise_en(text).split() for w in words) >= 0.6 * len(words), (cue.content, text)
+
+
+def test_bad_times_and_missing_subtitles_are_one_line_errors(talk, tmp_path):
+    run = bivideo("preview", talk.video, "--at", "0:05,9:99:99")
+    assert run.code == 1 and run.err.strip().splitlines()[-1].startswith("error: --at 38439")
+    lone = make_video(talk.video, tmp_path / "other.mp4")
+    run = bivideo("burn", lone)
+    assert run.code == 1 and "Traceback" not in run.err and "run `bivideo make other.mp4 --preview` first" in run.err
+
+
+def test_editing_a_source_line_translates_only_its_sentence_again(talk):
+    before = len(talk.recorder.requests)
+    talk.edit(1, "stale smell", "stale aroma")
+    run = talk.make("--preview")
+    assert run.code == 0, run.err
+    assert "kept your edited" in run.err
+    sent = talk.recorder.requests[before:]
+    assert len(sent) == 1 and "stale aroma" in sent[0]["q"], sent
+    cues = read_srt(talk.out("bilingual.srt"))
+    assert "stale aroma" in cues[0].content
+    assert "stale aroma" in read_srt(talk.out("en.srt"))[0].content, "en.srt not kept in step"
+
+
+def test_editing_both_lines_of_a_cue_sends_nothing(talk):
+    before = len(talk.recorder.requests)
+    zh = read_srt(talk.out("bilingual.srt"))[1].content.split("\n")[0]
+    talk.edit(2, zh, "热量带出气味")
+    talk.edit(2, "heat", "warmth")
+    run = talk.make("--preview")
+    assert run.code == 0, run.err
+    assert len(talk.recorder.requests) == before
+    assert read_srt(talk.out("bilingual.srt"))[1].content.startswith("热量带出气味\n")
+    assert "warmth" in read_srt(talk.out("en.srt"))[1].content
+    assert read_srt(talk.out("zh.srt"))[1].content == "热量带出气味"
+
+
+def test_a_single_language_file_out_of_step_is_reported_with_the_first_cue_that_differs(talk):
+    zh = talk.out("zh.srt")
+    original = zh.read_text(encoding="utf-8")
+    blocks = original.split("\n\n")
+    zh.write_text("\n\n".join(blocks[:1] + blocks[2:]), encoding="utf-8")
+    try:
+        run = bivideo("burn", talk.video)
+        assert run.code == 1 and "Traceback" not in run.err
+        assert re.search(r"has \d+ cues and .* has \d+; first difference at cue 2 \(.*zh.srt line 6", run.err), run.err
+    finally:
+        zh.write_text(original, encoding="utf-8")
+
+
+@pytest.mark.skipif(not CHROMIUM.is_file(), reason="no /usr/bin/chromium (Debian package chromium) for the page test")
+def test_page_edit_is_saved_and_burned(talk, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip package playwright not installed")
+    server = subprocess.Popen([str(BIVIDEO), "preview", str(talk.video), "--serve", "--quiet"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert url, line + server.stderr.read()
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(url[0])
+            page.wait_for_selector("#cues tr")
+            first = read_srt(talk.out("bilingual.srt"))[0]
+            # play: the overlay shows the first cue's English while it is on screen
+            page.evaluate(f"video.currentTime = {first.start.total_seconds() + 0.2}; video.play()")
+            page.wait_for_function("!video.paused && document.getElementById('overlay-en').textContent !== ''")
+            assert page.locator("#overlay-en").inner_text() == first.content.split("\n")[-1]
+            page.evaluate("video.pause()")
+            # edit cue 1's English line, and make cue 3 far too short (a standard break)
+            page.locator("#cues tr").nth(0).locator("input[name=en]").fill("Zebra crossings glow orange")
+            third = read_srt(talk.out("bilingual.srt"))[2].start.total_seconds()
+            page.locator("#cues tr").nth(2).locator("input[name=end]").fill(srtio.stamp(third + 0.2))
+            page.click("#save")
+            page.wait_for_function("document.getElementById('status').textContent.startsWith('saved')")
+            assert "problem" in page.locator("#cues tr").nth(2).get_attribute("class")
+            assert "duration" in page.locator("#cues tr").nth(2).locator("td.rules").inner_text()
+            browser.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert server.returncode == 0
+    saved = read_srt(talk.out("bilingual.srt"))
+    assert saved[0].content.split("\n")[-1] == "Zebra crossings glow orange"
+    assert not list(talk.folder.glob(".*part*"))
+
+    run = bivideo("burn", talk.video)
+    assert run.code == 0, run.err
+    assert "Zebra crossings" in read_srt(talk.out("en.srt"))[0].content
+    middle = (saved[0].start + saved[0].end).total_seconds() / 2
+    burned = frame(talk.out("bilingual.mp4"), middle, tmp_path / "burned.png")
+    plain = frame(talk.video, middle, tmp_path / "plain.png")
+    read = normalise_en(ocr_subtitles(burned, plain, tmp_path)).split()
+    assert "zebra" in read and "crossings" in read, read
+
+
+def test_force_regenerates_only_after_a_timestamped_backup(talk):
+    edited = talk.out("bilingual.srt")
+    mine = edited.read_text(encoding="utf-8")
+    run = talk.make("--preview", "--force")
+    assert run.code == 0, run.err
+    backups = list(talk.folder.glob(f"{glob.escape(edited.name)}.*.bak"))
+    assert any(b.read_text(encoding="utf-8") == mine for b in backups)
+    assert "Zebra" not in edited.read_text(encoding="utf-8")
+    again = talk.make("--preview")
+    assert "kept your edited" not in again.err, "a regenerated file counted as edited"
+
+
+def test_burn_of_a_given_single_language_srt_pairs_it_with_the_other_language(talk, tmp_path):
+    mine = tmp_path / "english only.srt"
+    shutil.copyfile(talk.out("en.srt"), mine)
+    blocks = mine.read_text(encoding="utf-8").split("\n\n")
+    mine.write_text("\n\n".join(blocks[:-2]), encoding="utf-8")  # one cue fewer than zh.srt
+    run = bivideo("burn", talk.video, "--srt", mine)
+    assert run.code == 1 and "first difference at cue" in run.err and "Traceback" not in run.err
