@@ -4,6 +4,7 @@ non-zero; settings default from bivideo.toml (working folder, then the user conf
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import tomllib
@@ -12,7 +13,7 @@ from pathlib import Path
 import click
 from platformdirs import user_config_dir
 
-from bivideo import __version__, doctor as doctor_checks, models as model_registry, pipeline
+from bivideo import __version__, burn, doctor as doctor_checks, models as model_registry, pipeline, platforms
 from bivideo import transcribe, translators
 from bivideo.errors import BivideoError
 from bivideo.ui import Reporter
@@ -69,6 +70,50 @@ def main(ctx: click.Context) -> None:
     ctx.default_map = {"make": config, "doctor": {k: v for k, v in config.items() if k.startswith("translator")}}
 
 
+def _aspects(ctx, param, values):
+    try:
+        platforms.parse_aspects(values)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    return (values,) if isinstance(values, str) else tuple(values)
+
+
+def _colour(ctx, param, value: str) -> str:
+    if not re.fullmatch(r"#?[0-9A-Fa-f]{6}", value):
+        raise click.BadParameter(f"{value!r} is not a colour like #F5E7A1")
+    return "#" + value.lstrip("#").upper()
+
+
+def output_options(command):
+    """The options that shape the videos written: shared by `make` and `burn`. Each can also
+    be set in bivideo.toml (e.g. `for = "wechat"`, `aspect = ["wechat=keep"]`,
+    `chinese = "below"`, `en-color = "#FFFFFF"`)."""
+    options = [
+        click.option("--for", "platform", type=click.Choice(platforms.CHOICES), default="both", show_default=True,
+                     help="Videos to write: <stem>.linkedin.mp4, <stem>.wechat.mp4, both, "
+                          "or none of those but <stem>.bilingual.mp4."),
+        click.option("--aspect", multiple=True, callback=_aspects, metavar="[PLATFORM=]SHAPE",
+                     help="Frame shape keep|16:9|1:1|9:16, for every video or for one platform "
+                          "(repeatable: --aspect wechat=keep). A picture of another shape is fitted over "
+                          "a blurred copy of itself. [default: linkedin=keep, wechat=9:16]"),
+        click.option("--soft", is_flag=True,
+                     help="Also write <stem>.soft.mp4 with Chinese and English as selectable subtitle tracks."),
+        click.option("--quality", type=click.Choice(burn.QUALITIES), default="normal", show_default=True,
+                     help="Encoding effort and quality (draft is fastest)."),
+        click.option("--audio-track", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Which audio track to transcribe and keep, counting from 1."),
+        click.option("--chinese", type=click.Choice(["above", "below"]), default="above", show_default=True,
+                     help="The Chinese line above or below the English one."),
+        click.option("--zh-color", default="#FFFFFF", show_default=True, callback=_colour,
+                     help="Colour of the Chinese line."),
+        click.option("--en-color", default="#F5E7A1", show_default=True, callback=_colour,
+                     help="Colour of the English line."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.argument("video", type=click.Path(path_type=Path))
 @click.option("--from", "source", type=click.Choice(["en", "zh", "auto"]), default="auto", show_default=True,
@@ -84,6 +129,7 @@ def main(ctx: click.Context) -> None:
               help="TSV of terms: English<TAB>Chinese, or a term twice to keep it as is.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Write outputs here [default: beside VIDEO].")
 @click.option("--force", is_flag=True, help="Redo every stage instead of reusing earlier results.")
+@output_options
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
 def make(video: Path, quiet: bool, **options) -> None:
     """Transcribe, translate and burn bilingual subtitles into VIDEO."""
