@@ -18,12 +18,12 @@ VAD_OPTIONS = {"min_silence_duration_ms": 500, "speech_pad_ms": 200}
 PAD = 0.3  # seconds of audio kept either side when a stretch of speech is decoded on its own
 
 
-def extract(source: Path, dest: Path) -> None:
-    """Decode the first audio track to 16 kHz mono PCM WAV at `dest` (atomically)."""
+def extract(source: Path, dest: Path, track: int = 0) -> None:
+    """Decode audio track `track` (0-based) to 16 kHz mono PCM WAV at `dest` (atomically)."""
     with atomic_path(dest) as tmp:
         result = subprocess.run(
             [toolchain.ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-y",
-             "-i", str(source.resolve()), "-map", "0:a:0", "-vn", "-ac", "1",
+             "-i", str(source.resolve()), "-map", f"0:a:{track}", "-vn", "-ac", "1",
              "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", str(tmp)],
             capture_output=True, text=True, check=False)
         if result.returncode != 0:

@@ -1,39 +1,158 @@
-"""Stage 7: burn the styled subtitles into the picture with ffmpeg + libass.
+"""Stage 7: encode every platform's video in one ffmpeg run, subtitles burned in by libass.
 
-The ASS file and the font sit in a private folder that ffmpeg runs in, so the filter string
-names only fixed, safe relative names: whatever characters the user's paths contain never
-reach ffmpeg's filter parser. Input and output paths go in as absolute paths (a name
-starting with a dash can't be mistaken for an option).
+The source is decoded once (and tone-mapped, frame-rate-fixed once); `split` hands the same
+frames to each platform's chain (its frame, its subtitles) and encoder. The ASS files and the
+font sit in a private folder that ffmpeg runs in, so the filter string names only fixed, safe
+relative names: whatever characters the user's paths contain never reach ffmpeg's filter
+parser. Input and output paths go in as absolute paths (a name starting with a dash can't be
+mistaken for an option).
 """
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
 from bivideo import toolchain
-from bivideo.artifacts import atomic_path, write_text
+from bivideo.artifacts import write_text
 from bivideo.errors import BivideoError
+from bivideo.platforms import AUDIO_KBPS, MAX_FPS, Frame
 from bivideo.probe import MediaInfo
 
-SUBS, FONTS = "subs.ass", "fonts"
-# Settings of the one encode: H.264 High, yuv420p, CRF 20 (visually lossless for talks).
-VIDEO_ARGS = ("-c:v", "libx264", "-preset", "fast", "-crf", "20", "-profile:v", "high", "-pix_fmt", "yuv420p")
+FONTS = "fonts"
+SOFT_TRACKS = (("zh.srt", "chi", "中文"), ("en.srt", "eng", "English"))  # file in the folder, ISO 639-2, title
+QUALITIES = ("draft", "normal", "high")
+HARDWARE = ("h264_videotoolbox", "h264_nvenc", "h264_qsv")
+# Per encoder, per quality: the rate-control arguments (all capped by the platform's bitrate).
+_X264 = {"draft": ("-preset", "veryfast", "-crf", "26"), "normal": ("-preset", "fast", "-crf", "21"),
+         "high": ("-preset", "slow", "-crf", "18")}
+_NVENC = {"draft": ("-preset", "p2", "-cq", "28"), "normal": ("-preset", "p4", "-cq", "23"),
+          "high": ("-preset", "p6", "-cq", "19")}
+_QSV = {"draft": ("-preset", "veryfast"), "normal": ("-preset", "medium"), "high": ("-preset", "slow")}
+# HDR (PQ/HLG) -> SDR BT.709: linear light, Hable curve, back to limited-range BT.709.
+TONEMAP = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0,"
+           "zscale=t=bt709:m=bt709:r=tv")
 
 
-def video_filter() -> str:
-    """Even dimensions (H.264 in yuv420p needs them), then the subtitles on top."""
-    return f"scale=trunc(iw/2)*2:trunc(ih/2)*2,subtitles={SUBS}:fontsdir={FONTS}"
+@dataclass(frozen=True)
+class Target:
+    """One burned video: where it goes, its frame, its subtitles (ASS text), its bitrate cap."""
+
+    path: Path
+    frame: Frame
+    ass: str
+    kbps: int
 
 
-def ffmpeg_args(ffmpeg: str, info: MediaInfo, output: Path, video_filter: str) -> list[str]:
-    """Pure: the full ffmpeg command line for one burn (audio copied when MP4 can hold it)."""
-    audio = ["-c:a", "copy"] if info.audio_codec in ("aac", "mp3", "alac") else ["-c:a", "aac", "-b:a", "160k"]
-    return [ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(info.path.resolve()),
-            "-map", "0:v:0", "-map", "0:a:0", "-vf", video_filter, *VIDEO_ARGS, *audio,
-            "-movflags", "+faststart", "-progress", "pipe:1", "-nostats", str(output.resolve())]
+def _test_encode(ffmpeg: str, encoder: str) -> bool:
+    """Does `encoder` work here? Listed is not enough: nvenc is listed on machines without
+    an NVIDIA GPU, qsv without an Intel iGPU."""
+    try:
+        return subprocess.run([ffmpeg, "-hide_banner", "-v", "error", "-nostdin", "-f", "lavfi", "-i",
+                               "color=c=gray:s=256x256:r=25:d=0.2", "-c:v", encoder, "-profile:v", "high",
+                               "-pix_fmt", "yuv420p", "-f", "null", "-"],
+                              capture_output=True, timeout=20, check=False).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+@functools.cache
+def encoder(ffmpeg: str) -> str:
+    """The first hardware H.264 encoder that passes a tiny test encode, else libx264."""
+    listed = subprocess.run([ffmpeg, "-hide_banner", "-encoders"], capture_output=True, text=True,
+                            check=False).stdout
+    return next((name for name in HARDWARE if f" {name} " in listed and _test_encode(ffmpeg, name)), "libx264")
+
+
+def encoder_args(name: str, quality: str, kbps: int) -> list[str]:
+    """Pure: H.264 High, yuv420p, quality-targeted but capped at `kbps` (peaks buffered 2 s)."""
+    cap = ["-maxrate", f"{kbps}k", "-bufsize", f"{2 * kbps}k"]
+    if name == "libx264":
+        rate = [*_X264[quality], *cap]
+    elif name == "h264_nvenc":
+        rate = [*_NVENC[quality], "-rc", "vbr", "-b:v", "0", *cap]
+    elif name == "h264_qsv":
+        rate = [*_QSV[quality], "-b:v", f"{kbps * 2 // 3}k", *cap]
+    else:  # videotoolbox: average bitrate only
+        rate = ["-b:v", f"{kbps * 2 // 3}k"]
+    return ["-c:v", name, *rate, "-profile:v", "high", "-pix_fmt", "yuv420p"]
+
+
+def output_fps(info: MediaInfo) -> Fraction:
+    """The source's frame rate as an exact fraction (29.97 -> 30000/1001), capped at 60."""
+    return Fraction(min(info.fps, MAX_FPS)).limit_denominator(1001)
+
+
+def shared_filters(info: MediaInfo, tonemap: bool) -> list[str]:
+    """Done once for every output: HDR to SDR, a constant frame rate, 8-bit 4:2:0."""
+    steps = [TONEMAP] if info.hdr and tonemap else []
+    if info.vfr or info.fps > MAX_FPS:
+        steps.append(f"fps={output_fps(info)}")
+    return steps + ["format=yuv420p"]
+
+
+def frame_filters(frame: Frame, n: int) -> str:
+    """Pure: the chain from split output [s{n}] to [v{n}]: the picture in its frame (over a
+    blurred, darkened copy of itself when it doesn't fill it), then subtitles{n}.ass."""
+    x, y, w, h = frame.picture
+    burn = f"subtitles=subtitles{n}.ass:fontsdir={FONTS},setsar=1"
+    if not frame.fitted:
+        return f"[s{n}]scale={w}:{h},{burn}[v{n}]"
+    # blur a small copy (cheap), then scale it up to fill the frame
+    bw, bh = max(16, frame.width // 8 // 2 * 2), max(16, frame.height // 8 // 2 * 2)
+    return (f"[s{n}]split[bg{n}][fg{n}];"
+            f"[bg{n}]scale={bw}:{bh}:force_original_aspect_ratio=increase,crop={bw}:{bh},gblur=sigma=4,"
+            f"eq=brightness=-0.18:saturation=0.7,scale={frame.width}:{frame.height}[blur{n}];"
+            f"[fg{n}]scale={w}:{h}[pic{n}];[blur{n}][pic{n}]overlay={x}:{y},{burn}[v{n}]")
+
+
+def can_copy_video(info: MediaInfo) -> bool:
+    """The soft-subtitle MP4 keeps the source's picture untouched when MP4 players take it."""
+    return info.video_codec == "h264" and info.pix_fmt == "yuv420p" and not info.hdr
+
+
+def audio_args(info: MediaInfo, track: int) -> list[str]:
+    """Map the chosen track (0-based); copy AAC, re-encode anything else. None: no audio."""
+    if not info.audio_codecs:
+        return []
+    codec = ["-c:a", "copy"] if info.audio_codecs[track] == "aac" else ["-c:a", "aac", "-b:a", f"{AUDIO_KBPS}k"]
+    return ["-map", f"0:a:{track}", *codec]
+
+
+def ffmpeg_args(ffmpeg: str, info: MediaInfo, targets: list[Target], *, encoder_name: str = "libx264",
+                quality: str = "normal", audio_track: int = 0, soft: Path | None = None,
+                tonemap: bool = True) -> list[str]:
+    """Pure: the one ffmpeg command line writing every target (and the soft-subtitle MP4)."""
+    soft_encoded = soft is not None and not can_copy_video(info)
+    branches = len(targets) + soft_encoded
+    graph = [f"[0:v]{','.join(shared_filters(info, tonemap))},split={branches}"
+             + "".join(f"[s{n}]" for n in range(branches))]
+    graph += [frame_filters(t.frame, n) for n, t in enumerate(targets)]
+    if soft_encoded:
+        graph.append(f"[s{len(targets)}]scale=trunc(iw/2)*2:trunc(ih/2)*2,setsar=1[v{len(targets)}]")
+    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(info.path.resolve())]
+    if soft is not None:
+        for name, _, _ in SOFT_TRACKS:
+            args += ["-i", name]
+    args += ["-filter_complex", ";".join(graph)]
+    audio = audio_args(info, audio_track)
+    for n, target in enumerate(targets):
+        args += ["-map", f"[v{n}]", *audio, *encoder_args(encoder_name, quality, target.kbps),
+                 "-movflags", "+faststart", str(target.path.resolve())]
+    if soft is not None:
+        video = ["-map", f"[v{len(targets)}]", *encoder_args(encoder_name, quality, max(t.kbps for t in targets))] \
+            if soft_encoded else ["-map", "0:v:0", "-c:v", "copy"]
+        args += [*video, *audio]
+        for i, (_, language, title) in enumerate(SOFT_TRACKS):
+            args += ["-map", f"{i + 1}:0", f"-metadata:s:s:{i}", f"language={language}",
+                     f"-metadata:s:s:{i}", f"title={title}"]
+        args += ["-c:s", "mov_text", "-movflags", "+faststart", str(soft.resolve())]
+    return args + ["-progress", "pipe:1", "-nostats"]
 
 
 def run_ffmpeg(args: list[str], cwd: Path, duration: float, progress: Callable[[float], None]) -> None:
@@ -54,8 +173,8 @@ def run_ffmpeg(args: list[str], cwd: Path, duration: float, progress: Callable[[
         raise BivideoError(f"ffmpeg failed while burning subtitles: {lines[-1] if lines else proc.returncode}")
 
 
-def stage_subtitles(folder: Path, ass: str) -> None:
-    """Put `ass` and the CJK font in `folder` under the fixed names video_filter() uses."""
+def prepare_folder(folder: Path, subtitle_files: dict[str, str]) -> None:
+    """The folder ffmpeg runs in: the CJK font under fonts/, the subtitle files by fixed names."""
     font = toolchain.cjk_font()
     fonts = folder / FONTS
     shutil.rmtree(fonts, ignore_errors=True)
@@ -64,12 +183,22 @@ def stage_subtitles(folder: Path, ass: str) -> None:
         (fonts / font.path.name).symlink_to(font.path)
     except OSError:  # no symlinks (some Windows setups): copy instead
         shutil.copyfile(font.path, fonts / font.path.name)
-    write_text(folder / SUBS, ass)
+    for name, text in subtitle_files.items():
+        write_text(folder / name, text)
 
 
-def burn(info: MediaInfo, ass: str, output: Path, folder: Path, progress: Callable[[float], None]) -> None:
-    """Write `output`: the input's video with `ass` burned in, its audio kept."""
+def burn(info: MediaInfo, targets: list[Target], folder: Path, progress: Callable[[float], None], *,
+         quality: str = "normal", audio_track: int = 0, soft: tuple[Path, str, str] | None = None) -> str:
+    """Write every target (and, given `soft` = (path, Chinese SRT, English SRT), an MP4 with
+    both languages as subtitle tracks) in one ffmpeg run. Paths are written as given: the
+    caller passes temporary names and renames them. Returns the encoder used."""
     ffmpeg = toolchain.ffmpeg_with_libass()
-    stage_subtitles(folder, ass)
-    with atomic_path(output) as tmp:
-        run_ffmpeg(ffmpeg_args(ffmpeg, info, tmp, video_filter()), folder, info.duration, progress)
+    files = {f"subtitles{n}.ass": t.ass for n, t in enumerate(targets)}
+    if soft is not None:
+        files.update({name: text for (name, _, _), text in zip(SOFT_TRACKS, soft[1:])})
+    prepare_folder(folder, files)
+    name = encoder(ffmpeg)
+    args = ffmpeg_args(ffmpeg, info, targets, encoder_name=name, quality=quality, audio_track=audio_track,
+                       soft=soft[0] if soft else None, tonemap=toolchain.has_filter(ffmpeg, "zscale"))
+    run_ffmpeg(args, folder, info.duration, progress)
+    return name

@@ -4,6 +4,7 @@ non-zero; settings default from bivideo.toml (working folder, then the user conf
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import tomllib
@@ -12,7 +13,7 @@ from pathlib import Path
 import click
 from platformdirs import user_config_dir
 
-from bivideo import __version__, doctor as doctor_checks, models as model_registry, pipeline
+from bivideo import __version__, burn, doctor as doctor_checks, models as model_registry, pipeline, platforms
 from bivideo import transcribe, translators
 from bivideo.errors import BivideoError
 from bivideo.ui import Reporter
@@ -28,6 +29,8 @@ def _config() -> dict:
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
                 raise BivideoError(f"{path}: not valid TOML ({error})") from None
             config = {key.replace("-", "_"): value for key, value in data.items()}
+            if "for" in config:  # `for` is a Python keyword: the option's parameter is `platform`
+                config["platform"] = config.pop("for")
             if isinstance(config.get("glossary"), str):
                 config["glossary"] = str(path.parent / Path(config["glossary"]).expanduser())
             return config
@@ -66,9 +69,61 @@ def main(ctx: click.Context) -> None:
     """Bilingual (Chinese + English) burned-in subtitles for recorded talks."""
     signal.signal(signal.SIGTERM, _stop)
     config = _config()
-    folders = {k: v for k, v in config.items() if k == "output_dir"}
-    ctx.default_map = {"make": config, "burn": folders, "preview": folders,
-                       "doctor": {k: v for k, v in config.items() if k.startswith("translator")}}
+    # every command takes the keys it has options for (click looks each option up by name)
+    ctx.default_map = {name: config for name in main.commands}
+
+
+def _aspects(ctx, param, values):
+    try:
+        platforms.parse_aspects(values)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    return (values,) if isinstance(values, str) else tuple(values)
+
+
+def _colour(ctx, param, value: str) -> str:
+    if not re.fullmatch(r"#?[0-9A-Fa-f]{6}", value):
+        raise click.BadParameter(f"{value!r} is not a colour like #F5E7A1")
+    return "#" + value.lstrip("#").upper()
+
+
+def _options(*options):
+    """A decorator adding `options` in the order given."""
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
+
+
+# How the subtitles look and in which frames: shared by make, burn, preview and batch. Each
+# can also be set in bivideo.toml (e.g. `for = "wechat"`, `aspect = ["wechat=keep"]`,
+# `chinese = "below"`, `en-color = "#FFFFFF"`).
+look_options = _options(
+    click.option("--for", "platform", type=click.Choice(platforms.CHOICES), default="both", show_default=True,
+                 help="Videos to write: <stem>.linkedin.mp4, <stem>.wechat.mp4, both, "
+                      "or none of those but <stem>.bilingual.mp4."),
+    click.option("--aspect", multiple=True, callback=_aspects, metavar="[PLATFORM=]SHAPE",
+                 help="Frame shape keep|16:9|1:1|9:16, for every video or for one platform "
+                      "(repeatable: --aspect wechat=keep). A picture of another shape is fitted over "
+                      "a blurred copy of itself. [default: linkedin=keep, wechat=9:16]"),
+    click.option("--chinese", type=click.Choice(["above", "below"]), default="above", show_default=True,
+                 help="The Chinese line above or below the English one."),
+    click.option("--zh-color", default="#FFFFFF", show_default=True, callback=_colour,
+                 help="Colour of the Chinese line."),
+    click.option("--en-color", default="#F5E7A1", show_default=True, callback=_colour,
+                 help="Colour of the English line."),
+)
+
+# How the videos are encoded: shared by make, burn and batch.
+encode_options = _options(
+    click.option("--soft", is_flag=True,
+                 help="Also write <stem>.soft.mp4 with Chinese and English as selectable subtitle tracks."),
+    click.option("--quality", type=click.Choice(burn.QUALITIES), default="normal", show_default=True,
+                 help="Encoding effort and quality (draft is fastest)."),
+    click.option("--audio-track", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="Which audio track to transcribe and keep, counting from 1."),
+)
 
 
 @main.command()
@@ -89,6 +144,8 @@ def main(ctx: click.Context) -> None:
               help="Redo every stage, and regenerate edited subtitle files (after a timestamped backup).")
 @click.option("--preview", "preview_only", is_flag=True,
               help="Stop after the subtitle files and preview stills; burn later with `bivideo burn`.")
+@look_options
+@encode_options
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
 def make(video: Path, quiet: bool, preview_only: bool, **options) -> None:
     """Transcribe, translate and burn bilingual subtitles into VIDEO."""
@@ -121,11 +178,10 @@ def _quoted(video: Path, settings: pipeline.Settings) -> str:
     return shlex.quote(str(video)) + out
 
 
-def _job(video: Path, output_dir: Path | None, reporter: Reporter, srt: Path | None = None):
+def _job(video: Path, settings: pipeline.Settings, reporter: Reporter, srt: Path | None = None) -> pipeline.Job:
     """A video's job with its cues loaded from the subtitle files on disk."""
-    settings = pipeline.Settings(output_dir=output_dir)
     job = pipeline.open_job(video, settings, reporter)
-    return pipeline.load_subtitles(job, settings, reporter, srt), settings
+    return pipeline.load_subtitles(job, settings, reporter, srt)
 
 
 @main.command()
@@ -133,13 +189,16 @@ def _job(video: Path, output_dir: Path | None, reporter: Reporter, srt: Path | N
 @click.option("--srt", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Burn this SRT (bilingual, or one language) instead of VIDEO's subtitle files.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path),
-              help="Where VIDEO's subtitle files are and the video goes [default: beside VIDEO].")
+              help="Where VIDEO's subtitle files are and the videos go [default: beside VIDEO].")
+@look_options
+@encode_options
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
-def burn(video: Path, srt: Path | None, output_dir: Path | None, quiet: bool) -> None:
+def burn(video: Path, srt: Path | None, quiet: bool, **options) -> None:
     """Burn VIDEO's (possibly hand-edited) subtitle files into it; nothing is transcribed or
     translated again."""
     reporter = Reporter(quiet)
-    job, settings = _job(video, output_dir, reporter, srt)
+    settings = pipeline.Settings(**options)
+    job = _job(video, settings, reporter, srt)
     _echo(job.written + pipeline.render(job, settings, reporter), quiet)
 
 
@@ -149,14 +208,17 @@ def burn(video: Path, srt: Path | None, output_dir: Path | None, quiet: bool) ->
 @click.option("--serve", is_flag=True, help="Also open a local page to play, check and edit the subtitles.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path),
               help="Where VIDEO's subtitle files are [default: beside VIDEO].")
+@look_options
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
-def preview(video: Path, times: str | None, serve: bool, output_dir: Path | None, quiet: bool) -> None:
-    """Stills of VIDEO with its subtitles as they will be burned, and a contact sheet."""
+def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options) -> None:
+    """Stills of VIDEO with its subtitles as they will be burned (each platform's frame), and a
+    contact sheet."""
     from bivideo import page, preview as stills
 
     reporter = Reporter(quiet)
     at = stills.parse_times(times) if times else None
-    job, settings = _job(video, output_dir, reporter)
+    settings = pipeline.Settings(**options)
+    job = _job(video, settings, reporter)
     _echo(stills.stills(job, settings, reporter, at), quiet)
     if serve:
         page.serve(job, reporter, lambda url: click.echo(f"subtitle editor: {url}  (Ctrl-C to stop)"))

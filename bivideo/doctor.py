@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
+import pysubs2
 import requests
 
-from bivideo import models, toolchain
+from bivideo import burn, models, toolchain
 from bivideo.translators import deep, openai_chat, public_url
 from bivideo.errors import BivideoError
 
@@ -37,9 +41,52 @@ def _libass() -> str:
     return f"{toolchain.ffmpeg_with_libass()} has the subtitles filter"
 
 
+GLYPH_BOX = 64  # pixels per character in the test render
+
+
+def render_text(text: str, family: str) -> np.ndarray:
+    """Burn `text` with libass and the CJK font set up as a real run does; the ink, as a mask."""
+    ffmpeg = toolchain.ffmpeg_with_libass()
+    page = pysubs2.SSAFile()
+    page.info.update({"PlayResX": str(4 * GLYPH_BOX), "PlayResY": str(2 * GLYPH_BOX)})
+    page.styles["Default"] = pysubs2.SSAStyle(fontname=family, fontsize=GLYPH_BOX, outline=0, shadow=0,
+                                              alignment=pysubs2.Alignment.MIDDLE_CENTER)
+    page.append(pysubs2.SSAEvent(start=0, end=1000, text=text))
+    with tempfile.TemporaryDirectory(prefix="bivideo-doctor-") as tmp:
+        burn.prepare_folder(Path(tmp), {"check.ass": page.to_string("ass")})
+        result = subprocess.run([ffmpeg, "-hide_banner", "-v", "error", "-nostdin", "-f", "lavfi", "-i",
+                                 f"color=c=black:s={4 * GLYPH_BOX}x{2 * GLYPH_BOX}:d=0.5",
+                                 "-vf", f"subtitles=check.ass:fontsdir={burn.FONTS}", "-frames:v", "1",
+                                 "-f", "rawvideo", "-pix_fmt", "gray", "-"], cwd=tmp, capture_output=True)
+    if result.returncode != 0 or len(result.stdout) != 8 * GLYPH_BOX * GLYPH_BOX:
+        raise BivideoError(f"libass could not render text: {result.stderr.decode(errors='replace').strip()}")
+    return np.frombuffer(result.stdout, dtype=np.uint8).reshape(2 * GLYPH_BOX, 4 * GLYPH_BOX) > 128
+
+
+def two_distinct_glyphs(ink: np.ndarray) -> bool:
+    """Pure: does the ink hold two different glyphs side by side? A font without Chinese draws
+    the same box (or nothing) for every character: then some shift lays the right half of the
+    ink exactly over the left."""
+    columns = np.flatnonzero(ink.any(axis=0))
+    if columns.size == 0 or ink.mean() < 0.005:
+        return False
+    strip = ink[:, columns[0]:columns[-1] + 1]
+    span = strip.shape[1]
+
+    def mismatch(shift: int) -> float:
+        left, right = strip[:, :span - shift], strip[:, shift:]
+        return (left != right).sum() / max(1, left.sum() + right.sum())
+
+    return min(mismatch(shift) for shift in range(span // 4, span)) > 0.3
+
+
 def _font() -> str:
+    """The CJK font fontconfig finds, proven by burning 中文 with it."""
     font = toolchain.cjk_font()
-    return f"{font.family} ({font.path})"
+    ink = render_text("中文", font.family)
+    if not two_distinct_glyphs(ink):
+        raise BivideoError(f"libass drew 中文 with {font.family} ({font.path}) as boxes or blanks")
+    return f"{font.family} ({font.path}); libass rendered 中文 as two distinct glyphs ({ink.mean():.1%} ink)"
 
 
 def _model() -> str:

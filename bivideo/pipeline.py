@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from bivideo import (artifacts, audio, burn, cues, edits, glossary, probe, srtio, subtitles, toolchain, transcribe,
-                     translate, translators)
+import pysubs2
+
+from bivideo import (artifacts, audio, burn, cues, edits, glossary, platforms, probe, srtio, subtitles, toolchain,
+                     transcribe, translate, translators)
 from bivideo.cues import Cue
 from bivideo.errors import BivideoError, TranslationFailed
 from bivideo.translation_cache import TranslationCache
@@ -30,6 +33,15 @@ class Settings:
     glossary: Path | None = None
     output_dir: Path | None = None
     force: bool = False  # redo every stage, ignoring cached artifacts
+    # the videos written (see platforms.py and `bivideo make --help`)
+    platform: str = "both"  # --for: linkedin | wechat | both | none
+    aspect: tuple[str, ...] = ()  # --aspect values: SHAPE or PLATFORM=SHAPE
+    soft: bool = False  # also an MP4 with selectable subtitle tracks
+    quality: str = "normal"  # draft | normal | high
+    audio_track: int = 1  # 1-based, as users count
+    chinese: str = "above"  # the Chinese line above or below the English one
+    zh_color: str = "#FFFFFF"
+    en_color: str = "#F5E7A1"
 
 
 def _model_identity(model: str) -> str:
@@ -154,6 +166,9 @@ def open_job(source: Path, settings: Settings, reporter: Reporter) -> Job:
     toolchain.ffmpeg_with_libass()  # fail before any slow work if burning can't happen
     toolchain.cjk_font()
     info = probe.probe(source)
+    if info.audio_codecs and not 1 <= settings.audio_track <= len(info.audio_codecs):
+        raise BivideoError(f"--audio-track {settings.audio_track}: {source.name} has only "
+                           f"{len(info.audio_codecs)} audio tracks")
     folder = _output_folder(settings, source)
     if settings.target and settings.source == settings.target:
         raise BivideoError(f"--from and --to are both {settings.target!r}")
@@ -197,8 +212,11 @@ def load_subtitles(job: Job, settings: Settings, reporter: Reporter, srt: Path |
 
 def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) -> None:
     source, outputs, work = job.source, job.outputs, job.work
+    if not job.info.audio_codecs:
+        raise BivideoError(f"{source.name}: no audio stream, nothing to transcribe "
+                           "(`bivideo burn` takes a silent video with subtitles you give it)")
     translator = _translator(settings)  # a missing key or a bad glossary fails before the slow stages
-    audio_key = artifacts.key("audio", work.name)
+    audio_key = artifacts.key("audio", work.name, _audio_track(job.info, settings))
     transcript_path = work / "transcript-{}.json".format(artifacts.key(
         audio_key, settings.engine, _model_identity(settings.model), settings.source, transcribe.FORMAT))
     if _stage(transcript_path, settings, "transcript", reporter):
@@ -329,26 +347,78 @@ def _write_subtitles(job: Job, rewrite_edited: bool) -> list[Path]:
     return written
 
 
-def styled_ass(job: Job) -> str:
-    """The ASS that will be burned (and previewed): the user's edited one if they have one,
-    else built from the cues."""
+def _edited_ass(job: Job) -> tuple[str, tuple[int, int]] | None:
+    """The user's edited bilingual.ass and the frame size it is styled for, if they have one."""
     path = job.outputs.path("bilingual.ass")
-    if job.outputs.kept(path):
-        return path.read_text(encoding="utf-8")
-    return subtitles.bilingual_ass(job.cues, job.info.width, job.info.height, toolchain.cjk_font().family)
+    if not job.outputs.kept(path):
+        return None
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        info = pysubs2.SSAFile.from_string(text).info
+        return text, (int(info["PlayResX"]), int(info["PlayResY"]))
+    except (pysubs2.exceptions.Pysubs2Error, KeyError, ValueError):
+        raise BivideoError(f"{path.name}: not an ASS file with PlayResX/PlayResY; fix it, or delete it "
+                           "to have it generated again") from None
+
+
+def targets(job: Job, settings: Settings, reporter: Reporter) -> list[burn.Target]:
+    """Each chosen platform's video: its frame, its styled subtitles and its bitrate cap, with
+    the platform's limits this video breaks said up front. A bilingual.ass the user edited is
+    used for the videos of the frame size it was styled for."""
+    info, outputs = job.info, job.outputs
+    font = toolchain.cjk_font().family
+    look = subtitles.Look(settings.chinese, settings.zh_color, settings.en_color)
+    aspects = platforms.parse_aspects(settings.aspect)
+    audio_kbps = platforms.AUDIO_KBPS if info.audio_codecs else 0
+    edited = _edited_ass(job)
+    chosen = []
+    for platform in platforms.chosen(settings.platform):
+        frame = platforms.frame(info.width, info.height, platforms.aspect_for(platform, aspects), platform)
+        kbps = platforms.video_kbps(platform, frame, info.duration, audio_kbps)
+        for warning in platforms.warnings(platform, info.duration, frame, kbps, audio_kbps):
+            reporter.warn(warning)
+        if edited and edited[1] == (frame.width, frame.height):
+            ass = edited[0]
+        else:
+            ass = subtitles.bilingual_ass(job.cues, frame.width, frame.height, font, look, frame.subtitle_bottom)
+            if edited:
+                reporter.warn(f"your edited bilingual.ass is styled for {edited[1][0]}x{edited[1][1]}; the "
+                              f"{platform.name} video ({frame.width}x{frame.height}) gets the generated styling")
+        chosen.append(burn.Target(outputs.path(f"{platform.name}.mp4"), frame, ass, kbps))
+    return chosen
+
+
+def _audio_track(info: probe.MediaInfo, settings: Settings) -> int:
+    """The 0-based audio track to use (--audio-track counts from 1)."""
+    return settings.audio_track - 1 if info.audio_codecs else 0
 
 
 def render(job: Job, settings: Settings, reporter: Reporter) -> list[Path]:
-    """Style the cues and burn them into the video; returns the files written."""
+    """Style the cues for each platform's frame and burn them, every platform's video from
+    one decode of the source; returns the files written."""
     info, outputs = job.info, job.outputs
-    ass = styled_ass(job)
-    written = [outputs.write_text("bilingual.ass", ass)]
-    video = outputs.path("bilingual.mp4")
-    outputs.claim(video)
-    with reporter.stage("burn", round(info.duration, 1)) as progress:
-        burn.burn(info, ass, video, job.work / "burn", progress)
-    outputs.done(video)
-    return written + [video]
+    videos = targets(job, settings, reporter)
+    if info.hdr and not toolchain.has_filter(toolchain.ffmpeg(), "zscale"):
+        reporter.warn("HDR source, but this ffmpeg has no zscale filter to tone-map it: "
+                      "colours will look washed out (install an ffmpeg built with libzimg)")
+    # the styled subtitles of the first video, for reading or restyling by hand
+    written = [outputs.write_text("bilingual.ass", videos[0].ass)]
+    soft = outputs.path("soft.mp4") if settings.soft else None
+    finals = [t.path for t in videos] + ([soft] if soft else [])
+    for path in finals:
+        outputs.claim(path)
+    with ExitStack() as temporaries:
+        temp = {path: temporaries.enter_context(artifacts.atomic_path(path)) for path in finals}
+        with reporter.stage("burn", round(info.duration, 1)) as progress:
+            used = burn.burn(info, [replace(t, path=temp[t.path]) for t in videos], job.work / "burn", progress,
+                             quality=settings.quality, audio_track=_audio_track(info, settings),
+                             soft=(temp[soft], subtitles.srt_for_language(job.cues, "zh"),
+                                   subtitles.srt_for_language(job.cues, "en")) if soft else None)
+    reporter.note("encoded {} with {}".format(", ".join(
+        f"{t.path.name} {t.frame.width}x{t.frame.height}{' fitted' if t.frame.fitted else ''}" for t in videos), used))
+    for path in finals:
+        outputs.done(path)
+    return written + finals
 
 
 def make(source: Path, settings: Settings, reporter: Reporter) -> list[Path]:
@@ -359,10 +429,11 @@ def make(source: Path, settings: Settings, reporter: Reporter) -> list[Path]:
 
 def _samples(job: Job, settings: Settings, reporter: Reporter):
     """The talk's audio as Whisper hears it, extracted once into the work folder."""
-    wav = job.work / "audio-{}.wav".format(artifacts.key("audio", job.work.name))
+    track = _audio_track(job.info, settings)
+    wav = job.work / "audio-{}.wav".format(artifacts.key("audio", job.work.name, track))
     if not _stage(wav, settings, "audio", reporter):
         with reporter.stage("audio", None):
-            audio.extract(job.source, wav)
+            audio.extract(job.source, wav, track)
     return audio.load(wav)
 
 
@@ -406,7 +477,7 @@ def _translate(built: list[Cue], job: Job, settings: Settings, reporter: Reporte
     translator = translate.SentenceTranslator(backend, cache, terms, settings.force)
     try:
         with reporter.stage("translate", len(built)) as progress:
-            targets = translate.translate_cues(built, translator, progress)
+            translations = translate.translate_cues(built, translator, progress)
     except TranslationFailed as error:
         raise TranslationFailed(f"{error}; kept the transcript and {source_srt.name}; "
                                 "run again to continue") from None
@@ -414,4 +485,4 @@ def _translate(built: list[Cue], job: Job, settings: Settings, reporter: Reporte
         cache.close()
     reporter.note(f"translation: {translator.hits} of {len(translate.sentences(built))} sentences from the cache, "
                   f"{translator.requests} requests to {backend.name}")
-    return [replace(c, target=t) for c, t in zip(built, targets)]
+    return [replace(c, target=t) for c, t in zip(built, translations)]

@@ -1,6 +1,7 @@
-"""`bivideo preview`: stills of the final look (the ASS, font and frame the burn uses) at
-chosen times or cue midpoints, and one contact sheet, from one ffmpeg run that seeks to each
-time instead of encoding the video: a few seconds whatever the video's length.
+"""`bivideo preview`: stills of the final look (the ASS, font and frame the burn uses, for
+each platform's video) at chosen times or cue midpoints, and a contact sheet per platform,
+from one ffmpeg run that seeks to each time instead of encoding the video: a few seconds
+whatever the video's length.
 
 Each picture is the keyframe at or before the asked time (decoding on to the exact frame
 would cost up to a keyframe interval of decoding per still); the subtitles on it are drawn
@@ -14,9 +15,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bivideo import artifacts, burn, pipeline, toolchain
+from bivideo import artifacts, burn, pipeline, platforms, toolchain
 from bivideo.errors import BivideoError
 from bivideo.pipeline import Job
+from bivideo.platforms import Frame
+from bivideo.probe import MediaInfo
 from bivideo.ui import Reporter
 
 MAX_STILLS = 8
@@ -52,50 +55,64 @@ def label(seconds: float) -> str:
     return f"{int(minutes):02d}m{rest:06.3f}s"
 
 
-def ffmpeg_args(ffmpeg: str, video: Path, times: list[float], pattern: str, sheet: str) -> list[str]:
-    """Pure: one ffmpeg run writing a still per time (`pattern`: numbered from 1) with the
-    burn's filter, and a contact sheet. `times` ascending, no repeats."""
+def ffmpeg_args(ffmpeg: str, info: MediaInfo, times: list[float], frames: list[Frame], names: list[str],
+                tonemap: bool = True) -> list[str]:
+    """Pure: one ffmpeg run writing, for each frame (a platform's, with subtitles{n}.ass), a
+    still per time (`{name}-%02d.png`) and a contact sheet (`{name}-sheet.png`). `times`
+    ascending, no repeats."""
     inputs, graph = [], []
     for k, at in enumerate(times):
-        inputs += ["-noaccurate_seek", "-ss", f"{at:.3f}", "-i", str(video.resolve())]
+        inputs += ["-noaccurate_seek", "-ss", f"{at:.3f}", "-i", str(info.path.resolve())]
         # one frame, stamped with the asked time so the subtitles drawn are those shown then
         graph.append(f"[{k}:v]trim=end_frame=1,setpts={at:.3f}/TB[f{k}]")
-    # the frames in one stream through one subtitles filter: libass and the font load once
+    # the frames in one stream through the burn's own chains: libass and the font load once
+    shared = [burn.TONEMAP] if info.hdr and tonemap else []
+    graph.append("".join(f"[f{k}]" for k in range(len(times))) + f"interleave=nb_inputs={len(times)},"
+                 + ",".join([*shared, "format=yuv420p"]) + f",split={len(frames)}"
+                 + "".join(f"[s{n}]" for n in range(len(frames))))
     columns = min(SHEET_COLUMNS, len(times))
     rows = -(-len(times) // columns)
-    graph.append("".join(f"[f{k}]" for k in range(len(times)))
-                 + f"interleave=nb_inputs={len(times)},{burn.video_filter()},split[stills][c];"
-                 + f"[c]scale={THUMB_WIDTH}:-2,tile={columns}x{rows}:nb_frames={len(times)}:color=black[sheet]")
+    outputs = []
+    for n, (frame, name) in enumerate(zip(frames, names)):
+        graph.append(burn.frame_filters(frame, n))
+        graph.append(f"[v{n}]split[still{n}][c{n}];[c{n}]scale={THUMB_WIDTH}:-2,"
+                     f"tile={columns}x{rows}:nb_frames={len(times)}:color=black[sheet{n}]")
+        outputs += ["-map", f"[still{n}]", "-fps_mode", "passthrough", "-frames:v", str(len(times)),
+                    f"{name}-%02d.png", "-map", f"[sheet{n}]", "-frames:v", "1", "-update", "1", f"{name}-sheet.png"]
     return [ffmpeg, "-hide_banner", "-v", "error", "-nostdin", "-y", *inputs, "-filter_complex", ";".join(graph),
-            "-map", "[stills]", "-fps_mode", "passthrough", "-frames:v", str(len(times)), pattern,
-            "-map", "[sheet]", "-frames:v", "1", "-update", "1", sheet]
+            *outputs]
 
 
 def stills(job: Job, settings: pipeline.Settings, reporter: Reporter, times: list[float] | None = None) -> list[Path]:
-    """Write the stills and the contact sheet into `<stem>.preview/`; returns them (sheet last).
-    `settings` is what render gets too, so the stills show the same frame as the burn."""
+    """Write each platform's stills and contact sheet into `<stem>.preview/`
+    (`<platform>-still-NN-<time>.png`, `<platform>-contact-sheet.png`); returns them.
+    `settings` is what render gets too, so the stills show the same frames as the burn."""
     times = sorted(set(times or cue_midpoints(job)))
     late = [t for t in times if t >= job.info.duration]
     if late:
         raise BivideoError(f"--at {late[0]:g}: past the end of {job.source.name} ({job.info.duration:.1f} s)")
-    folder = job.outputs.path("preview")
+    videos = pipeline.targets(job, settings, reporter)
+    names = [platform.name for platform in platforms.chosen(settings.platform)]  # the order of `videos`
     stage = job.work / "preview"
     shutil.rmtree(stage, ignore_errors=True)
-    burn.stage_subtitles(stage, pipeline.styled_ass(job))
-    names = [f"still-{k:02d}-{label(t)}.png" for k, t in enumerate(times, 1)]
-    args = ffmpeg_args(toolchain.ffmpeg_with_libass(), job.source, times, "frame-%02d.png", "contact-sheet.png")
+    burn.prepare_folder(stage, {f"subtitles{n}.ass": t.ass for n, t in enumerate(videos)})
+    ffmpeg = toolchain.ffmpeg_with_libass()
+    args = ffmpeg_args(ffmpeg, job.info, times, [t.frame for t in videos], names,
+                       toolchain.has_filter(ffmpeg, "zscale"))
     with reporter.stage("preview", None):
         done = subprocess.run(args, cwd=stage, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines()
         raise BivideoError(f"ffmpeg failed while drawing the preview: {lines[-1] if lines else done.returncode}")
+    folder = job.outputs.path("preview")
     folder.mkdir(exist_ok=True)
-    for old in folder.glob("still-*.png"):  # the last preview's stills (only ours: fixed names)
+    for old in [*folder.glob("*still-*.png"), *folder.glob("*contact-sheet.png")]:  # the last preview's (ours)
         old.unlink()
-    frames = [f"frame-{k:02d}.png" for k in range(1, len(times) + 1)]
     written = []
-    for staged, name in [*zip(frames, names), ("contact-sheet.png", "contact-sheet.png")]:
-        with artifacts.atomic_path(folder / name) as tmp:  # the work folder may be on another disk
-            shutil.copyfile(stage / staged, tmp)
-        written.append(folder / name)
+    for name in names:
+        staged = [(f"{name}-{k:02d}.png", f"{name}-still-{k:02d}-{label(t)}.png") for k, t in enumerate(times, 1)]
+        for source, final in [*staged, (f"{name}-sheet.png", f"{name}-contact-sheet.png")]:
+            with artifacts.atomic_path(folder / final) as tmp:  # the work folder may be on another disk
+                shutil.copyfile(stage / source, tmp)
+            written.append(folder / final)
     return written

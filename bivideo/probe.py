@@ -1,4 +1,5 @@
-"""Stage 1: what is in the input file (streams, duration, display size)."""
+"""Stage 1: what is in the input file (streams, duration, display size, and what makes a
+source awkward to encode: HDR, 10-bit, variable frame rate, several or no audio tracks)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,18 @@ class MediaInfo:
     width: int  # as displayed, after any rotation
     height: int
     fps: float
-    audio_codec: str
+    audio_codecs: tuple[str, ...]  # one per audio track, in order; empty when there is none
+    video_codec: str = "h264"
+    pix_fmt: str = "yuv420p"
+    hdr: bool = False  # PQ or HLG transfer: needs tone-mapping to SDR
+    vfr: bool = False  # variable frame rate (phones): made constant when encoding
+
+    @property
+    def ten_bit(self) -> bool:
+        return any(depth in self.pix_fmt for depth in ("10", "12"))
+
+
+HDR_TRANSFERS = ("smpte2084", "arib-std-b67")
 
 
 def _rotation(stream: dict) -> int:
@@ -38,20 +50,22 @@ def parse(path: Path, data: dict) -> MediaInfo:
     streams = data.get("streams", [])
     video = next((s for s in streams if s.get("codec_type") == "video"
                   and not s.get("disposition", {}).get("attached_pic")), None)
-    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
+    audio = [s for s in streams if s.get("codec_type") == "audio"]
     if video is None:
         raise BivideoError(f"{path.name}: no video stream (bivideo burns subtitles into a video)")
-    if audio is None:
-        raise BivideoError(f"{path.name}: no audio stream, nothing to transcribe")
     duration = float(data.get("format", {}).get("duration") or video.get("duration") or 0)
     if duration <= 0:
         raise BivideoError(f"{path.name}: zero-length media")
     width, height = int(video["width"]), int(video["height"])
     if _rotation(video) in (90, 270):
         width, height = height, width
-    return MediaInfo(path=path, duration=duration, width=width, height=height,
-                     fps=_fps(video.get("avg_frame_rate", "0/1")) or _fps(video.get("r_frame_rate", "25/1")),
-                     audio_codec=audio.get("codec_name", ""))
+    average, nominal = _fps(video.get("avg_frame_rate", "0/1")), _fps(video.get("r_frame_rate", "0/1"))
+    return MediaInfo(path=path, duration=duration, width=width, height=height, fps=average or nominal or 25.0,
+                     audio_codecs=tuple(a.get("codec_name", "") for a in audio),
+                     video_codec=video.get("codec_name", ""), pix_fmt=video.get("pix_fmt", ""),
+                     hdr=video.get("color_transfer") in HDR_TRANSFERS,
+                     # a phone's VFR file: nominal and average rates disagree by more than rounding
+                     vfr=bool(average and nominal and abs(average - nominal) / nominal > 0.01))
 
 
 def probe(path: Path) -> MediaInfo:

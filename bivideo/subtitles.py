@@ -4,13 +4,16 @@ caller's (atomic) job."""
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pysubs2
 import srt
 
-from bivideo.cues import Cue
+from bivideo.cues import Cue, divide
+from bivideo.standard import MAX_LINE, display_width
 
 
 def chinese_display(text: str) -> str:
@@ -50,25 +53,70 @@ def _colour(rgb: int, alpha: int = 0) -> pysubs2.Color:
     return pysubs2.Color((rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255, alpha)
 
 
-def bilingual_ass(cues: list[Cue], width: int, height: int, font: str) -> str:
-    """Chinese above English, bottom centre. Sizes follow the frame: the reference is the
-    height of a 16:9 frame of this width or the real height, whichever is smaller, so a
-    vertical video doesn't get letters too wide for its narrow frame."""
-    unit = min(height, width * 9 / 16)
+@dataclass(frozen=True)
+class Look:
+    """What bivideo.toml may change: which language sits on top, and the two colours. The
+    defaults follow bilingual releases: the larger white Chinese line first, the English
+    line below it smaller and in a pale gold, both with a dark outline."""
+
+    chinese: str = "above"  # above | below the English line
+    zh_color: str = "#FFFFFF"
+    en_color: str = "#F5E7A1"
+
+
+SIDE_MARGIN = 0.05  # of the frame width, each side
+# Glyph advance per unit of ASS font size (libass sizes a font by ascender + descender, which
+# for Noto Sans CJK is 1.44 em): ideographs measure 0.69, English talk text about 0.33 a
+# character; both with room to spare for wider fonts and capitals.
+ZH_ADVANCE, EN_ADVANCE = 0.72, 0.42
+LINE_HEIGHT = 1.2  # of the font size, outline included
+
+
+def font_sizes(width: int, height: int) -> tuple[int, int]:
+    """(Chinese, English) font sizes in pixels for a frame: a share of the frame height,
+    shrunk when the longest line the standard allows would not fit the frame width."""
+    usable = width * (1 - 2 * SIDE_MARGIN)
+    zh = min(height * 0.055, usable / (MAX_LINE["zh"] * ZH_ADVANCE * 1.05))
+    en = min(height * 0.04, usable / (MAX_LINE["en"] * EN_ADVANCE * 1.05))
+    return round(zh), round(en)
+
+
+def block_height(width: int, height: int) -> int:
+    """Height of one Chinese line plus one English line, as burned."""
+    zh, en = font_sizes(width, height)
+    return round((zh + en) * LINE_HEIGHT)
+
+
+def _wrapped(text: str, language: str) -> list[str]:
+    """A line longer than the standard allows (a hand edit, a translation kept on two lines) is
+    cut into balanced lines at word boundaries: libass can't break Chinese without spaces,
+    so an unbroken long Chinese line would run off the frame."""
+    parts = math.ceil(display_width(text, language) / MAX_LINE[language])
+    pieces = divide(text, language, [1 / parts] * parts) if parts > 1 else [text]
+    return [_ass_escape(p.strip()) for p in pieces if p.strip()]
+
+
+def bilingual_ass(cues: list[Cue], width: int, height: int, font: str, look: Look = Look(),
+                  bottom: int | None = None) -> str:
+    """Both languages, bottom centre, styled for a `width` x `height` frame. `bottom` is the
+    distance in pixels from the frame's bottom edge to the lowest line (default: a 5% safe
+    margin); lines stack upwards from there, so extra lines can never leave the frame."""
+    zh_size, en_size = font_sizes(width, height)
     subs = pysubs2.SSAFile()
     subs.info.update({"PlayResX": str(width), "PlayResY": str(height), "WrapStyle": "0",
                       "ScaledBorderAndShadow": "yes"})
-    common = dict(fontname=font, alignment=pysubs2.Alignment.BOTTOM_CENTER, borderstyle=1,
-                  outlinecolor=_colour(0x000000), backcolor=_colour(0x000000, 128),
-                  marginl=round(width * 0.05), marginr=round(width * 0.05), marginv=round(unit * 0.05))
-    zh_size, en_size = round(unit * 0.058), round(unit * 0.042)
-    subs.styles["ZH"] = pysubs2.SSAStyle(fontsize=zh_size, primarycolor=_colour(0xFFFFFF), bold=False,
-                                         outline=max(1, zh_size * 0.07), shadow=max(1, zh_size * 0.03), **common)
-    subs.styles["EN"] = pysubs2.SSAStyle(fontsize=en_size, primarycolor=_colour(0xF5E7A1), bold=False,
-                                         outline=max(1, en_size * 0.07), shadow=max(1, en_size * 0.03), **common)
+    side = round(width * SIDE_MARGIN)
+    common = dict(fontname=font, alignment=pysubs2.Alignment.BOTTOM_CENTER, borderstyle=1, bold=False,
+                  outlinecolor=_colour(0x000000), backcolor=_colour(0x000000, 128), marginl=side, marginr=side,
+                  marginv=round(min(width, height) * 0.05) if bottom is None else bottom)
+    for name, size, colour in (("ZH", zh_size, look.zh_color), ("EN", en_size, look.en_color)):
+        subs.styles[name] = pysubs2.SSAStyle(fontsize=size, primarycolor=_colour(int(colour.lstrip("#"), 16)),
+                                             outline=max(1.0, round(size * 0.07, 1)), shadow=max(1.0, round(size * 0.03, 1)),
+                                             **common)
+    order = ("zh", "en") if look.chinese == "above" else ("en", "zh")
     for cue in cues:
-        zh, en = _ass_escape(line(cue, "zh")), _ass_escape(line(cue, "en"))
-        text = "\\N".join(filter(None, (zh, "{\\rEN}" + en if en else "")))
+        lines = [(lang, _wrapped(line(cue, lang), lang)) for lang in order]
+        blocks = [("" if lang == order[0] else f"{{\\r{lang.upper()}}}") + "\\N".join(text) for lang, text in lines if text]
         subs.append(pysubs2.SSAEvent(start=round(cue.start * 1000), end=round(cue.end * 1000),
-                                     style="ZH", text=text))
+                                     style=order[0].upper(), text="\\N".join(blocks)))
     return subs.to_string("ass")

@@ -38,15 +38,15 @@ def ffprobe() -> str:
 
 
 @functools.cache
-def has_libass(ffmpeg_path: str) -> bool:
+def has_filter(ffmpeg_path: str, name: str) -> bool:
     out = subprocess.run([ffmpeg_path, "-hide_banner", "-filters"], capture_output=True,
                          text=True, check=False).stdout
-    return any(line.split()[1:2] == ["subtitles"] for line in out.splitlines() if line.strip())
+    return any(line.split()[1:2] == [name] for line in out.splitlines() if line.strip())
 
 
 def ffmpeg_with_libass() -> str:
     path = ffmpeg()
-    if not has_libass(path):
+    if not has_filter(path, "subtitles"):
         raise BivideoError(f"{path} was built without libass (no 'subtitles' filter); {INSTALL_HINT}")
     return path
 

@@ -49,7 +49,12 @@ def ocr_subtitles(burned: np.ndarray, plain: np.ndarray, folder: Path, languages
     the plain frame keeps a busy background from looking like text."""
     changed = np.abs(burned.astype(int) - plain.astype(int)).max(axis=2) > 60
     light = burned.astype(int).mean(axis=2) > 150
-    page = np.where(changed & light, 0, 255).astype(np.uint8)
+    return ocr_mask(changed & light, folder, languages)
+
+
+def ocr_mask(ink: np.ndarray, folder: Path, languages: str = "chi_sim+eng") -> str:
+    """Tesseract on a mask of letter pixels, drawn black on white and upscaled 3x."""
+    page = np.where(ink, 0, 255).astype(np.uint8)
     pgm = folder / "subtitles.pgm"
     pgm.write_bytes(b"P5 %d %d 255\n" % (page.shape[1], page.shape[0]) + page.tobytes())
     big = folder / "subtitles.png"

@@ -56,20 +56,23 @@ def talk(request) -> Talk:
 def test_make_succeeds_and_writes_every_output(talk):
     assert talk.run.code == 0, talk.run.err
     assert "Traceback" not in talk.run.err
-    for suffix in (f"{talk.src}.srt", f"{talk.tgt}.srt", "bilingual.srt", "bilingual.ass", "bilingual.mp4"):
+    for suffix in (f"{talk.src}.srt", f"{talk.tgt}.srt", "bilingual.srt", "bilingual.ass", "linkedin.mp4",
+                   "wechat.mp4"):
         assert talk.out(suffix).is_file(), suffix
-    assert str(talk.out("bilingual.mp4")) in talk.run.out
+    assert str(talk.out("linkedin.mp4")) in talk.run.out and str(talk.out("wechat.mp4")) in talk.run.out
+    assert not talk.out("bilingual.mp4").exists()  # only with --for none
     assert not list(talk.folder.glob(".*part*")), "a temporary file was left behind"
 
 
-def test_video_is_h264_yuv420p_faststart_with_audio_and_same_duration(talk):
-    source, output = probe_json(talk.video), probe_json(talk.out("bilingual.mp4"))
+@pytest.mark.parametrize("platform, size", [("linkedin", (1280, 720)), ("wechat", (720, 1280))])
+def test_video_is_h264_yuv420p_faststart_with_audio_and_same_duration(talk, platform, size):
+    source, output = probe_json(talk.video), probe_json(talk.out(f"{platform}.mp4"))
     video = next(s for s in output["streams"] if s["codec_type"] == "video")
-    assert video["codec_name"] == "h264" and video["pix_fmt"] == "yuv420p"
-    assert video["width"] % 2 == 0 and video["height"] % 2 == 0
+    assert video["codec_name"] == "h264" and video["pix_fmt"] == "yuv420p" and video["profile"] == "High"
+    assert (video["width"], video["height"]) == size
     assert any(s["codec_type"] == "audio" for s in output["streams"])
     assert abs(float(output["format"]["duration"]) - float(source["format"]["duration"])) <= 0.1
-    data = talk.out("bilingual.mp4").read_bytes()
+    data = talk.out(f"{platform}.mp4").read_bytes()
     assert 0 < data.find(b"moov") < data.find(b"mdat"), "moov atom is not before mdat (+faststart)"
 
 
@@ -111,7 +114,7 @@ def test_burned_frame_shows_both_languages(talk, tmp_path):
     cues = read_srt(talk.out("bilingual.srt"))
     cue = max(cues, key=lambda c: len(c.content))
     middle = (cue.start + cue.end).total_seconds() / 2
-    burned = frame(talk.out("bilingual.mp4"), middle, tmp_path / "burned.png")
+    burned = frame(talk.out("linkedin.mp4"), middle, tmp_path / "burned.png")
     plain = frame(talk.video, middle, tmp_path / "plain.png")
     changed = np.abs(burned.astype(int) - plain.astype(int)).max(axis=2) > 60  # pixels the subtitles painted over
     band, half = burned.shape[0] * 3 // 4, burned.shape[0] // 2
@@ -160,7 +163,7 @@ def test_an_edited_subtitle_file_is_kept_and_used(english):
 
 
 def test_sigterm_during_burn_leaves_no_partial_video_and_rerun_finishes(english):
-    video = english.out("bilingual.mp4")
+    video = english.out("linkedin.mp4")
     video.unlink()
     args = [str(BIVIDEO), "make", str(english.video), "--translator", "libre", "--translator-url", english.url]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -53,10 +53,13 @@ def test_make_preview_writes_subtitles_and_stills_and_says_how_to_burn(talk):
     assert talk.first.code == 0, talk.first.err
     for suffix in ("en.srt", "zh.srt", "bilingual.srt"):
         assert talk.out(suffix).is_file()
-    assert not talk.out("bilingual.mp4").exists(), "--preview must not burn"
-    stills = sorted(talk.out("preview").glob("still-*.png"))
-    assert len(stills) == min(8, len(read_srt(talk.out("bilingual.srt"))))
-    assert (talk.out("preview") / "contact-sheet.png").is_file()
+    assert not list(talk.folder.glob("*.mp4.*")) and not talk.out("linkedin.mp4").exists() \
+        and not talk.out("wechat.mp4").exists(), "--preview must not burn"
+    for platform, size in (("linkedin", (1280, 720)), ("wechat", (720, 1280))):  # each video's own frame
+        stills = sorted(talk.out("preview").glob(f"{platform}-still-*.png"))
+        assert len(stills) == min(8, len(read_srt(talk.out("bilingual.srt"))))
+        assert frame(stills[0], 0, talk.folder / "still.png").shape[1::-1] == size
+        assert (talk.out("preview") / f"{platform}-contact-sheet.png").is_file()
     assert f"bivideo burn '{talk.video}'" in talk.first.out and "bilingual.srt" in talk.first.out
 
 
@@ -65,7 +68,7 @@ def test_a_still_shows_the_subtitles_of_its_time(talk, tmp_path):
     middle = (cue.start + cue.end).total_seconds() / 2
     run = bivideo("preview", talk.video, "--at", f"{middle:.3f}")
     assert run.code == 0, run.err
-    still = talk.out("preview") / next(p for p in run.out.split() if "still-01" in p).split("/")[-1]
+    still = talk.out("preview") / next(p for p in run.out.split() if "linkedin-still-01" in p).split("/")[-1]
     # the plain picture the still was drawn on: the same keyframe seek, without subtitles
     plain_png = tmp_path / "plain.png"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-noaccurate_seek", "-ss", f"{middle:.3f}", "-i", str(talk.video),
@@ -159,11 +162,11 @@ def test_page_edit_is_saved_and_burned(talk, tmp_path):
     assert saved[0].content.split("\n")[-1] == "Zebra crossings glow orange"
     assert not list(talk.folder.glob(".*part*"))
 
-    run = bivideo("burn", talk.video)
+    run = bivideo("burn", talk.video, "--for", "linkedin")
     assert run.code == 0, run.err
     assert "Zebra crossings" in read_srt(talk.out("en.srt"))[0].content
     middle = (saved[0].start + saved[0].end).total_seconds() / 2
-    burned = frame(talk.out("bilingual.mp4"), middle, tmp_path / "burned.png")
+    burned = frame(talk.out("linkedin.mp4"), middle, tmp_path / "burned.png")
     plain = frame(talk.video, middle, tmp_path / "plain.png")
     read = normalise_en(ocr_subtitles(burned, plain, tmp_path)).split()
     assert "zebra" in read and "crossings" in read, read

@@ -7,6 +7,10 @@
    Whisper pass (model load + transcription) and one ffmpeg encode at the same settings.
    Target: make within 15% of that sum. The machine is shared and noisy, so make and parts
    run in interleaved rounds and the medians are compared.
+3. Platforms: `make --for both` vs `make --for linkedin` followed by `make --for wechat`, for a
+   16:9 and a 9:16 1080p source, in interleaved rounds. Measured twice: rendering only (the
+   transcript and translation cached, as when the second platform is made later) and whole
+   runs with --force. Target: both at most 70% of the two single-platform runs.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,14 +30,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.servers: the local LibreTranslate stand-in
 
-from bivideo import burn, probe, toolchain  # noqa: E402
+from bivideo import burn, platforms, probe, toolchain  # noqa: E402
 from tests.servers import libre_server  # noqa: E402
 
 MEDIA = REPO.parent / "shared" / "media"
 DEFAULT_MEDIA = MEDIA / "en" / "en04_osr_us_000_0034_harvard_list72_8k.wav"
 BIVIDEO = Path(sys.executable).with_name("bivideo")
 ENGINES = ("faster-whisper", "openai-whisper")
-SPEEDUP_TARGET, OVERHEAD_TARGET = 3.0, 1.15
+SPEEDUP_TARGET, OVERHEAD_TARGET, PLATFORMS_TARGET = 3.0, 1.15, 0.70
 
 # Run in a fresh interpreter: load an engine, get the audio as bivideo does, transcribe.
 WHISPER_CHILD = """
@@ -132,22 +135,14 @@ def bench_engines(media: Path, language: str) -> None:
           f"{'PASS' if speedup >= SPEEDUP_TARGET else 'FAIL'}")
 
 
-def make_video(audio: Path, dest: Path) -> Path:
-    """A 720p talk video: the recording over a moving test pattern (H.264 + AAC)."""
+def make_video(audio: Path, dest: Path, size: str = "1280x720", rate: int = 25, preset: str = "ultrafast") -> Path:
+    """A talk video: the recording over a moving test pattern (H.264 + AAC)."""
     subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi",
-                    "-i", "testsrc2=size=1280x720:rate=25", "-i", str(audio), "-shortest",
+                    "-i", f"testsrc2=size={size}:rate={rate}", "-i", str(audio), "-shortest",
                     "-fflags", "+shortest", "-max_interleave_delta", "0",  # else ~2 s too long
-                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                    "-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p", "-c:a", "aac",
                     str(dest)], check=True)
     return dest
-
-
-def encode_folder(folder: Path, ass: Path) -> None:
-    """What bivideo's burn runs ffmpeg in: the subtitles as subs.ass, the CJK font in fonts/."""
-    (folder / burn.FONTS).mkdir(parents=True)
-    font = toolchain.cjk_font().path
-    (folder / burn.FONTS / font.name).symlink_to(font)
-    shutil.copyfile(ass, folder / burn.SUBS)
 
 
 def bench_make(media: Path, language: str, rounds: int, tmp: Path) -> None:
@@ -155,15 +150,20 @@ def bench_make(media: Path, language: str, rounds: int, tmp: Path) -> None:
     video = make_video(media, tmp / "talk.mp4")
     out = tmp / "out"
     ffmpeg, info = toolchain.ffmpeg_with_libass(), probe.probe(video)
-    encode_args = burn.ffmpeg_args(ffmpeg, info, tmp / "encode" / "encoded.mp4", burn.video_filter())
+    frame = platforms.frame(info.width, info.height, "keep", platforms.PLAIN)
+    kbps = platforms.video_kbps(platforms.PLAIN, frame, info.duration, platforms.AUDIO_KBPS)
     makes, whispers, encodes, parts_cpu = [], [], [], []
     with libre_server() as (url, _):
         for n in range(1, rounds + 1):
             status(f"round {n}/{rounds}: bivideo make")  # --force: every round redoes every stage
             makes.append(measure([str(BIVIDEO), "make", str(video), "-o", str(out), "--from", language,
-                                  "--translator", "libre", "--translator-url", url, "--quiet", "--force"]))
-            if n == 1:
-                encode_folder(tmp / "encode", out / f"{video.stem}.bilingual.ass")
+                                  "--translator", "libre", "--translator-url", url, "--quiet", "--force",
+                                  "--for", "none"]))
+            if n == 1:  # what bivideo's burn runs ffmpeg in: the subtitles and the CJK font
+                ass = (out / f"{video.stem}.bilingual.ass").read_text(encoding="utf-8")
+                burn.prepare_folder(tmp / "encode", {"subtitles0.ass": ass})
+                target = burn.Target(tmp / "encode" / "encoded.mp4", frame, ass, kbps)
+                encode_args = burn.ffmpeg_args(ffmpeg, info, [target], encoder_name=burn.encoder(ffmpeg))
             status(f"round {n}/{rounds}: transcription, then the encode alone")
             times, transcription = whisper("faster-whisper", video, language)
             whispers.append(times["load"] + times["transcribe"])
@@ -196,6 +196,37 @@ def report_make(makes: list[Run], whispers: list[float], encodes: list[float], p
           "(largest of bivideo and its ffmpeg children)")
 
 
+def bench_platforms(media: Path, language: str, rounds: int, tmp: Path) -> None:
+    """`--for both` against the two single-platform runs it replaces, side by side."""
+    print(f"\n3. --for both vs --for linkedin + --for wechat (1080p sources, rounds: {rounds}, interleaved)")
+    print(f"   {'source':<22}{'runs':<9}{'both s':>8}{'linkedin s':>12}{'wechat s':>10}{'ratio':>7}")
+    ratios = []
+    with libre_server() as (url, _):
+        for shape, size, rate in (("16:9 1920x1080 30fps", "1920x1080", 30), ("9:16 1080x1920 30fps", "1080x1920", 30)):
+            status(f"building the {shape} test video (untimed)")
+            video = make_video(media, tmp / f"talk-{size}.mp4", size, rate, preset="veryfast")
+            out = tmp / f"out-{size}"
+            base = [str(BIVIDEO), "make", str(video), "-o", str(out), "--from", language,
+                    "--translator", "libre", "--translator-url", url, "--quiet"]
+            measure(base + ["--for", "none"])  # transcript and translation cached (untimed)
+            for runs, extra in (("render", []), ("--force", ["--force"])):
+                times: dict[str, list[float]] = {"both": [], "linkedin": [], "wechat": []}
+                for n in range(1, rounds + 1):
+                    status(f"{shape}, {runs}, round {n}/{rounds}")
+                    for name in ("both", "linkedin", "wechat"):
+                        times[name].append(measure(base + extra + ["--for", name]).seconds)
+                both = statistics.median(times["both"])
+                single = statistics.median(times["linkedin"]) + statistics.median(times["wechat"])
+                ratios.append((shape, runs, both / single))
+                print(f"   {shape:<22}{runs:<9}{both:>8.2f}{statistics.median(times['linkedin']):>12.2f}"
+                      f"{statistics.median(times['wechat']):>10.2f}{both / single:>7.3f}")
+    print("   ratio = median both / (median linkedin + median wechat); 'render' reuses the transcript and")
+    print("   translation (only the burn differs), '--force' redoes every stage in every run")
+    for shape, runs, ratio in ratios:
+        print(f"   {shape}, {runs}: {ratio:.3f} (target <= {PLATFORMS_TARGET}) "
+              f"{'PASS' if ratio <= PLATFORMS_TARGET else 'FAIL'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA, metavar="FILE",
@@ -204,6 +235,7 @@ def main() -> None:
                         help="its spoken language [%(default)s]")
     parser.add_argument("--rounds", type=int, default=2, metavar="N",
                         help="interleaved make/parts rounds [%(default)s]")
+    parser.add_argument("--only", choices=("engines", "make", "platforms"), help="run one section")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # results and progress lines in order
     if args.media == DEFAULT_MEDIA and not MEDIA.is_dir():
@@ -219,8 +251,12 @@ def main() -> None:
         os.environ["BIVIDEO_CACHE"] = str(Path(tmp) / "cache")  # fresh, inherited by every child
         status("preparing model base for both engines in the fresh cache (untimed)")
         measure([str(BIVIDEO), "models", "--prepare", "base"])
-        bench_engines(media, args.language)
-        bench_make(media, args.language, args.rounds, Path(tmp))
+        if args.only in (None, "engines"):
+            bench_engines(media, args.language)
+        if args.only in (None, "make"):
+            bench_make(media, args.language, args.rounds, Path(tmp))
+        if args.only in (None, "platforms"):
+            bench_platforms(media, args.language, args.rounds, Path(tmp))
     print(f"\nload average at the end: {load_average()} (above nproc: other work shared the cores)")
 
 

@@ -16,12 +16,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bivideo import burn, cues, probe, subtitles, toolchain  # noqa: E402
+from bivideo import burn, cues, pipeline, subtitles, toolchain  # noqa: E402
+from bivideo.ui import Reporter  # noqa: E402
 from tools.bench import BIVIDEO, load_average, measure, status  # noqa: E402
 
 BURN_TARGET, PREVIEW_TARGET = 1.05, 5.0
@@ -49,20 +51,23 @@ def bench_burn(tmp: Path, rounds: int) -> None:
     bilingual.write_text(subtitles.bilingual_srt(written), encoding="utf-8")
     edited = bilingual.read_text(encoding="utf-8").replace("Line 3 of", "Line three of")
     bilingual.write_text(edited, encoding="utf-8")  # the user's edit
-    info = probe.probe(video)
+    # the very command line `bivideo burn` runs (every platform's video, the edited cues, the
+    # same encoder and quality), run by itself: what burning cannot avoid
+    settings, reporter = pipeline.Settings(), Reporter(quiet=True)
+    job = pipeline.load_subtitles(pipeline.open_job(video, settings, reporter), settings, reporter)
+    info, videos = job.info, pipeline.targets(job, settings, reporter)
     encode = tmp / "encode"
-    ass = subtitles.bilingual_ass([*written[:2], cues.Cue(written[2].start, written[2].end, "Line three of the "
-                                   "benchmark talk", written[2].target, "en"), *written[3:]],
-                                  info.width, info.height, toolchain.cjk_font().family)
-    burn.stage_subtitles(encode, ass)
-    args = burn.ffmpeg_args(toolchain.ffmpeg_with_libass(), info, encode / "encoded.mp4", burn.video_filter())
+    burn.prepare_folder(encode, {f"subtitles{n}.ass": t.ass for n, t in enumerate(videos)})
+    ffmpeg = toolchain.ffmpeg_with_libass()
+    args = burn.ffmpeg_args(ffmpeg, info, [replace(t, path=encode / t.path.name) for t in videos],
+                            encoder_name=burn.encoder(ffmpeg), tonemap=toolchain.has_filter(ffmpeg, "zscale"))
     burns, encodes = [], []
     for n in range(1, rounds + 1):
         status(f"burn: round {n}/{rounds}")
         burns.append(measure([str(BIVIDEO), "burn", str(video), "--quiet"]))
         encodes.append(measure(args, cwd=encode))
     print(f"\n1. bivideo burn after an edit vs one ffmpeg encode, same settings ({info.duration:.0f} s "
-          f"{info.width}x{info.height}, {len(written)} cues, rounds: {rounds}, interleaved)")
+          f"{info.width}x{info.height} -> {', '.join(t.path.name for t in videos)}, {len(written)} cues, rounds: {rounds}, interleaved)")
     print(f"   {'seconds':<24}" + "".join(f"{f'round {n}':>9}" for n in range(1, rounds + 1)) + f"{'median':>9}")
     for label, runs in (("bivideo burn", burns), ("ffmpeg encode alone", encodes)):
         print(f"   {label:<24}" + "".join(f"{r.seconds:>9.2f}" for r in runs)

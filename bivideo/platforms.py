@@ -1,0 +1,143 @@
+"""Where the videos go (DESIGN.md "Platforms"): each platform's limits, and the frame we
+make for it from a source of any shape. Pure: sizes in, sizes and warnings out.
+
+No official spec was found for WeChat Channels, so its figures are defaults: limits warn,
+they never block.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from bivideo.subtitles import block_height
+
+MAX_FPS = 60.0
+MAX_SHORT_SIDE = 1080
+ASPECTS = {"16:9": 16 / 9, "1:1": 1.0, "9:16": 9 / 16}
+SHAPES = ("keep", *ASPECTS)
+AUDIO_KBPS = 160  # when the source's audio has to be re-encoded to AAC
+SAFE_MARGIN = 0.05  # of the frame's short side, below the lowest subtitle line
+MIN_VIDEO_KBPS = 800  # below this a talk's picture looks visibly smeared
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str  # also the output's suffix: <stem>.<name>.mp4
+    default_aspect: str
+    min_seconds: float
+    max_seconds: float
+    max_bytes: float
+    video_kbps: int  # bitrate cap for a 1920x1080 frame, scaled by pixel count
+    button_zone: float = 0.0  # share of a vertical frame's height under the app's buttons
+    aspect_range: tuple[float, float] | None = None  # width / height accepted
+    limit_note: str = ""
+
+
+LINKEDIN = Platform("linkedin", "keep", 3, 15 * 60, 5 * 1024**3, 6000, aspect_range=(1 / 2.4, 2.4),
+                    limit_note="LinkedIn takes 3 s to 15 min (10 min from the mobile app), at most 5 GB")
+WECHAT = Platform("wechat", "9:16", 0, 60 * 60, 1024**3, 4000, button_zone=0.15,
+                  limit_note="WeChat Channels takes up to 60 min; keep it under 1 GB")
+PLAIN = Platform("bilingual", "keep", 0, math.inf, math.inf, 6000)  # --for none
+BY_NAME = {"linkedin": (LINKEDIN,), "wechat": (WECHAT,), "both": (LINKEDIN, WECHAT), "none": (PLAIN,)}
+CHOICES = tuple(BY_NAME)
+
+
+def chosen(for_: str) -> tuple[Platform, ...]:
+    return BY_NAME[for_]
+
+
+def parse_aspects(values: tuple[str, ...] | list[str] | str) -> dict[str, str]:
+    """`--aspect` values -> {platform name or "*": shape}. `9:16` applies to every output,
+    `wechat=keep` to one platform; later values win. ValueError names a bad value."""
+    if isinstance(values, str):  # a single value from bivideo.toml
+        values = [values]
+    aspects: dict[str, str] = {}
+    for value in values:
+        name, _, shape = value.rpartition("=")
+        name = name.strip() or "*"
+        if shape.strip() not in SHAPES or name not in ("*", LINKEDIN.name, WECHAT.name, PLAIN.name):
+            raise ValueError(f"{value!r}: expected SHAPE or PLATFORM=SHAPE with SHAPE one of "
+                             f"{', '.join(SHAPES)} and PLATFORM linkedin, wechat or bilingual")
+        aspects[name] = shape.strip()
+    return aspects
+
+
+def aspect_for(platform: Platform, aspects: dict[str, str]) -> str:
+    return aspects.get(platform.name, aspects.get("*", platform.default_aspect))
+
+
+def _even(x: float) -> int:
+    return max(2, int(round(x / 2)) * 2)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The output picture: its size, where the source picture sits in it (x, y, w, h), and
+    how far above the bottom edge the lowest subtitle line goes."""
+
+    width: int
+    height: int
+    picture: tuple[int, int, int, int]
+    subtitle_bottom: int
+
+    @property
+    def fitted(self) -> bool:
+        """The picture doesn't fill the frame: the rest is a blurred copy of it."""
+        return self.picture[2:] != (self.width, self.height)
+
+
+def frame(source_width: int, source_height: int, shape: str, platform: Platform) -> Frame:
+    """The frame for `platform` in `shape` (keep | 16:9 | 1:1 | 9:16). Never upscaled: the
+    short side is the source's short side, at most 1080. A source of another shape is fitted
+    whole; when that leaves room below it, the subtitles go there, under the picture and
+    above the button zone, rather than over it."""
+    short = min(MAX_SHORT_SIDE, source_width, source_height)
+    if shape == "keep":
+        scale = short / min(source_width, source_height)
+        width, height = _even(source_width * scale), _even(source_height * scale)
+    else:
+        ratio = ASPECTS[shape]
+        width, height = (_even(short * ratio), short) if ratio >= 1 else (short, _even(short / ratio))
+        width, height = _even(width), _even(height)
+    buttons = round(height * platform.button_zone) if height > width else 0
+    bottom = buttons + round(min(width, height) * SAFE_MARGIN)
+    source_ratio, ratio = source_width / source_height, width / height
+    if abs(source_ratio / ratio - 1) <= 0.02:  # same shape, give or take rounding: fill the frame
+        return Frame(width, height, (0, 0, width, height), bottom)
+    scale = min(width / source_width, height / source_height)
+    pw, ph = _even(source_width * scale), _even(source_height * scale)
+    x = (width - pw) // 2 // 2 * 2
+    band = block_height(width, height) + round(min(width, height) * SAFE_MARGIN)  # gap under the picture
+    gap = bottom - buttons  # safe margin under the lowest line
+    room = height - buttons - ph - band - gap
+    if room >= 0:  # picture, subtitle band and margin together, centred above the buttons
+        top = room // 2 // 2 * 2
+        return Frame(width, height, (x, top, pw, ph), height - top - ph - band)
+    return Frame(width, height, (x, (height - ph) // 2 // 2 * 2, pw, ph), bottom)
+
+def video_kbps(platform: Platform, frame: Frame, duration: float, audio_kbps: float) -> int:
+    """The bitrate cap: the platform's, scaled to the frame, lowered if the whole talk would
+    otherwise pass the platform's size limit."""
+    budget = platform.max_bytes * 8 / 1000 * 0.95 / max(duration, 1) - audio_kbps
+    return int(max(1, min(_cap(platform, frame), budget)))
+
+
+def _cap(platform: Platform, frame: Frame) -> float:
+    return platform.video_kbps * frame.width * frame.height / (1920 * 1080)
+
+
+def warnings(platform: Platform, duration: float, frame: Frame, kbps: int, audio_kbps: float) -> list[str]:
+    """What to tell the user before encoding: limits this video breaks (never a refusal)."""
+    found = []
+    minutes = f"{duration / 60:.1f} min" if duration >= 60 else f"{duration:.1f} s"
+    if not platform.min_seconds <= duration <= platform.max_seconds:
+        found.append(f"{platform.name}: the video is {minutes}; {platform.limit_note}")
+    if kbps < min(MIN_VIDEO_KBPS, _cap(platform, frame)):  # squeezed by the size limit
+        size = (kbps + audio_kbps) * duration / 8 / 1024**2
+        found.append(f"{platform.name}: to stay under the size limit ({platform.limit_note}) the picture gets "
+                     f"only {kbps} kb/s (about {size:.0f} MB); it will look soft")
+    if platform.aspect_range and not platform.aspect_range[0] <= frame.width / frame.height <= platform.aspect_range[1]:
+        found.append(f"{platform.name}: a {frame.width}x{frame.height} frame is outside the accepted aspect "
+                     f"ratios 1:2.4 to 2.4:1; try --aspect {platform.name}=16:9")
+    return found
