@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from platformdirs import user_config_dir
 
-from bivideo import __version__, doctor as doctor_checks, models as model_registry, pipeline
+from bivideo import __version__, models as model_registry, pipeline
 from bivideo import transcribe, translators
 from bivideo.errors import BivideoError
 from bivideo.ui import Reporter
@@ -66,25 +66,38 @@ def main(ctx: click.Context) -> None:
     """Bilingual (Chinese + English) burned-in subtitles for recorded talks."""
     signal.signal(signal.SIGTERM, _stop)
     config = _config()
-    ctx.default_map = {"make": config, "doctor": {k: v for k, v in config.items() if k.startswith("translator")}}
+    ctx.default_map = {"make": config, "batch": config,
+                       "doctor": {k: v for k, v in config.items() if k.startswith("translator")}}
+
+
+# The options of `make`, which `batch` takes too (applied by @make_options).
+MAKE_OPTIONS = (
+    click.option("--from", "source", type=click.Choice(["en", "zh", "auto"]), default="auto", show_default=True,
+                 help="Spoken language."),
+    click.option("--to", "target", type=click.Choice(["en", "zh"]), help="Subtitle language added [default: the other one]."),
+    click.option("--engine", type=click.Choice(transcribe.ENGINES), default="faster-whisper", show_default=True),
+    click.option("--model", default=model_registry.DEFAULT, show_default=True,
+                 help=f"{' | '.join(model_registry.NAMES)} | PATH"),
+    click.option("--translator", type=click.Choice(translators.NAMES), default="google", show_default=True,
+                 help="whisper: Whisper's own translate task, offline, into English only."),
+    click.option("--translator-url", help="Server URL for libre (LibreTranslate) or openai (any OpenAI-compatible API)."),
+    click.option("--glossary", type=click.Path(path_type=Path, dir_okay=False),
+                 help="TSV of terms: English<TAB>Chinese, or a term twice to keep it as is."),
+    click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Write outputs here [default: beside the input]."),
+    click.option("--force", is_flag=True, help="Redo every stage instead of reusing earlier results."),
+    click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors."),
+)
+
+
+def make_options(command):
+    for option in reversed(MAKE_OPTIONS):
+        command = option(command)
+    return command
 
 
 @main.command()
 @click.argument("video", type=click.Path(path_type=Path))
-@click.option("--from", "source", type=click.Choice(["en", "zh", "auto"]), default="auto", show_default=True,
-              help="Spoken language.")
-@click.option("--to", "target", type=click.Choice(["en", "zh"]), help="Subtitle language added [default: the other one].")
-@click.option("--engine", type=click.Choice(transcribe.ENGINES), default="faster-whisper", show_default=True)
-@click.option("--model", default=model_registry.DEFAULT, show_default=True,
-              help=f"{' | '.join(model_registry.NAMES)} | PATH")
-@click.option("--translator", type=click.Choice(translators.NAMES), default="google", show_default=True,
-              help="whisper: Whisper's own translate task, offline, into English only.")
-@click.option("--translator-url", help="Server URL for libre (LibreTranslate) or openai (any OpenAI-compatible API).")
-@click.option("--glossary", type=click.Path(path_type=Path, dir_okay=False),
-              help="TSV of terms: English<TAB>Chinese, or a term twice to keep it as is.")
-@click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Write outputs here [default: beside VIDEO].")
-@click.option("--force", is_flag=True, help="Redo every stage instead of reusing earlier results.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
+@make_options
 def make(video: Path, quiet: bool, **options) -> None:
     """Transcribe, translate and burn bilingual subtitles into VIDEO."""
     reporter = Reporter(quiet)
@@ -95,10 +108,40 @@ def make(video: Path, quiet: bool, **options) -> None:
 
 
 @main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@make_options
+@click.option("--recursive", is_flag=True, help="Also the videos in subfolders.")
+@click.option("--jobs", type=click.IntRange(min=1), default=min(2, os.cpu_count() or 1), show_default=True,
+              help="Videos in flight: while one is transcribed, up to N-1 others are burned.")
+@click.option("--retry-failed", is_flag=True, help="Run again only the videos that failed last time.")
+@click.option("--preview", "mode", flag_value="preview", help="Only the subtitle files (and stills), for review.")
+@click.option("--burn", "mode", flag_value="burn", help="Burn from the (edited) subtitle files of a --preview run.")
+def batch(folder: Path, quiet: bool, recursive: bool, jobs: int, retry_failed: bool, mode: str | None,
+          **options) -> None:
+    """Every video in FOLDER: resumable, and one failure stops nothing."""
+    from bivideo import batch as batches
+
+    reporter = Reporter(quiet)
+    run = batches.Batch(folder, pipeline.Settings(**options), batches.Options(
+        mode or "make", recursive, jobs, retry_failed), reporter)
+    try:
+        items = run.run()
+    finally:
+        report = run.report()
+    if not quiet:
+        batches.print_summary(items, report)
+    failed = sum(item.status == "failed" for item in items)
+    if failed:
+        raise BivideoError(f"{failed} of {len(items)} files failed (see {report.name}; --retry-failed runs them again)")
+
+
+@main.command()
 @click.option("--translator", type=click.Choice(translators.NAMES), default="google", show_default=True)
 @click.option("--translator-url", help="Server URL for libre (LibreTranslate) or openai (any OpenAI-compatible API).")
 def doctor(translator: str, translator_url: str | None) -> None:
     """Check ffmpeg, libass, the CJK font, the models and the translator."""
+    from bivideo import doctor as doctor_checks  # its HTTP client only when it runs
+
     checks = doctor_checks.run(translator, translator_url)
     for check in checks:
         mark = "ok  " if check.ok else ("FAIL" if check.required else "warn")
