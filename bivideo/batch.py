@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import glob
 import os
+import signal
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -250,7 +251,8 @@ class Batch:
             _remove_stale_temporaries(item, self.settings_for(item), self.folder)
         todo = [item for item in todo if item.status == "pending"]
         total = sum(item.audio_seconds for item in todo)
-        workers = ThreadPoolExecutor(max_workers=self.options.jobs - 1) if self.options.jobs > 1 else None
+        workers = ThreadPoolExecutor(max_workers=self.options.jobs - 1, initializer=_ignore_stop_signals) \
+            if self.options.jobs > 1 else None
         running: list[Future] = []
         with self.reporter.batch(len(todo), total) as finished:
             self.finished = finished
@@ -310,9 +312,9 @@ class Batch:
                     written = job.written + pipeline.render(job, settings, self.reporter)
         except KeyboardInterrupt:
             item.status = "interrupted"
-            return
+            raise
         except Exception as error:  # noqa: BLE001
-            if self.reporter.stopping.is_set():  # ffmpeg got the Ctrl-C too: not the file's fault
+            if self.reporter.stopping.is_set():  # stopped because the batch was: not the file's fault
                 item.status = "interrupted"
             else:
                 self._fail(item, error)
@@ -352,6 +354,14 @@ class Batch:
                          for k, v in dataclasses.asdict(self.settings).items()},
             "files": [item.report() for item in self.items]})
         return path
+
+
+def _ignore_stop_signals() -> None:
+    """In a burn thread: leave Ctrl-C and SIGTERM to the main thread, and to ffmpeg's parent.
+    ffmpeg inherits this mask, so the terminal's Ctrl-C (sent to the whole process group) does
+    not kill it mid-file; the batch stops it instead, and an interrupted burn is never
+    mistaken for a failed one."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _remove_stale_temporaries(item: Item, settings, folder: Path) -> None:
