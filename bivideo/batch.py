@@ -12,7 +12,6 @@ burn the videos already prepared (ffmpeg is a subprocess, so the two overlap on 
 
 from __future__ import annotations
 
-import dataclasses
 import glob
 import os
 import signal
@@ -76,10 +75,9 @@ def _signature(path: Path) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def settings_key(settings) -> str:
-    """What makes a batch's outputs differ: every setting but where they go and --force."""
-    return artifacts.key({k: v for k, v in dataclasses.asdict(settings).items()
-                          if k not in ("output_dir", "force")})
+def settings_key(make_options: dict) -> str:
+    """What makes a batch's outputs differ: every `make` option but where they go and --force."""
+    return artifacts.key({k: v for k, v in make_options.items() if k not in ("output_dir", "force")})
 
 
 class State:
@@ -151,6 +149,8 @@ def _candidate(path: Path, state: State, name: str) -> bool:
     signature = _signature(path)
     if state.data["ignored"].get(name) == signature:
         return False
+    if any(r["source"] == signature for r in state.data["videos"].get(name, {}).values()):
+        return True  # probed and processed before, unchanged since
     if _probe_streams(path):
         return True
     state.ignore(name, signature)
@@ -193,19 +193,22 @@ def discover(folder: Path, recursive: bool, out_root: Path, state: State) -> lis
 class Batch:
     """One run over a folder: plan what to do, then do it, then report."""
 
-    def __init__(self, folder: Path, settings, options: Options, reporter: Reporter):
+    def __init__(self, folder: Path, make_options: dict, options: Options, reporter: Reporter):
+        """`make_options`: pipeline.Settings fields as `make` takes them; the pipeline (and
+        everything it imports) is loaded only when there is work to do."""
         if not folder.is_dir():
             raise BivideoError(f"{folder}: no such folder" if not folder.exists() else f"{folder}: not a folder")
         if options.mode not in MODES:
             raise BivideoError(f"unknown batch mode {options.mode!r}")
-        self.folder, self.settings, self.options, self.reporter = folder, settings, options, reporter
-        self.out_root = (settings.output_dir or folder).expanduser()
+        self.folder, self.make_options, self.options, self.reporter = folder, make_options, options, reporter
+        self.force, self.output_dir = make_options.get("force", False), make_options.get("output_dir")
+        self.out_root = Path(self.output_dir or folder).expanduser()
         try:
             self.out_root.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise BivideoError(f"cannot create output folder {self.out_root}: {error.strerror}") from None
         self.state = State(self.out_root / STATE)
-        self.key = settings_key(settings)
+        self.key = settings_key(make_options)
         self.started = time.time()
         self.finished = None  # the overall bar's callback while videos are processed
         self.items = discover(folder, options.recursive, self.out_root, self.state)
@@ -215,7 +218,7 @@ class Batch:
         """Mark what earlier runs settled; return what is left to do."""
         todo = []
         for item in self.items:
-            earlier = None if self.settings.force else self.state.earlier(item, self.options.mode, self.key)
+            earlier = None if self.force else self.state.earlier(item, self.options.mode, self.key)
             if earlier and earlier["status"] == "failed" and self.options.retry_failed:
                 todo.append(item)
             elif earlier:
@@ -228,11 +231,14 @@ class Batch:
                 todo.append(item)
         return todo
 
+    def output_folder(self, item: Item) -> Path:
+        """Beside the input, or under -o in the same subfolder as the input."""
+        return self.out_root / Path(item.name).parent if self.output_dir else item.source.parent
+
     def settings_for(self, item: Item):
-        """Outputs beside the input, or under -o in the same subfolder as the input."""
-        if self.settings.output_dir is None:
-            return self.settings
-        return dataclasses.replace(self.settings, output_dir=self.out_root / Path(item.name).parent)
+        from bivideo import pipeline
+
+        return pipeline.Settings(**self.make_options | {"output_dir": self.output_folder(item)})
 
     def run(self) -> list[Item]:
         todo = self.plan()
@@ -248,7 +254,7 @@ class Batch:
                 item.audio_seconds = round(probe.probe(item.source).duration, 2)
             except BivideoError as error:
                 self._fail(item, error)
-            _remove_stale_temporaries(item, self.settings_for(item), self.folder)
+            _remove_stale_temporaries(item.source.stem, self.output_folder(item))
         todo = [item for item in todo if item.status == "pending"]
         total = sum(item.audio_seconds for item in todo)
         workers = ThreadPoolExecutor(max_workers=self.options.jobs - 1, initializer=_ignore_stop_signals) \
@@ -350,8 +356,7 @@ class Batch:
             "mode": self.options.mode, "jobs": self.options.jobs, "retry_failed": self.options.retry_failed,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
             "seconds": round(time.time() - self.started, 2), "counts": counts,
-            "settings": {k: str(v) if isinstance(v, Path) else v
-                         for k, v in dataclasses.asdict(self.settings).items()},
+            "settings": {k: str(v) if isinstance(v, Path) else v for k, v in self.make_options.items()},
             "files": [item.report() for item in self.items]})
         return path
 
@@ -364,10 +369,9 @@ def _ignore_stop_signals() -> None:
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
-def _remove_stale_temporaries(item: Item, settings, folder: Path) -> None:
-    """Half-written files a killed run left (hidden `.NAME.*.part.*`): ours, never useful."""
-    out = (settings.output_dir or item.source.parent).expanduser()
-    for leftover in out.glob(f".{glob.escape(item.source.stem)}.*.part*"):
+def _remove_stale_temporaries(stem: str, folder: Path) -> None:
+    """Half-written files a killed run left (hidden `.STEM.*.part.*`): ours, never useful."""
+    for leftover in folder.glob(f".{glob.escape(stem)}.*.part*"):
         leftover.unlink(missing_ok=True)
 
 

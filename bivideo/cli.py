@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from platformdirs import user_config_dir
 
-from bivideo import __version__, models as model_registry, pipeline
+from bivideo import __version__, models as model_registry
 from bivideo import transcribe, translators
 from bivideo.errors import BivideoError
 from bivideo.ui import Reporter
@@ -100,6 +100,7 @@ def make_options(command):
 @make_options
 def make(video: Path, quiet: bool, **options) -> None:
     """Transcribe, translate and burn bilingual subtitles into VIDEO."""
+    from bivideo import pipeline  # loaded when needed: `batch` with nothing to do never is
     reporter = Reporter(quiet)
     for path in pipeline.make(video, pipeline.Settings(**options), reporter):
         if quiet:
@@ -122,7 +123,7 @@ def batch(folder: Path, quiet: bool, recursive: bool, jobs: int, retry_failed: b
     from bivideo import batch as batches
 
     reporter = Reporter(quiet)
-    run = batches.Batch(folder, pipeline.Settings(**options), batches.Options(
+    run = batches.Batch(folder, options, batches.Options(
         mode or "make", recursive, jobs, retry_failed), reporter)
     try:
         items = run.run()
