@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from platformdirs import user_config_dir
 
-from bivideo import __version__, burn, doctor as doctor_checks, models as model_registry, pipeline, platforms
+from bivideo import __version__, burn, models as model_registry, platforms
 from bivideo import transcribe, translators
 from bivideo.errors import BivideoError
 from bivideo.ui import Reporter
@@ -96,6 +96,27 @@ def _options(*options):
     return decorate
 
 
+# What `make` takes, and `batch` too.
+make_options = _options(
+    click.option("--from", "source", type=click.Choice(["en", "zh", "auto"]), default="auto", show_default=True,
+                 help="Spoken language."),
+    click.option("--to", "target", type=click.Choice(["en", "zh"]),
+                 help="Subtitle language added [default: the other one]."),
+    click.option("--engine", type=click.Choice(transcribe.ENGINES), default="faster-whisper", show_default=True),
+    click.option("--model", default=model_registry.DEFAULT, show_default=True,
+                 help=f"{' | '.join(model_registry.NAMES)} | PATH"),
+    click.option("--translator", type=click.Choice(translators.NAMES), default="google", show_default=True,
+                 help="whisper: Whisper's own translate task, offline, into English only."),
+    click.option("--translator-url",
+                 help="Server URL for libre (LibreTranslate) or openai (any OpenAI-compatible API)."),
+    click.option("--glossary", type=click.Path(path_type=Path, dir_okay=False),
+                 help="TSV of terms: English<TAB>Chinese, or a term twice to keep it as is."),
+    click.option("-o", "--output-dir", type=click.Path(path_type=Path),
+                 help="Write outputs here [default: beside the input]."),
+    click.option("--force", is_flag=True,
+                 help="Redo every stage, and regenerate edited subtitle files (after a timestamped backup)."),
+)
+
 # How the subtitles look and in which frames: shared by make, burn, preview and batch. Each
 # can also be set in bivideo.toml (e.g. `for = "wechat"`, `aspect = ["wechat=keep"]`,
 # `chinese = "below"`, `en-color = "#FFFFFF"`).
@@ -128,20 +149,7 @@ encode_options = _options(
 
 @main.command()
 @click.argument("video", type=click.Path(path_type=Path))
-@click.option("--from", "source", type=click.Choice(["en", "zh", "auto"]), default="auto", show_default=True,
-              help="Spoken language.")
-@click.option("--to", "target", type=click.Choice(["en", "zh"]), help="Subtitle language added [default: the other one].")
-@click.option("--engine", type=click.Choice(transcribe.ENGINES), default="faster-whisper", show_default=True)
-@click.option("--model", default=model_registry.DEFAULT, show_default=True,
-              help=f"{' | '.join(model_registry.NAMES)} | PATH")
-@click.option("--translator", type=click.Choice(translators.NAMES), default="google", show_default=True,
-              help="whisper: Whisper's own translate task, offline, into English only.")
-@click.option("--translator-url", help="Server URL for libre (LibreTranslate) or openai (any OpenAI-compatible API).")
-@click.option("--glossary", type=click.Path(path_type=Path, dir_okay=False),
-              help="TSV of terms: English<TAB>Chinese, or a term twice to keep it as is.")
-@click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Write outputs here [default: beside VIDEO].")
-@click.option("--force", is_flag=True,
-              help="Redo every stage, and regenerate edited subtitle files (after a timestamped backup).")
+@make_options
 @click.option("--preview", "preview_only", is_flag=True,
               help="Stop after the subtitle files and preview stills; burn later with `bivideo burn`.")
 @look_options
@@ -149,6 +157,7 @@ encode_options = _options(
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
 def make(video: Path, quiet: bool, preview_only: bool, **options) -> None:
     """Transcribe, translate and burn bilingual subtitles into VIDEO."""
+    from bivideo import pipeline  # loaded when needed: `batch` with nothing to do never is
     reporter = Reporter(quiet)
     settings = pipeline.Settings(**options)
     if not preview_only:
@@ -180,6 +189,8 @@ def _quoted(video: Path, settings: pipeline.Settings) -> str:
 
 def _job(video: Path, settings: pipeline.Settings, reporter: Reporter, srt: Path | None = None) -> pipeline.Job:
     """A video's job with its cues loaded from the subtitle files on disk."""
+    from bivideo import pipeline
+
     job = pipeline.open_job(video, settings, reporter)
     return pipeline.load_subtitles(job, settings, reporter, srt)
 
@@ -196,6 +207,8 @@ def _job(video: Path, settings: pipeline.Settings, reporter: Reporter, srt: Path
 def burn(video: Path, srt: Path | None, quiet: bool, **options) -> None:
     """Burn VIDEO's (possibly hand-edited) subtitle files into it; nothing is transcribed or
     translated again."""
+    from bivideo import pipeline
+
     reporter = Reporter(quiet)
     settings = pipeline.Settings(**options)
     job = _job(video, settings, reporter, srt)
@@ -213,7 +226,7 @@ def burn(video: Path, srt: Path | None, quiet: bool, **options) -> None:
 def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options) -> None:
     """Stills of VIDEO with its subtitles as they will be burned (each platform's frame), and a
     contact sheet."""
-    from bivideo import page, preview as stills
+    from bivideo import page, pipeline, preview as stills
 
     reporter = Reporter(quiet)
     at = stills.parse_times(times) if times else None
@@ -225,10 +238,43 @@ def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options)
 
 
 @main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@make_options
+@look_options
+@encode_options
+@click.option("--recursive", is_flag=True, help="Also the videos in subfolders.")
+@click.option("--jobs", type=click.IntRange(min=1), default=min(2, os.cpu_count() or 1), show_default=True,
+              help="Videos in flight: while one is transcribed, up to N-1 others are burned.")
+@click.option("--retry-failed", is_flag=True, help="Run again only the videos that failed last time.")
+@click.option("--preview", "mode", flag_value="preview", help="Only the subtitle files (and stills), for review.")
+@click.option("--burn", "mode", flag_value="burn", help="Burn from the (edited) subtitle files of a --preview run.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
+def batch(folder: Path, quiet: bool, recursive: bool, jobs: int, retry_failed: bool, mode: str | None,
+          **options) -> None:
+    """Every video in FOLDER: resumable, and one failure stops nothing."""
+    from bivideo import batch as batches
+
+    reporter = Reporter(quiet)
+    run = batches.Batch(folder, options, batches.Options(
+        mode or "make", recursive, jobs, retry_failed), reporter)
+    try:
+        items = run.run()
+    finally:
+        report = run.report()
+    if not quiet:
+        batches.print_summary(items, report)
+    failed = sum(item.status == "failed" for item in items)
+    if failed:
+        raise BivideoError(f"{failed} of {len(items)} files failed (see {report.name}; --retry-failed runs them again)")
+
+
+@main.command()
 @click.option("--translator", type=click.Choice(translators.NAMES), default="google", show_default=True)
 @click.option("--translator-url", help="Server URL for libre (LibreTranslate) or openai (any OpenAI-compatible API).")
 def doctor(translator: str, translator_url: str | None) -> None:
     """Check ffmpeg, libass, the CJK font, the models and the translator."""
+    from bivideo import doctor as doctor_checks  # its HTTP client only when it runs
+
     checks = doctor_checks.run(translator, translator_url)
     for check in checks:
         mark = "ok  " if check.ok else ("FAIL" if check.required else "warn")

@@ -65,10 +65,13 @@ class Run:
     cpu: float  # user + system seconds, of the process and its waited-for descendants
     peak_mb: float  # peak RSS of the process or of the largest of its waited-for descendants
     stdout: str
+    stderr: str = ""
+    code: int = 0
 
 
-def measure(args: list[str], cwd: Path | None = None) -> Run:
-    """Run a command to completion; exit the bench with its stderr if it fails."""
+def measure(args: list[str], cwd: Path | None = None, expect: tuple[int, ...] = (0,)) -> Run:
+    """Run a command to completion; exit the bench with its stderr if its exit code is not
+    one of `expect`."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
@@ -77,10 +80,11 @@ def measure(args: list[str], cwd: Path | None = None) -> Run:
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        if proc.returncode != 0:
-            sys.exit(f"bench: {' '.join(args[:3])} ... failed ({proc.returncode}):\n"
-                     f"{err.read().decode(errors='replace')[-3000:]}")
-        return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read().decode())
+        stderr = err.read().decode(errors="replace")
+        if proc.returncode not in expect:
+            sys.exit(f"bench: {' '.join(args[:3])} ... failed ({proc.returncode}):\n{stderr[-3000:]}")
+        return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read().decode(),
+                   stderr, proc.returncode)
 
 
 def whisper(engine: str, media: Path, language: str) -> tuple[dict, Run]:
