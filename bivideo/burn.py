@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
@@ -88,12 +88,31 @@ def output_fps(info: MediaInfo) -> Fraction:
     return Fraction(min(info.fps, MAX_FPS)).limit_denominator(1001)
 
 
-def shared_filters(info: MediaInfo, tonemap: bool) -> list[str]:
-    """Done once for every output: HDR to SDR, a constant frame rate, 8-bit 4:2:0."""
+def shared_filters(info: MediaInfo, tonemap: bool, frames: list[Frame]) -> list[str]:
+    """Done once for every output: HDR to SDR, a constant frame rate, down to the largest
+    picture any output needs (a 4K phone video is scaled once, not once per platform),
+    8-bit 4:2:0."""
     steps = [TONEMAP] if info.hdr and tonemap else []
     if info.vfr or info.fps > MAX_FPS:
         steps.append(f"fps={output_fps(info)}")
+    w, h = max((f.picture[2:] for f in frames), key=lambda size: size[0] * size[1], default=(0, 0))
+    if frames and w * h < info.width * info.height:
+        steps.append(f"scale={w}:{h}")
     return steps + ["format=yuv420p"]
+
+
+def distinct(targets: list[Target]) -> list[tuple[Target, list[Path]]]:
+    """Pure: the videos to encode, each with the other paths that get the very same video
+    (same frame, same subtitles: a vertical talk for both platforms), encoded once at the
+    lower of their bitrate caps and copied."""
+    groups: dict[tuple[Frame, str], tuple[Target, list[Path]]] = {}
+    for target in targets:
+        first, copies = groups.get((target.frame, target.ass), (target, []))
+        if copies or first is not target:
+            copies.append(target.path)
+            first = replace(first, kbps=min(first.kbps, target.kbps))
+        groups[(target.frame, target.ass)] = (first, copies)
+    return list(groups.values())
 
 
 def frame_filters(frame: Frame, n: int) -> str:
@@ -130,7 +149,7 @@ def ffmpeg_args(ffmpeg: str, info: MediaInfo, targets: list[Target], *, encoder_
     """Pure: the one ffmpeg command line writing every target (and the soft-subtitle MP4)."""
     soft_encoded = soft is not None and not can_copy_video(info)
     branches = len(targets) + soft_encoded
-    graph = [f"[0:v]{','.join(shared_filters(info, tonemap))},split={branches}"
+    graph = [f"[0:v]{','.join(shared_filters(info, tonemap, [t.frame for t in targets]))},split={branches}"
              + "".join(f"[s{n}]" for n in range(branches))]
     graph += [frame_filters(t.frame, n) for n, t in enumerate(targets)]
     if soft_encoded:
@@ -193,12 +212,17 @@ def burn(info: MediaInfo, targets: list[Target], folder: Path, progress: Callabl
     both languages as subtitle tracks) in one ffmpeg run. Paths are written as given: the
     caller passes temporary names and renames them. Returns the encoder used."""
     ffmpeg = toolchain.ffmpeg_with_libass()
-    files = {f"subtitles{n}.ass": t.ass for n, t in enumerate(targets)}
+    groups = distinct(targets)
+    encoded = [first for first, _ in groups]
+    files = {f"subtitles{n}.ass": t.ass for n, t in enumerate(encoded)}
     if soft is not None:
         files.update({name: text for (name, _, _), text in zip(SOFT_TRACKS, soft[1:])})
     prepare_folder(folder, files)
     name = encoder(ffmpeg)
-    args = ffmpeg_args(ffmpeg, info, targets, encoder_name=name, quality=quality, audio_track=audio_track,
+    args = ffmpeg_args(ffmpeg, info, encoded, encoder_name=name, quality=quality, audio_track=audio_track,
                        soft=soft[0] if soft else None, tonemap=toolchain.has_filter(ffmpeg, "zscale"))
     run_ffmpeg(args, folder, info.duration, progress)
+    for first, copies in groups:
+        for copy in copies:
+            shutil.copyfile(first.path, copy)
     return name

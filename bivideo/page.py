@@ -82,7 +82,17 @@ def handler(job: Job, srt_path: Path) -> type[BaseHTTPRequestHandler]:
         def reply_json(self, status: int, data: dict) -> None:
             self.reply(status, json.dumps(data, ensure_ascii=False).encode(), "application/json; charset=utf-8")
 
+        def foreign(self) -> bool:
+            """A request not addressed to this local server by name (DNS rebinding): refused."""
+            host = self.headers.get("Host", "")
+            if host in (f"127.0.0.1:{self.server.server_address[1]}", f"localhost:{self.server.server_address[1]}"):
+                return False
+            self.reply(HTTPStatus.FORBIDDEN, b"forbidden", "text/plain")
+            return True
+
         def do_GET(self):
+            if self.foreign():
+                return
             if self.path == "/":
                 self.reply(HTTPStatus.OK, page, "text/html; charset=utf-8")
             elif self.path == "/api/cues":
@@ -130,6 +140,8 @@ def handler(job: Job, srt_path: Path) -> type[BaseHTTPRequestHandler]:
                     pass
 
         def do_POST(self):
+            if self.foreign():
+                return
             if self.path != "/api/cues":
                 self.reply(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
                 return

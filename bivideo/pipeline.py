@@ -373,7 +373,7 @@ def targets(job: Job, settings: Settings, reporter: Reporter) -> list[burn.Targe
     edited = _edited_ass(job)
     chosen = []
     for platform in platforms.chosen(settings.platform):
-        frame = platforms.frame(info.width, info.height, platforms.aspect_for(platform, aspects), platform)
+        frame = platforms.frame(info.width, info.height, platforms.aspect_for(platform, aspects))
         kbps = platforms.video_kbps(platform, frame, info.duration, audio_kbps)
         for warning in platforms.warnings(platform, info.duration, frame, kbps, audio_kbps):
             reporter.warn(warning)

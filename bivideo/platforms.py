@@ -18,6 +18,10 @@ ASPECTS = {"16:9": 16 / 9, "1:1": 1.0, "9:16": 9 / 16}
 SHAPES = ("keep", *ASPECTS)
 AUDIO_KBPS = 160  # when the source's audio has to be re-encoded to AAC
 SAFE_MARGIN = 0.05  # of the frame's short side, below the lowest subtitle line
+# The bottom of a vertical frame, where the apps lay their buttons and captions over the
+# picture (WeChat Channels' buttons, LinkedIn's vertical feed): subtitles stay above it.
+# Every platform gets the same frame for the same shape, so identical videos encode once.
+BUTTON_ZONE = 0.15
 MIN_VIDEO_KBPS = 800  # below this a talk's picture looks visibly smeared
 
 
@@ -29,14 +33,13 @@ class Platform:
     max_seconds: float
     max_bytes: float
     video_kbps: int  # bitrate cap for a 1920x1080 frame, scaled by pixel count
-    button_zone: float = 0.0  # share of a vertical frame's height under the app's buttons
     aspect_range: tuple[float, float] | None = None  # width / height accepted
     limit_note: str = ""
 
 
 LINKEDIN = Platform("linkedin", "keep", 3, 15 * 60, 5 * 1024**3, 6000, aspect_range=(1 / 2.4, 2.4),
                     limit_note="LinkedIn takes 3 s to 15 min (10 min from the mobile app), at most 5 GB")
-WECHAT = Platform("wechat", "9:16", 0, 60 * 60, 1024**3, 4000, button_zone=0.15,
+WECHAT = Platform("wechat", "9:16", 0, 60 * 60, 1024**3, 4000,
                   limit_note="WeChat Channels takes up to 60 min; keep it under 1 GB")
 PLAIN = Platform("bilingual", "keep", 0, math.inf, math.inf, 6000)  # --for none
 BY_NAME = {"linkedin": (LINKEDIN,), "wechat": (WECHAT,), "both": (LINKEDIN, WECHAT), "none": (PLAIN,)}
@@ -87,8 +90,8 @@ class Frame:
         return self.picture[2:] != (self.width, self.height)
 
 
-def frame(source_width: int, source_height: int, shape: str, platform: Platform) -> Frame:
-    """The frame for `platform` in `shape` (keep | 16:9 | 1:1 | 9:16). Never upscaled: the
+def frame(source_width: int, source_height: int, shape: str) -> Frame:
+    """The frame in `shape` (keep | 16:9 | 1:1 | 9:16). Never upscaled: the
     short side is the source's short side, at most 1080. A source of another shape is fitted
     whole; when that leaves room below it, the subtitles go there, under the picture and
     above the button zone, rather than over it."""
@@ -100,7 +103,7 @@ def frame(source_width: int, source_height: int, shape: str, platform: Platform)
         ratio = ASPECTS[shape]
         width, height = (_even(short * ratio), short) if ratio >= 1 else (short, _even(short / ratio))
         width, height = _even(width), _even(height)
-    buttons = round(height * platform.button_zone) if height > width else 0
+    buttons = round(height * BUTTON_ZONE) if height > width else 0
     bottom = buttons + round(min(width, height) * SAFE_MARGIN)
     source_ratio, ratio = source_width / source_height, width / height
     if abs(source_ratio / ratio - 1) <= 0.02:  # same shape, give or take rounding: fill the frame
@@ -115,6 +118,7 @@ def frame(source_width: int, source_height: int, shape: str, platform: Platform)
         top = room // 2 // 2 * 2
         return Frame(width, height, (x, top, pw, ph), height - top - ph - band)
     return Frame(width, height, (x, (height - ph) // 2 // 2 * 2, pw, ph), bottom)
+
 
 def video_kbps(platform: Platform, frame: Frame, duration: float, audio_kbps: float) -> int:
     """The bitrate cap: the platform's, scaled to the frame, lowered if the whole talk would

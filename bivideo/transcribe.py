@@ -23,6 +23,7 @@ from bivideo.errors import BivideoError
 LANGUAGES = ("en", "zh")
 FORMAT = 2  # bump when what a transcript holds changes, so cached ones are redone
 ENGINES = ("faster-whisper", "openai-whisper")
+SEED = 0  # for the temperature fallback's sampling: reruns give the same text
 Progress = Callable[[float], None]  # called with the seconds of audio done so far
 
 
@@ -108,8 +109,12 @@ class FasterWhisper:
         return dict(probabilities)
 
     def segments(self, samples, language, speech, progress, task="transcribe"):
+        import ctranslate2
         from faster_whisper.vad import VadOptions
 
+        # a hard passage makes Whisper retry with sampling (temperature fallback): seeded, the
+        # same talk gives the same subtitles on every run
+        ctranslate2.set_random_seed(SEED)
         found, _ = self.model.transcribe(samples, language=language, task=task, word_timestamps=True,
                                          vad_filter=True, vad_parameters=VadOptions(**audio.VAD_OPTIONS),
                                          condition_on_previous_text=False)
@@ -158,6 +163,9 @@ class OpenAIWhisper:
                  for t in (start, min(end, last))]
         if not clips:
             return
+        import torch
+
+        torch.manual_seed(SEED)  # the temperature fallback samples: same talk, same subtitles
         with _tqdm_to(progress):
             result = whisper.transcribe(self.model, samples, language=language, task=task, word_timestamps=True,
                                         condition_on_previous_text=False, clip_timestamps=clips,

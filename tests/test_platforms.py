@@ -27,21 +27,20 @@ def test_longest_lines_are_the_standards_limits():
 
 @pytest.mark.parametrize("source", [(1920, 1080), (1280, 720), (1080, 1920), (720, 1280), (641, 361), (1080, 1080)])
 @pytest.mark.parametrize("shape", platforms.SHAPES)
-@pytest.mark.parametrize("platform", [platforms.LINKEDIN, platforms.WECHAT])
-def test_frames_are_even_at_most_1080_short_and_hold_the_picture(source, shape, platform):
-    f = platforms.frame(*source, shape, platform)
+def test_frames_are_even_at_most_1080_short_and_hold_the_picture(source, shape):
+    f = platforms.frame(*source, shape)
     assert f.width % 2 == 0 and f.height % 2 == 0 and min(f.width, f.height) <= 1080
     if shape != "keep":
         assert abs(f.width / f.height - platforms.ASPECTS[shape]) < 0.01
     x, y, w, h = f.picture
     assert x >= 0 and y >= 0 and x + w <= f.width and y + h <= f.height
     assert abs(w / h - source[0] / source[1]) < 0.03  # never stretched
-    if platform is platforms.WECHAT and f.height > f.width:
-        assert f.subtitle_bottom >= 0.15 * f.height, "subtitles under WeChat's buttons"
+    if f.height > f.width:
+        assert f.subtitle_bottom >= 0.15 * f.height, "subtitles under the apps' buttons"
 
 
 def test_landscape_into_vertical_puts_subtitles_in_the_band_below_the_picture():
-    f = platforms.frame(1920, 1080, "9:16", platforms.WECHAT)
+    f = platforms.frame(1920, 1080, "9:16")
     x, y, w, h = f.picture
     assert (f.width, f.height, w) == (1080, 1920, 1080)
     assert f.height - f.subtitle_bottom > y + h, "the lowest line sits below the picture"
@@ -49,12 +48,12 @@ def test_landscape_into_vertical_puts_subtitles_in_the_band_below_the_picture():
 
 
 def test_limits_warn_before_encoding():
-    f = platforms.frame(1920, 1080, "keep", platforms.LINKEDIN)
+    f = platforms.frame(1920, 1080, "keep")
     long_talk = 20 * 60
     kbps = platforms.video_kbps(platforms.LINKEDIN, f, long_talk, 160)
     assert any("15 min" in w for w in platforms.warnings(platforms.LINKEDIN, long_talk, f, kbps, 160))
     assert platforms.warnings(platforms.LINKEDIN, 300, f, kbps, 160) == []
-    vertical = platforms.frame(1920, 1080, "9:16", platforms.WECHAT)
+    vertical = platforms.frame(1920, 1080, "9:16")
     hour = 55 * 60
     kbps = platforms.video_kbps(platforms.WECHAT, vertical, hour, 160)
     assert (kbps + 160) * 1000 / 8 * hour < 1024**3, "an hour for WeChat must stay under 1 GB"
@@ -96,7 +95,7 @@ def test_encoder_probe_falls_back_to_libx264_when_no_hardware_works():
 
 def test_both_platforms_come_from_one_ffmpeg_with_one_decode(tmp_path):
     info = probe.MediaInfo(tmp_path / "-talk [1]: 50%.mp4", 10.0, 1920, 1080, 30.0, ("aac",))
-    targets = [burn.Target(tmp_path / f"{p.name}.mp4", platforms.frame(1920, 1080, p.default_aspect, p), "", 4000)
+    targets = [burn.Target(tmp_path / f"{p.name}.mp4", platforms.frame(1920, 1080, p.default_aspect), "", 4000)
                for p in (platforms.LINKEDIN, platforms.WECHAT)]
     args = burn.ffmpeg_args("ffmpeg", info, targets)
     assert args.count("-i") == 1 and args[args.index("-i") + 1].startswith("/")
@@ -194,8 +193,8 @@ def test_longest_lines_stay_inside_the_frame_and_read_back(rendered, key, tmp_pa
     assert rows.size, "no subtitles drawn"
     assert columns[0] >= 0.02 * width and columns[-1] <= 0.98 * width, "a line reaches the frame edge"
     assert rows[0] > 0.3 * height
-    if key.endswith("wechat"):
-        assert rows[-1] < 0.85 * height, "subtitles under WeChat's buttons"
+    if height > width:
+        assert rows[-1] < 0.85 * height, "subtitles under the apps' buttons"
     else:
         assert rows[-1] < 0.98 * height
     gaps = np.flatnonzero(np.diff(rows) > 1)
@@ -209,7 +208,7 @@ def test_longest_lines_stay_inside_the_frame_and_read_back(rendered, key, tmp_pa
 
 def test_wide_source_in_vertical_frame_has_subtitles_below_the_picture(rendered, tmp_path):
     picture = frame(rendered["wide.wechat"], 1.5, tmp_path / "still.png")
-    f = platforms.frame(1280, 720, "9:16", platforms.WECHAT)
+    f = platforms.frame(1280, 720, "9:16")
     rows = np.flatnonzero(subtitle_ink(picture).any(axis=1))
     assert rows[0] >= f.picture[1] + f.picture[3], "the subtitles cover the picture"
 
@@ -303,3 +302,24 @@ def test_probe_reports_awkward_sources():
             "format": {"duration": "4"}}
     info = probe.parse(Path("x.mov"), data)
     assert info.hdr and info.ten_bit and info.vfr and info.audio_codecs == ("aac", "opus")
+
+
+def test_a_vertical_talk_is_encoded_once_for_both_platforms(tmp_path):
+    tall = {p.name: platforms.frame(1080, 1920, p.default_aspect) for p in (platforms.LINKEDIN, platforms.WECHAT)}
+    assert tall["linkedin"] == tall["wechat"]
+    same = [burn.Target(tmp_path / "a.linkedin.mp4", tall["linkedin"], "ass", 6000),
+            burn.Target(tmp_path / "a.wechat.mp4", tall["wechat"], "ass", 4000)]
+    [(first, copies)] = burn.distinct(same)
+    assert first.path.name == "a.linkedin.mp4" and first.kbps == 4000 and copies == [tmp_path / "a.wechat.mp4"]
+    wide = [burn.Target(tmp_path / f"b.{p.name}.mp4", platforms.frame(1920, 1080, p.default_aspect), "ass", 4000)
+            for p in (platforms.LINKEDIN, platforms.WECHAT)]
+    assert [copies for _, copies in burn.distinct(wide)] == [[], []]
+
+
+def test_a_4k_source_is_scaled_down_once_for_every_platform(tmp_path):
+    info = probe.MediaInfo(tmp_path / "phone.mp4", 10.0, 3840, 2160, 30.0, ("aac",))
+    targets = [burn.Target(tmp_path / f"{p.name}.mp4", platforms.frame(3840, 2160, p.default_aspect), "", 4000)
+               for p in (platforms.LINKEDIN, platforms.WECHAT)]
+    args = burn.ffmpeg_args("ffmpeg", info, targets)
+    graph = args[args.index("-filter_complex") + 1]
+    assert graph.startswith("[0:v]scale=1920:1080,format=yuv420p,split=2"), graph

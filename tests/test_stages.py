@@ -44,7 +44,7 @@ def test_srt_and_ass_carry_both_languages_in_order():
 
 def test_burn_filter_names_only_fixed_safe_files(tmp_path):
     info = probe.MediaInfo(tmp_path / "-it's [a]: 50%.mp4", 3.0, 641, 361, 25.0, ("opus",))
-    frame = platforms.frame(641, 361, "keep", platforms.PLAIN)
+    frame = platforms.frame(641, 361, "keep")
     args = burn.ffmpeg_args("ffmpeg", info, [burn.Target(tmp_path / "out.mp4", frame, "", 1000)])
     graph = args[args.index("-filter_complex") + 1]
     assert graph == ("[0:v]format=yuv420p,split=1[s0];"

@@ -154,7 +154,7 @@ def bench_make(media: Path, language: str, rounds: int, tmp: Path) -> None:
     video = make_video(media, tmp / "talk.mp4")
     out = tmp / "out"
     ffmpeg, info = toolchain.ffmpeg_with_libass(), probe.probe(video)
-    frame = platforms.frame(info.width, info.height, "keep", platforms.PLAIN)
+    frame = platforms.frame(info.width, info.height, "keep")
     kbps = platforms.video_kbps(platforms.PLAIN, frame, info.duration, platforms.AUDIO_KBPS)
     makes, whispers, encodes, parts_cpu = [], [], [], []
     with libre_server() as (url, _):
