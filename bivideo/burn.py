@@ -90,13 +90,13 @@ def output_fps(info: MediaInfo) -> Fraction:
 
 def shared_filters(info: MediaInfo, tonemap: bool, frames: list[Frame]) -> list[str]:
     """Done once for every output: HDR to SDR, a constant frame rate, down to the largest
-    picture any output needs (a 4K phone video is scaled once, not once per platform),
+    picture the outputs need (a 4K phone video is scaled once, not once per platform),
     8-bit 4:2:0."""
     steps = [TONEMAP] if info.hdr and tonemap else []
     if info.vfr or info.fps > MAX_FPS:
         steps.append(f"fps={output_fps(info)}")
     w, h = max((f.picture[2:] for f in frames), key=lambda size: size[0] * size[1], default=(0, 0))
-    if frames and w * h < info.width * info.height:
+    if len(frames) > 1 and w * h < info.width * info.height:
         steps.append(f"scale={w}:{h}")
     return steps + ["format=yuv420p"]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BIVIDEO, Run, bivideo, make_video, probe_json
+from tests.scoring import read_srt
 
 # Short recordings; 640x360 keeps the burns quick (and the files unlike other tests' videos,
 # so their transcripts are not already in the session's cache).
@@ -127,7 +128,7 @@ def test_retry_failed_runs_only_the_failures(talks, libre):
     assert {k: v for k, v in mtimes(folder).items() if k != "new talk.mp4"} == before
 
 
-def test_preview_writes_every_subtitle_file_and_no_video(talks, libre, tmp_path):
+def test_preview_writes_subtitles_and_stills_then_burn_keeps_the_edits(talks, libre, tmp_path):
     folder, _ = talks
     out = tmp_path / "review"
     run = bivideo(*batch_args(folder, libre, "--preview", "-o", out))
@@ -139,6 +140,23 @@ def test_preview_writes_every_subtitle_file_and_no_video(talks, libre, tmp_path)
         assert not any(o.endswith(".mp4") for o in rows[name]["outputs"])
     assert "transcript: reused" in run.err  # the transcripts of the first run, from the cache
     assert not list(out.glob("*.mp4"))
+    assert any(o.endswith("bilingual-contact-sheet.png") for o in rows["lamps.mov"]["outputs"]), "no stills"
+
+    # the user fixes one cue, then burns the whole folder: the edit is kept and burned
+    edited = out / "lamps.bilingual.srt"
+    english = read_srt(edited)[0].content.split("\n")[-1]
+    edited.write_text(edited.read_text(encoding="utf-8").replace(english, "Zebra lamps glow", 1), encoding="utf-8")
+    run = bivideo(*batch_args(folder, libre, "--burn", "-o", out))
+    assert run.code == 1, run.err
+    rows = report(out)
+    for name in GOOD:
+        assert rows[name]["status"] == "done", rows[name]
+        assert_whole_video(out / f"{Path(name).stem}.bilingual.mp4", folder / name)
+    assert "transcript" not in run.err, "--burn transcribed again"
+    assert "Zebra lamps glow" in edited.read_text(encoding="utf-8")
+    assert read_srt(out / "lamps.en.srt")[0].content == "Zebra lamps glow"
+    again = bivideo(*batch_args(folder, libre, "--burn", "-o", out))
+    assert {row["status"] for name, row in report(out).items() if name in GOOD} == {"skipped"}, again.err
 
 
 @pytest.fixture(scope="module")
