@@ -42,4 +42,5 @@ class TranslationCache:
             self.db.commit()
 
     def close(self) -> None:
-        self.db.close()
+        with self.lock:  # never under a query in flight: SQLite would crash the process
+            self.db.close()

@@ -246,6 +246,8 @@ def test_a_failure_stops_the_sentences_in_flight_instead_of_retrying_them(cache,
         server.actions, server.then = ["400"], "500"  # one sentence fails for good, the rest would retry
         with pytest.raises(TranslationFailed):
             run(TALK, translators.make("libre", url), cache)
+        # every worker has finished: none can touch the cache once the caller closes it
+        assert not [t for t in threading.enumerate() if t.name.startswith("translate")]
         threading.Event().wait(2.5)
         assert len(server.requests) <= 5  # each sentence asked at most once: no retries after giving up
 
