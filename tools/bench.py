@@ -7,10 +7,11 @@
    Whisper pass (model load + transcription) and one ffmpeg encode at the same settings.
    Target: make within 15% of that sum. The machine is shared and noisy, so make and parts
    run in interleaved rounds and the medians are compared.
-3. Platforms: `make --for both` vs `make --for linkedin` followed by `make --for wechat`, for a
-   16:9 talk (slides with a speaker inset), a 16:9 and a 9:16 full-motion 1080p source, in interleaved rounds. Measured twice: rendering only (the
-   transcript and translation cached, as when the second platform is made later) and whole
-   runs with --force. Target: both at most 70% of the two single-platform runs.
+3. Platforms: `make --for both` vs `make --for linkedin` followed by `make --for wechat`, for
+   three 1080p sources (a 16:9 talk of slides with a speaker inset, a 16:9 and a 9:16 full-motion
+   video), in interleaved rounds. Measured twice: rendering only (the transcript and translation
+   cached, as when the second platform is made later) and whole runs with --force. Target:
+   both at most 70% of the two single-platform runs.
 """
 
 from __future__ import annotations
