@@ -12,6 +12,7 @@ import numpy as np
 from bivideo import toolchain
 from bivideo.artifacts import atomic_path
 from bivideo.errors import BivideoError
+from bivideo.standard import NOTICEABLE_PAUSE
 
 SAMPLE_RATE = 16_000
 # Silero VAD settings shared by both engines: half a second of quiet ends a speech region.
@@ -140,15 +141,22 @@ def energy_speech_regions(samples: np.ndarray, rate: int = SAMPLE_RATE) -> list[
 
 def heard(energy: list[tuple[float, float]], vad: list[tuple[float, float]],
           reach: float = 0.2) -> list[tuple[float, float]]:
-    """Pure: where words can be heard. The energy's regions where the VAD also heard speech
-    (within `reach`): the VAD tells speech from noise, breaths and clicks, the energy tells
-    to 10 ms where it starts and stops. VAD speech with no energy region (speech as quiet as
-    the noise around it) is kept as the VAD found it."""
+    """Pure: where words can be heard. The energy's regions in a stretch of speech (regions
+    closer than NOTICEABLE_PAUSE) that the VAD also heard (within `reach`): the VAD tells
+    speech from noise and clicks, the energy tells to 10 ms where it starts and stops, and a
+    quiet first word the VAD missed stays with the speech it leads into. VAD speech with no
+    energy region (speech as quiet as the noise around it) is kept as the VAD found it."""
     def near(region, others, margin):
         return any(a - margin < region[1] and region[0] < b + margin for a, b in others)
 
-    confirmed = [e for e in energy if near(e, vad, reach)] + [v for v in vad if not near(v, energy, 0.0)]
-    return sorted(confirmed)
+    stretches: list[list[tuple[float, float]]] = []
+    for region in energy:
+        if stretches and region[0] - stretches[-1][-1][1] < NOTICEABLE_PAUSE:
+            stretches[-1].append(region)
+        else:
+            stretches.append([region])
+    confirmed = [e for regions in stretches if any(near(e, vad, reach) for e in regions) for e in regions]
+    return sorted(confirmed + [v for v in vad if not near(v, energy, 0.0)])
 
 
 def merge_regions(regions: list[tuple[float, float]], window: float = 30.0) -> list[tuple[float, float]]:
