@@ -39,32 +39,37 @@ def cache(tmp_path):
 
 
 def run(cues, backend, cache, terms=glossary.Glossary()):
-    translator = translate.SentenceTranslator(backend, cache, terms)
+    translator = translate.UnitTranslator(backend, cache, terms)
     done = []
     return translate.translate_cues(cues, translator, done.append), done, translator
 
 
-def test_sentences_follow_punctuation_language_and_pauses():
-    assert translate.sentences(TALK) == [[0, 1, 2], [3], [4], [5], [6]]
-    unpunctuated = [Cue(i, i + 0.9, "没有标点的话", language="zh") for i in range(6)]
-    assert translate.sentences(unpunctuated) == [[0, 1, 2, 3], [4, 5]]
+def test_units_follow_punctuation_language_and_pauses():
+    assert translate.units(TALK) == [[0, 1, 2], [3], [4], [5], [6]]
+    # unpunctuated speech: a noticeable pause stands in for the sentence end, whatever the cue count
+    unpunctuated = [Cue(i * 0.95, i * 0.95 + 0.9, "没有标点的话", language="zh") for i in range(6)]
+    assert translate.units(unpunctuated) == [[0, 1, 2, 3, 4, 5]]
+    assert translate.units(unpunctuated, [0, 0.1, 0.1, 0.7, 0.1, 0.1]) == [[0, 1, 2], [3, 4, 5]]
 
 
 spoken_cue = st.tuples(st.sampled_from(["en", "zh"]), st.sampled_from(["", ",", ".", "?", "。", "，"]),
-                       st.floats(0.0, 3.0))
+                       st.floats(0.0, 3.0), st.integers(1, 60))
 
 
 @given(st.lists(spoken_cue, max_size=30))
-def test_sentences_are_contiguous_same_language_runs_covering_every_cue(spec):
+def test_units_are_contiguous_same_language_runs_within_the_cap(spec):
     cues, start = [], 0.0
-    for language, ending, gap in spec:
-        cues.append(Cue(start + gap, start + gap + 1.0, ("word" if language == "en" else "词") + ending,
+    for language, ending, gap, size in spec:
+        cues.append(Cue(start + gap, start + gap + 1.0, ("word " if language == "en" else "词") * size + ending,
                         language=language))
         start += gap + 1.0
-    groups = translate.sentences(cues)
+    groups = translate.units(cues)
     assert [i for group in groups for i in group] == list(range(len(cues)))
     for group in groups:
-        assert len({cues[i].language for i in group}) == 1 and len(group) <= translate.MAX_SENTENCE_CUES
+        text = translate.joined([cues[i].source for i in group], cues[group[0]].language)
+        assert len({cues[i].language for i in group}) == 1
+        assert len(group) == 1 or (len(text.encode()) <= translate.MAX_UNIT_BYTES
+                                   and cues[group[-1]].end - cues[group[0]].start <= translate.MAX_UNIT_SECONDS)
         assert not any(cues[i].source.endswith(translate.SENTENCE_END) for i in group[:-1])
 
 
@@ -124,7 +129,7 @@ def test_dropped_connection_keeps_finished_sentences_and_rerun_continues(cache, 
             run(TALK, translators.make("libre", url), cache)
         message = str(failure.value)
         assert "translator 'libre' failed: cannot connect to http://127.0.0.1:" in message and "\n" not in message
-        assert "2 of 5 sentences done and kept" in message
+        assert "2 of 5 units done and kept" in message
         server.then, before = "ok", len(server.requests)
         targets, _, translator = run(TALK, translators.make("libre", url), cache)
         assert translator.hits == 2 and len(server.requests) - before == 3 and all(targets)
@@ -235,7 +240,7 @@ def test_force_translates_again_and_replaces_the_cache(cache):
     with libre_server() as (url, server):
         backend = translators.make("libre", url)
         run(JFK, backend, cache)
-        translator = translate.SentenceTranslator(backend, cache, glossary.Glossary(), refresh=True)
+        translator = translate.UnitTranslator(backend, cache, glossary.Glossary(), refresh=True)
         translate.translate_cues(JFK, translator, lambda n: None)
         assert len(server.requests) == 2 and translator.hits == 0
 
