@@ -80,8 +80,8 @@ def units(cues: list[Cue], pauses: list[float] | None = None) -> list[list[int]]
     end, a change of spoken language or a long pause. Unpunctuated speech (Whisper often
     gives Mandarin none) has no sentence ends to go by, so there a noticeable pause is one.
     A sentence longer than a request may be is cut at the best place inside the cap:
-    clause punctuation, else a noticeable pause (the latest such place, keeping units long),
-    else the longest pause; never just where a cue count runs out."""
+    clause punctuation, else a noticeable pause, else the best break between words; never
+    just where a cue count runs out."""
     pauses = pauses or pauses_before(cues)
     runs: list[list[int]] = []
     for i, cue in enumerate(cues):
@@ -103,18 +103,36 @@ def units(cues: list[Cue], pauses: list[float] | None = None) -> list[list[int]]
     return out
 
 
+def _edges(cue: Cue) -> tuple[str, str]:
+    """The first and last word of a cue (jieba words for Chinese)."""
+    text = cue.source.strip()
+    if cue.language != "zh":
+        words = text.split() or [""]
+        return words[0], words[-1]
+    cuts = sorted(cue_stage.chinese_boundaries(text))
+    return (text[:cuts[0]], text[cuts[-1]:]) if cuts else (text, text)
+
+
+def _break_cost(left: Cue, right: Cue) -> int:
+    """How good a place the boundary between two cues of one language is, as the cue builder
+    judges breaks (before a conjunction is good; after an article or between names is not)."""
+    token = lambda text: cue_stage.Token(text, 0.0, 0.0, left.language)  # noqa: E731
+    return cue_stage.break_cost(token(_edges(left)[1]), token(_edges(right)[0]))
+
+
 def _within_cap(run: list[int], cues: list[Cue], pauses: list[float]) -> list[list[int]]:
     out: list[list[int]] = []
     while not _fits(run, cues):
         # k: the unit is run[:k]; a single cue over the cap goes alone (a cue is one line of text)
         fitting = [k for k in range(1, len(run)) if _fits(run[:k], cues)] or [1]
 
-        def rank(k: int) -> tuple[bool, bool]:
-            return _ends(cues[run[k - 1]], CLAUSE_END), pauses[run[k]] >= NOTICEABLE_PAUSE
+        def rank(k: int) -> tuple:
+            # clause punctuation, then a noticeable pause, then the cue builder's idea of a good
+            # break; among equals the latest, so units stay long
+            left, right = cues[run[k - 1]], cues[run[k]]
+            return (_ends(left, CLAUSE_END), pauses[run[k]] >= NOTICEABLE_PAUSE, -_break_cost(left, right), k)
 
-        best = max(rank(k) for k in fitting)
-        chosen = [k for k in fitting if rank(k) == best]
-        cut = chosen[-1] if any(best) else max(chosen, key=lambda k: pauses[run[k]])
+        cut = max(fitting, key=rank)
         out.append(run[:cut])
         run = run[cut:]
     return out + [run]

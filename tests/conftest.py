@@ -55,6 +55,18 @@ def make_video(audio: Path, dest: Path, size: str = "1280x720") -> Path:
     return dest
 
 
+def join_audio(sources: list, dest: Path, silence: float = 0.0) -> Path:
+    """The recordings one after another as 16 kHz mono, with `silence` seconds between."""
+    inputs, chains = [], []
+    for i, path in enumerate(sources):
+        inputs += ["-i", str(path)]
+        chains.append(f"[{i}:a]aresample=16000,aformat=channel_layouts=mono,apad=pad_dur={silence}[a{i}]")
+    graph = ";".join(chains) + ";" + "".join(f"[a{i}]" for i in range(len(sources))) + \
+        f"concat=n={len(sources)}:v=0:a=1"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, str(dest)], check=True)
+    return dest
+
+
 @dataclass
 class Run:
     code: int

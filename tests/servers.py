@@ -153,12 +153,13 @@ def _fit(text: str, width: float, language: str) -> str:
 
 
 @contextmanager
-def openai_server() -> Iterator[tuple[str, Recorder]]:
+def openai_server(port: int = 0) -> Iterator[tuple[str, Recorder]]:
     """An OpenAI-compatible /v1/chat/completions on 127.0.0.1. It translates the numbered lines
     it is sent (the last JSON object in the prompt) with fake_translation, cut to each line's
     budget (the prompt's "Budgets:" JSON) as a model that keeps to it would; a --refine
     request gets its translations back with ZH_MARK/EN_MARK replaced by REFINED_ZH/REFINED_EN.
-    Scripted actions: "long" answers every line 5 characters over its budget. GET /v1/models
+    Scripted actions: "long" answers every line 5 characters over its budget, "long1" only
+    line 1. GET /v1/models
     lists one model, or answers the next scripted action (e.g. "401")."""
     recorder = Recorder()
 
@@ -193,8 +194,8 @@ def openai_server() -> Iterator[tuple[str, Recorder]]:
                 answer = {k: v.replace(ZH_MARK, REFINED_ZH).replace(EN_MARK, REFINED_EN) for k, v in lines.items()}
             else:
                 answer = {k: fake_translation(v, "", target) for k, v in lines.items()}
-            over = 5 if action == "long" else 0
-            answer = {k: _fit(v, -(budgets[k]["max_chars"] + over) if over else budgets[k]["max_chars"], target)
+            over = {k for k in answer if action == "long" or (action == "long1" and k == "1")}
+            answer = {k: _fit(v, -(budgets[k]["max_chars"] + 5) if k in over else budgets[k]["max_chars"], target)
                       for k, v in answer.items()}
             if action == "missing":
                 answer.pop(max(answer, key=int))
@@ -203,7 +204,7 @@ def openai_server() -> Iterator[tuple[str, Recorder]]:
             _reply_json(self, {"choices": [{"message": {"role": "assistant",
                                                         "content": json.dumps(answer, ensure_ascii=False)}}]})
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1", recorder

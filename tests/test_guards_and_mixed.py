@@ -9,7 +9,7 @@ import pytest
 
 from bivideo import audio, cues, guards, transcribe
 from bivideo.transcribe import Segment, Word
-from tests.conftest import bivideo, make_video
+from tests.conftest import bivideo, join_audio as _wav, make_video
 from tests.scoring import cer, read_srt, wer
 from tests.servers import EN_MARK, ZH_MARK
 
@@ -38,18 +38,6 @@ def test_real_speech_repeats_survive():
     words = list(segment("it is very very very good and no no we did not", 0).words)
     assert guards.collapse_repeats(words) == (words, 0)
     assert not guards.is_stock_phrase("thanks for watching the demo, now the code")
-
-
-def _wav(sources: list, dest, silence: float = 0.0):
-    """The recordings one after another as 16 kHz mono, with `silence` seconds between."""
-    inputs, chains = [], []
-    for i, path in enumerate(sources):
-        inputs += ["-i", str(path)]
-        chains.append(f"[{i}:a]aresample=16000,aformat=channel_layouts=mono,apad=pad_dur={silence}[a{i}]")
-    graph = ";".join(chains) + ";" + "".join(f"[a{i}]" for i in range(len(sources))) + \
-        f"concat=n={len(sources)}:v=0:a=1"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, str(dest)], check=True)
-    return dest
 
 
 @pytest.fixture(scope="module")

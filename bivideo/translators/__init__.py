@@ -48,7 +48,7 @@ def choose(name: str) -> tuple[str, str]:
         if os.environ.get(PRESETS[candidate].key):
             return candidate, f"{PRESETS[candidate].key} is set"
     keys = ", ".join(PRESETS[c].key for c in AUTO_ORDER)
-    return AUTO_FALLBACK, f"none of {keys} is set; Google needs no key (from mainland China, a proxy)"
+    return AUTO_FALLBACK, f"none of {keys} is set; google needs no key, but a proxy from mainland China"
 
 
 def make(name: str, url: str | None = None) -> Backend:

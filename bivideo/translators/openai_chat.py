@@ -100,8 +100,8 @@ def _budget_rules(ask: Ask) -> list[str]:
              "line (one_line) and what can be read in the seconds it is shown (readable). Budgets: "
              + _json({n: ask.budgets[n] for n in ask.lines})]
     if ask.tight:
-        parts.append(f"Lines {', '.join(ask.tight)} have tight budgets: give a faithful but condensed rendering "
-                     "(drop fillers and repetition, keep the meaning).")
+        parts.append("Tight budgets (give a faithful but condensed rendering: drop fillers and repetition, keep "
+                     f"the meaning): lines {', '.join(ask.tight)}.")
     return parts
 
 

@@ -43,7 +43,7 @@ def check_languages(cues: list[Cue]) -> None:
 
 def clips(cues: list[Cue], groups: list[list[int]], words: list[Word] | None) -> list[tuple[float, float]]:
     """Pure: each unit's stretch of audio: its words (or its cues' times without the
-    transcript) and a little padding, but never into the speech of the units beside it."""
+    transcript) and a little padding, never overlapping the clips of the units beside it."""
     spoken = cue_stage.words_of(cues, words) if words else [None] * len(cues)
 
     def span(index: int) -> tuple[float, float]:
@@ -53,8 +53,9 @@ def clips(cues: list[Cue], groups: list[list[int]], words: list[Word] | None) ->
     spans = [(span(g[0])[0], span(g[-1])[1]) for g in groups]
     out = []
     for k, (start, end) in enumerate(spans):
-        floor = spans[k - 1][1] if k else 0.0
-        ceiling = spans[k + 1][0] if k + 1 < len(spans) else end + audio.PAD
+        # a short silence between two units is shared out at its middle
+        floor = (spans[k - 1][1] + start) / 2 if k else 0.0
+        ceiling = (end + spans[k + 1][0]) / 2 if k + 1 < len(spans) else end + audio.PAD
         out.append((round(max(start - audio.PAD, floor, 0.0), 3), round(min(end + audio.PAD, ceiling), 3)))
     return out
 
