@@ -19,13 +19,13 @@ TRANSLATION_WIDTH = {"en": MAX_LINE["zh"] / MAX_LINE["en"], "zh": MAX_LINE["en"]
 MIN_DURATION = 5 / 6
 MAX_DURATION = 7.0
 CHAIN_GAP = 0.5  # gaps shorter than this are closed to MIN_GAP_FRAMES ("chaining")
-# A silence a viewer notices (the chaining threshold): speech on either side reads as two
-# phrases. Translation units in unpunctuated speech end here.
-NOTICEABLE_PAUSE = CHAIN_GAP
 MIN_GAP_FRAMES = 2
 DEFAULT_FPS = 25.0
 
 RULES = ("line length", "lines per language", "reading speed", "duration", "gap", "overlap")
+# A silence a viewer notices (the chaining threshold): speech on either side reads as two
+# phrases. Translation units in unpunctuated speech end at one.
+NOTICEABLE_PAUSE = CHAIN_GAP
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 

@@ -48,7 +48,7 @@ SECRETS = MT_SECRETS + KEY_VARIABLES
 MAX_UNIT_BYTES = 400
 # Whisper's translate task hears a unit's audio in one 30 s window (less the padding).
 MAX_UNIT_SECONDS = 28.0
-LONG_PAUSE = cue_stage.LONG_PAUSE  # the speaker stopped: never one unit across it
+LONG_PAUSE = 2.0  # seconds: the speaker stopped; never one unit across it
 
 
 def pauses_before(cues: list[Cue], words: list[Word] | None = None) -> list[float]:

@@ -38,6 +38,24 @@ def isolated_cache(tmp_path_factory) -> Path:
     return cache
 
 
+@pytest.fixture
+def quick_retries(monkeypatch):
+    """Translation retries without the waits between them."""
+    from bivideo import translate
+
+    monkeypatch.setattr(translate, "BACKOFF", 0.01)
+
+
+@pytest.fixture
+def cache(tmp_path):
+    """A translation cache of the test's own."""
+    from bivideo.translation_cache import TranslationCache
+
+    store = TranslationCache(tmp_path / "translations.sqlite3")
+    yield store
+    store.close()
+
+
 @pytest.fixture(scope="session")
 def libre():
     with libre_server() as server:

@@ -3,13 +3,11 @@ transcribed and subtitled in both languages on every cue: real recordings, real 
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from bivideo import audio, cues, guards, transcribe
 from bivideo.transcribe import Segment, Word
-from tests.conftest import bivideo, join_audio as _wav, make_video
+from tests.conftest import bivideo, make_video
 from tests.scoring import cer, read_srt, wer
 from tests.servers import EN_MARK, ZH_MARK
 
@@ -38,6 +36,9 @@ def test_real_speech_repeats_survive():
     words = list(segment("it is very very very good and no no we did not", 0).words)
     assert guards.collapse_repeats(words) == (words, 0)
     assert not guards.is_stock_phrase("thanks for watching the demo, now the code")
+
+
+from tests.conftest import join_audio as _wav  # noqa: E402  (shared with the translation tests)
 
 
 @pytest.fixture(scope="module")

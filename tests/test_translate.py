@@ -15,7 +15,6 @@ from hypothesis import given, settings, strategies as st
 from bivideo import glossary, pipeline, translate, translators
 from bivideo.cues import Cue
 from bivideo.errors import BivideoError, TranslationFailed
-from bivideo.translation_cache import TranslationCache
 from bivideo.ui import Reporter
 from tests.conftest import bivideo, join_audio, make_video
 from tests.scoring import read_srt
@@ -27,16 +26,7 @@ TALK = JFK + [Cue(11.0, 13.0, "We choose to go to the moon."), Cue(13.1, 15.0, "
               Cue(15.1, 17.0, "But because it is hard."), Cue(17.1, 18.5, "你好世界。", language="zh")]
 
 
-@pytest.fixture(autouse=True)
-def quick_retries(monkeypatch):
-    monkeypatch.setattr(translate, "BACKOFF", 0.01)
-
-
-@pytest.fixture
-def cache(tmp_path):
-    store = TranslationCache(tmp_path / "translations.sqlite3")
-    yield store
-    store.close()
+pytestmark = pytest.mark.usefixtures("quick_retries")
 
 
 def run(cues, backend, cache, terms=glossary.Glossary()):

@@ -14,7 +14,6 @@ from bivideo import audio, cues as cue_stage, glossary, pipeline, transcribe, tr
 from bivideo.cues import Cue
 from bivideo.errors import BivideoError
 from bivideo.standard import NOTICEABLE_PAUSE, display_width
-from bivideo.translation_cache import TranslationCache
 from bivideo.translators import openai_chat
 from bivideo.ui import Reporter
 from tests.conftest import bivideo, make_video
@@ -25,16 +24,7 @@ LONG_SENTENCE = ("The child was given to her, whose place was on that same disho
                  "forever with the race and descent of mortals, and to be finally a blessed soul in heaven.")
 
 
-@pytest.fixture(autouse=True)
-def quick_retries(monkeypatch):
-    monkeypatch.setattr(translate, "BACKOFF", 0.01)
-
-
-@pytest.fixture
-def cache(tmp_path):
-    store = TranslationCache(tmp_path / "translations.sqlite3")
-    yield store
-    store.close()
+pytestmark = pytest.mark.usefixtures("quick_retries")
 
 
 def _transcribed(wav) -> tuple[list[Cue], list]:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bivideo import audio, cues as cue_stage
+from bivideo import audio, cues as cue_stage, guards
 from bivideo.cues import Cue
 from bivideo.errors import BivideoError
-from bivideo.transcribe import SEED, Engine, Progress, Word
+from bivideo.transcribe import Engine, Progress, Word
 
 FORMAT = 1  # bump when what a unit's record holds changes, so cached ones are redone
 
@@ -80,24 +80,22 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 def _english(engine: Engine, samples: np.ndarray, span: tuple[float, float], language: str) -> str:
     """Whisper's English for one clip. The clip is speech already: no VAD, and no word times
-    (nothing is placed by time); seeded like transcription, so reruns agree."""
+    (nothing is placed by time). Temperature 0 only: the fallback ladder of higher
+    temperatures cost 5-10 s a clip on garbled speech and gave no better English."""
     clip = samples[int(span[0] * audio.SAMPLE_RATE):int(span[1] * audio.SAMPLE_RATE)]
     options = {"language": language, "task": "translate", "condition_on_previous_text": False,
-               "without_timestamps": True, "suppress_tokens": [-1, *_chinese_tokens(engine)]}
+               "without_timestamps": True, "suppress_tokens": [-1, *_chinese_tokens(engine)], "temperature": 0.0}
     if engine.name == "faster-whisper":
-        import ctranslate2
-
-        ctranslate2.set_random_seed(SEED)
         segments, _ = engine.model.transcribe(clip, **options)
         text = " ".join(s.text for s in segments)
     else:
-        import torch
         import whisper
 
-        torch.manual_seed(SEED)
         text = whisper.transcribe(engine.model, clip, fp16=engine.model.device.type == "cuda", verbose=None,
                                   **options)["text"]
-    return " ".join(text.split())
+    # a decoder can loop ("the speed is high, the speed is high, ..."): one copy is kept
+    kept, _ = guards.collapse_repeats([Word(f" {w}", 0.0, 0.0, 0.0) for w in text.split()])
+    return "".join(w.text for w in kept).strip()
 
 
 def translate_units(engine: Engine, samples: np.ndarray, cues: list[Cue], groups: list[list[int]],
