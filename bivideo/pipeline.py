@@ -444,16 +444,13 @@ def _translator(settings: Settings, reporter: Reporter) -> tuple[translators.Bac
     name, why = translators.choose(settings.translator)
     if why:
         reporter.note(f"translator: {name} ({why}; --translator chooses another)")
+    if settings.refine and name not in translators.LLMS:
+        raise BivideoError(f"--refine needs an LLM translator ({', '.join(translators.LLMS)}), not {name}")
     if name == "whisper":
         if settings.target == "zh":
             raise BivideoError("the whisper translator only translates into English; choose another --translator")
-        if settings.refine:
-            raise BivideoError("--refine needs an LLM translator (openai, deepseek, qwen or ollama), not whisper")
         return None
-    backend = translators.make(name, settings.translator_url)
-    if settings.refine and not backend.lines:
-        raise BivideoError(f"--refine needs an LLM translator (openai, deepseek, qwen or ollama), not {name}")
-    return backend, terms
+    return translators.make(name, settings.translator_url), terms
 
 
 def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporter: Reporter,

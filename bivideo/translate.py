@@ -299,11 +299,13 @@ class UnitTranslator:
         translated = self._request(lambda: self.backend.translate(text, plan.source, plan.target))
         return spread(glossaries.restore(translated or "", held), plan.lines, plan.source, plan.target)
 
-    def _ask(self, plan: Plan, lines: list[str], budgets: list[Budget]) -> Ask:
+    def _ask(self, plan: Plan, lines: list[str], budgets: list[Budget], sources: list[str]) -> Ask:
+        """`lines` numbered from 1 with their budgets; `sources` (the spoken lines they stand
+        for) tell which budgets are tight."""
         numbers = [str(k) for k in range(1, len(lines) + 1)]
         return Ask(dict(zip(numbers, lines)), plan.source, plan.target, {n: b.to_json() for n, b in zip(numbers, budgets)},
                    plan.before, plan.after, self.glossary.lines(plan.source, plan.target),
-                   tuple(numbers[k] for k in tight(lines, budgets, plan.source)))
+                   tuple(numbers[k] for k in tight(sources, budgets, plan.source)))
 
     def _fitted(self, ask: Ask, sources: list[str], reply: dict[str, str], budgets: list[Budget]) -> list[str]:
         """The reply's lines; those over budget are asked for once more, naming the overflow,
@@ -327,7 +329,7 @@ class UnitTranslator:
     def _numbered(self, plan: Plan) -> list[str]:
         """Chat models: numbered lines with context and budgets; a reply with the wrong numbers
         is asked again once, then the unit is translated whole instead."""
-        ask = self._ask(plan, plan.lines, plan.budgets)
+        ask = self._ask(plan, plan.lines, plan.budgets, plan.lines)
         for _ in range(2):
             try:
                 return self._fitted(ask, plan.lines, self._request(lambda: self.backend.translate_lines(ask)),
@@ -336,8 +338,9 @@ class UnitTranslator:
                 continue
         budgets = [Budget(sum(b.line for b in plan.budgets), sum(b.reading for b in plan.budgets),
                           sum(b.seconds for b in plan.budgets))]
-        whole = self._ask(plan, [joined(plan.lines, plan.source)], budgets)
-        found = self._fitted(whole, list(whole.lines.values()),
+        sentence = [joined(plan.lines, plan.source)]
+        whole = self._ask(plan, sentence, budgets, sentence)
+        found = self._fitted(whole, sentence,
                              self._request(lambda: self.backend.translate_lines(whole)), budgets)
         return spread(found[0], plan.lines, plan.source, plan.target)
 
@@ -345,7 +348,7 @@ class UnitTranslator:
         """--refine: one request for the window; a reply with the wrong numbers leaves the
         first pass as it was."""
         numbers = [str(k) for k in range(1, len(plan.lines) + 1)]
-        ask = replace(self._ask(plan, plan.first_pass, plan.budgets), sources=dict(zip(numbers, plan.lines)))
+        ask = replace(self._ask(plan, plan.first_pass, plan.budgets, plan.lines), sources=dict(zip(numbers, plan.lines)))
         try:
             return self._fitted(ask, plan.lines, self._request(lambda: self.backend.refine_lines(ask)), plan.budgets)
         except LineMismatch:

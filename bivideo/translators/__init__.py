@@ -13,7 +13,8 @@ from bivideo.errors import BivideoError
 from bivideo.translators.openai_chat import PRESETS
 
 MACHINE = ("google", "deepl", "microsoft", "mymemory", "libre", "baidu")
-NAMES = ("auto", *MACHINE, *PRESETS, "whisper")
+LLMS = tuple(PRESETS)  # the OpenAI-compatible chat backends: numbered lines, budgets, --refine
+NAMES = ("auto", *MACHINE, *LLMS, "whisper")
 # `auto`: the first of these whose key is in the environment (what a user who set one wants),
 # else Google, which needs no key.
 AUTO_ORDER = ("deepseek", "openai", "qwen")
