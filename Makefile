@@ -31,6 +31,7 @@ bench:
 	$(BIN)/python tools/bench_edit.py
 	$(BIN)/python tools/batch_bench.py
 	$(BIN)/python tools/segmentation_report.py
+	$(BIN)/python tools/sync_bench.py
 
 sample:
 	samples/make_sample.sh

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import wave
 from pathlib import Path
@@ -15,6 +16,18 @@ from bivideo.errors import BivideoError
 SAMPLE_RATE = 16_000
 # Silero VAD settings shared by both engines: half a second of quiet ends a speech region.
 VAD_OPTIONS = {"min_silence_duration_ms": 500, "speech_pad_ms": 200}
+VAD_FRAME = 512  # samples per Silero probability (32 ms)
+SPEECH_ON, SPEECH_OFF = 0.5, 0.35  # Silero's own thresholds: speech starts above one, ends below the other
+FINE_BRIDGE = 0.1  # s: dips shorter than this inside speech are not silence
+# Speech from the signal's energy (audio.energy_speech_regions):
+HOP = 0.01  # s: energy frames
+DIGITAL_SILENCE_DB = -90.0  # frames quieter than this are zeros joined in, not the room's noise
+NEIGHBOURHOOD = 2.0  # s either side over which the local noise floor and speech level are taken (short:
+# a talk's noise floor changes from room to room and clip to clip)
+RISE = 0.35  # the speech threshold lies this far from the local floor to the local speech level
+MIN_RISE_DB = 8.0  # and at least this far above the floor
+BRIDGE = 0.2  # s: quieter stretches inside speech shorter than this (stop consonants) are speech
+MIN_BURST = 0.1  # s: louder stretches shorter than this (clicks) are not: a syllable lasts longer
 PAD = 0.3  # seconds of audio kept either side when a stretch of speech is decoded on its own
 
 
@@ -39,11 +52,97 @@ def load(path: Path) -> np.ndarray:
 
 
 def speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
-    """(start, end) seconds of speech, from the Silero VAD that ships with faster-whisper."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+    """(start, end) seconds of speech to decode, from the Silero VAD that ships with faster-whisper."""
+    return padded(fine_speech_regions(samples))
 
-    chunks = get_speech_timestamps(samples, VadOptions(**VAD_OPTIONS))
-    return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
+
+def padded(fine: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Pure: speech regions for decoding from the unpadded ones: joined across silences
+    shorter than VAD_OPTIONS' minimum, then padded (as Silero's own speech timestamps are)."""
+    gap, pad = VAD_OPTIONS["min_silence_duration_ms"] / 1000, VAD_OPTIONS["speech_pad_ms"] / 1000
+    joined: list[tuple[float, float]] = []
+    for start, end in fine:
+        if joined and start - joined[-1][1] < gap:
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return [(max(0.0, start - pad), end + pad) for start, end in joined]
+
+
+def fine_speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) seconds of speech at Silero's frame resolution, with no padding: where
+    words can be heard, for checking Whisper's word times (bivideo.timing)."""
+    from faster_whisper.vad import get_vad_model
+
+    padded = np.pad(samples, (0, -len(samples) % VAD_FRAME))
+    return regions_from_probabilities(get_vad_model()(padded).ravel(), VAD_FRAME / SAMPLE_RATE)
+
+
+def regions_from_probabilities(probabilities: np.ndarray, frame: float) -> list[tuple[float, float]]:
+    """Pure: speech regions from per-frame speech probabilities, with hysteresis (on above
+    SPEECH_ON, off below SPEECH_OFF) and dips shorter than FINE_BRIDGE bridged."""
+    regions: list[tuple[float, float]] = []
+    start = None
+    for i, p in enumerate(probabilities):
+        if start is None and p >= SPEECH_ON:
+            start = i
+        elif start is not None and p < SPEECH_OFF:
+            regions.append((start * frame, i * frame))
+            start = None
+    if start is not None:
+        regions.append((start * frame, len(probabilities) * frame))
+    bridged: list[tuple[float, float]] = []
+    for a, b in regions:
+        if bridged and a - bridged[-1][1] < FINE_BRIDGE:
+            bridged[-1] = (bridged[-1][0], b)
+        else:
+            bridged.append((a, b))
+    return bridged
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last + 1) index pairs of the True runs in `mask`."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+
+
+def energy_speech_regions(samples: np.ndarray, rate: int = SAMPLE_RATE) -> list[tuple[float, float]]:
+    """Pure: (start, end) seconds where the energy stands out from the local noise floor."""
+    hop = int(rate * HOP)
+    count = len(samples) // hop
+    if count == 0:
+        return []
+    frames = samples[:count * hop].reshape(count, hop).astype(np.float64)
+    level = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
+    live = level > DIGITAL_SILENCE_DB
+    # the floor and the speech level per second, each from the frames around it
+    per_second, reach = int(round(1 / HOP)), int(NEIGHBOURHOOD)
+    seconds = math.ceil(count / per_second)
+    threshold = np.full(seconds, np.inf)
+    for k in range(seconds):
+        window = level[max(0, k - reach) * per_second:(k + reach + 1) * per_second]
+        window = window[window > DIGITAL_SILENCE_DB]
+        if window.size:
+            floor, loud = np.percentile(window, [5, 95])
+            threshold[k] = max(floor + RISE * (loud - floor), floor + MIN_RISE_DB)
+    speech = live & (level > np.repeat(threshold, per_second)[:count])
+    for first, last in _runs(~speech):  # bridge short quiet stretches inside speech
+        if first > 0 and last < count and (last - first) * HOP < BRIDGE:
+            speech[first:last] = True
+    return [(first * HOP, last * HOP) for first, last in _runs(speech) if (last - first) * HOP >= MIN_BURST]
+
+
+def heard(energy: list[tuple[float, float]], vad: list[tuple[float, float]],
+          reach: float = 0.2) -> list[tuple[float, float]]:
+    """Pure: where words can be heard. The energy's regions where the VAD also heard speech
+    (within `reach`): the VAD tells speech from noise, breaths and clicks, the energy tells
+    to 10 ms where it starts and stops. VAD speech with no energy region (speech as quiet as
+    the noise around it) is kept as the VAD found it."""
+    def near(region, others, margin):
+        return any(a - margin < region[1] and region[0] < b + margin for a, b in others)
+
+    confirmed = [e for e in energy if near(e, vad, reach)] + [v for v in vad if not near(v, energy, 0.0)]
+    return sorted(confirmed)
 
 
 def merge_regions(regions: list[tuple[float, float]], window: float = 30.0) -> list[tuple[float, float]]:

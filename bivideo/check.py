@@ -3,10 +3,11 @@ the subtitle standard, rule by rule. Also the scorer the tests and tools/ report
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bivideo import srtio, standard
+from bivideo import audio, srtio, standard, sync
 
 
 @dataclass
@@ -31,6 +32,16 @@ class Report:
 def entries_from_srt(path: Path) -> list[standard.Entry]:
     return [standard.Entry(s.start.total_seconds(), s.end.total_seconds(), tuple(s.content.splitlines()))
             for s in srtio.read(path)]
+
+
+def sync_report(subtitles: Path, media: Path) -> sync.Report:
+    """The cues of an SRT against the speech in a video or recording (bivideo.sync)."""
+    with tempfile.TemporaryDirectory(prefix="bivideo-check-") as folder:
+        wav = Path(folder) / "speech.wav"
+        audio.extract(media, wav)
+        samples = audio.load(wav)
+    cues = [(e.start, e.end) for e in entries_from_srt(subtitles)]
+    return sync.score(cues, audio.energy_speech_regions(samples))
 
 
 def score(entries: list[standard.Entry], fps: float = standard.DEFAULT_FPS) -> Report:

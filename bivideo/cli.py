@@ -294,8 +294,13 @@ def doctor(translator: str, translator_url: str | None) -> None:
               help="Exit non-zero when the share of fully compliant cues is below this.")
 @click.option("--fps", type=click.FloatRange(min=1), default=25.0, show_default=True,
               help="Frame rate for the two-frame gap rule.")
-def check(subtitles: Path, as_json: bool, minimum: float, fps: float) -> None:
-    """Report how SUBTITLES (an SRT) meets the subtitle standard, rule by rule."""
+@click.option("--audio", "media", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Also check the cues against the speech in this video or recording.")
+@click.option("--max-lead", type=click.FloatRange(min=0), default=0.3, show_default=True,
+              help="With --audio: exit non-zero when a cue appears this many seconds before its speech.")
+def check(subtitles: Path, as_json: bool, minimum: float, fps: float, media: Path | None, max_lead: float) -> None:
+    """Report how SUBTITLES (an SRT) meets the subtitle standard, rule by rule, and with
+    --audio how well its cues follow the speech."""
     import json
 
     from rich.console import Console
@@ -303,16 +308,25 @@ def check(subtitles: Path, as_json: bool, minimum: float, fps: float) -> None:
     from bivideo import check as standard_check
 
     report = standard_check.score(standard_check.entries_from_srt(subtitles), fps)
+    synced = standard_check.sync_report(subtitles, media) if media else None
     if as_json:
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(report.to_json() | ({"sync": synced.to_json()} if synced else {}),
+                              ensure_ascii=False, indent=2))
     else:
         Console().print(standard_check.table(report, subtitles.name))
         for problem in report.problems[:20]:
             click.echo(f"  cue {problem['cue']} at {problem['start']:.2f}s: {', '.join(problem['rules'])}")
         if len(report.problems) > 20:
             click.echo(f"  … and {len(report.problems) - 20} more (--json lists all)")
+        if synced:
+            from bivideo import sync
+
+            click.echo("\n".join(sync.summary(synced, subtitles.name, max_lead)))
     if report.compliance < minimum:
         raise BivideoError(f"{subtitles.name}: {report.compliance:.1%} of cues compliant, below --min {minimum:.1%}")
+    if synced and synced.worst_lead > max_lead:
+        raise BivideoError(f"{subtitles.name}: a cue appears {synced.worst_lead:.2f} s before its speech, "
+                           f"more than --max-lead {max_lead:g} s")
 
 
 @main.command()

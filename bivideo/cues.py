@@ -21,13 +21,12 @@ import math
 import re
 from dataclasses import asdict, dataclass, replace
 
-from bivideo.standard import (CHAIN_GAP, MAX_CPS, MAX_DURATION, MAX_LINE, MIN_DURATION, MIN_GAP_FRAMES,
-                              TRANSLATION_WIDTH, display_width)
-from bivideo.transcribe import Word
+from bivideo.standard import (CHAIN_GAP, MAX_CPS, MAX_DURATION, MAX_LEAD, MAX_LINE, MIN_DURATION, MIN_GAP_FRAMES,
+                              NOTICEABLE_PAUSE, TRANSLATION_WIDTH, display_width)
+from bivideo.model import Word
 
 SENTENCE_END = tuple(".?!。？！…")
 CLAUSE_END = tuple(",;:，、；：—")
-LONG_PAUSE = 2.0  # a silence this long always ends a cue
 
 # Breaking before these is natural ("… | because we …").
 EN_BREAK_BEFORE = frozenset(
@@ -125,6 +124,8 @@ def tokens_for(words: list[Word], language: str, segment_ends: set[int] = frozen
     for i, word in enumerate(words):
         if pending and display_width("".join(w.text for w in pending) + word.text, language) > MAX_LINE[language]:
             close(False)  # no allowed cut within a whole line: cut between Whisper's pieces after all
+        elif pending and word.start - pending[-1].end >= NOTICEABLE_PAUSE:
+            close(False)  # the speaker paused here: a cue must be able to end at it
         pending.append(word)
         offset += len(word.text)
         if i == len(words) - 1 or offset in allowed or i in segment_ends:
@@ -182,7 +183,7 @@ def _segment(tokens: list[Token], gap: float) -> list[tuple[int, int]]:
                 break
             if i < j - 1 and costs[i] <= COST_SEGMENT:
                 merged += COST_MERGE
-            if i < j - 1 and tokens[i + 1].start - tokens[i].end >= LONG_PAUSE:
+            if i < j - 1 and tokens[i + 1].start - tokens[i].end >= NOTICEABLE_PAUSE:
                 break
             text = join(tokens[i:j])
             width = display_width(text, language)
@@ -212,7 +213,9 @@ def _segment(tokens: list[Token], gap: float) -> list[tuple[int, int]]:
 def retime(cues: list[Cue], fps: float) -> list[Cue]:
     """Time cues for reading: each stays up long enough to be read (reading speed and minimum
     duration) if the silence after it allows, never past 7 s, never closer than two frames to
-    the next; a gap under half a second is closed to exactly two frames ("chaining")."""
+    the next; a gap under half a second is closed to exactly two frames ("chaining"). Only
+    ends move forward: a cue never leaves before its last word has been spoken, and never
+    appears before its first; where two cues' words touch, the second waits two frames."""
     gap, frame = MIN_GAP_FRAMES / fps, 1 / fps
     out: list[Cue] = []
     for i, cue in enumerate(cues):
@@ -226,7 +229,7 @@ def retime(cues: list[Cue], fps: float) -> list[Cue]:
         if next_start - end < CHAIN_GAP:
             end = next_start - gap
         end = min(end, start + MAX_DURATION, next_start - gap)  # 7 s wins over chaining
-        out.append(replace(cue, start=start, end=max(end, start + frame)))
+        out.append(replace(cue, start=start, end=max(end, cue.end, start + frame)))
     return out
 
 
@@ -335,10 +338,21 @@ def words_of(cues: list[Cue], words: list[Word]) -> list[list[Word] | None]:
     return out
 
 
-def _boundaries(cue: Cue, sources: list[str], spoken: list[Word] | None, gap: float) -> list[float]:
-    """Start times of the pieces after the first: where the first word of each piece was said
-    (in proportion to the text without word times, or when the cue is too short for every
-    piece's minimum duration), moved just enough that every piece lasts the minimum."""
+def _timed(spoken: list[Word]) -> list[tuple[int, int, Word]]:
+    """Each word with the offsets of its characters in the cue's text (spaces not counted)."""
+    timed, begin = [], 0
+    for word in spoken:
+        size = _solid(word.text)
+        timed.append((begin, begin + size, word))
+        begin += size
+    return timed
+
+
+def _boundaries(cue: Cue, sources: list[str], spoken: list[Word] | None, gap: float) -> list[tuple[float, float]]:
+    """(start, end) of each piece. A piece starts where its first word was said (in proportion
+    to the text when the words' times are unknown), moved just enough that every piece lasts
+    the minimum, but never to more than MAX_LEAD before its first word; it ends two frames
+    before the next one, and never before its own last word has been said."""
     parts, total = len(sources), _solid(cue.source)
     offsets, done = [], 0
     for source in sources[:-1]:
@@ -346,22 +360,22 @@ def _boundaries(cue: Cue, sources: list[str], spoken: list[Word] | None, gap: fl
         offsets.append(done)
     step = MIN_DURATION + gap
     feasible = cue.end - cue.start >= parts * step - gap
-    if spoken and feasible:
-        timed, begin = [], 0
-        for word in spoken:
-            size = _solid(word.text)
-            timed.append((begin, begin + size, word))
-            begin += size
+    timed = _timed(spoken) if spoken else []
+    if timed:
         times = [_time_at(o, timed, at_end=False) for o in offsets]
     else:
         times = [cue.start + (cue.end - cue.start) * o / max(total, 1) for o in offsets]
-    out, previous = [], cue.start
-    for k, time in enumerate(times, 1):
-        if feasible:
-            time = min(max(time, previous + step), cue.end - (parts - k) * step + gap)
-        out.append(max(time, previous + gap))
-        previous = out[-1]
-    return out
+    starts, previous = [cue.start], cue.start
+    for k, said in enumerate(times, 1):
+        time = min(max(said, previous + step), cue.end - (parts - k) * step + gap) if feasible else said
+        if timed:
+            time = max(time, said - MAX_LEAD)
+        starts.append(max(time, previous + gap))
+        previous = starts[-1]
+    ends = [s - gap for s in starts[1:]]
+    if timed:  # a piece stays up until its last word has been said
+        ends = [max(end, _time_at(o, timed, at_end=True)) for end, o in zip(ends, offsets)]
+    return list(zip(starts, ends + [cue.end]))
 
 
 def fit_bilingual(cues: list[Cue], fps: float = 25.0, words: list[Word] | None = None) -> list[Cue]:
@@ -391,8 +405,6 @@ def fit_bilingual(cues: list[Cue], fps: float = 25.0, words: list[Word] | None =
         if any(not s.strip() or not t.strip() for s, t in zip(sources, targets)):
             out.append(replace(cue, target=two_lines(target, language)))  # too few words to divide
             continue
-        starts = [cue.start, *_boundaries(cue, sources, spoken, gap)]
-        ends = [s - gap for s in starts[1:]] + [cue.end]
         out += [replace(cue, start=a, end=b, source=s.strip(), target=two_lines(t, language))
-                for a, b, s, t in zip(starts, ends, sources, targets)]
+                for (a, b), s, t in zip(_boundaries(cue, sources, spoken, gap), sources, targets)]
     return retime(out, fps)  # both languages now known: give each cue the time to read both

@@ -20,12 +20,15 @@ MIN_DURATION = 5 / 6
 MAX_DURATION = 7.0
 CHAIN_GAP = 0.5  # gaps shorter than this are closed to MIN_GAP_FRAMES ("chaining")
 MIN_GAP_FRAMES = 2
+MAX_LEAD = 0.15  # s: a cue may appear at most this long before its first word is spoken
+# A silence this long always ends a cue, so the next words appear when they are spoken. Gaps
+# under CHAIN_GAP between cues are closed anyway, so a split there costs no blank screen; a
+# little under it, so that a pause the viewer hears as one is split on even when the words'
+# times make it a frame or two shorter.
+NOTICEABLE_PAUSE = 0.4
 DEFAULT_FPS = 25.0
 
 RULES = ("line length", "lines per language", "reading speed", "duration", "gap", "overlap")
-# A silence a viewer notices (the chaining threshold): speech on either side reads as two
-# phrases. Translation units in unpunctuated speech end at one.
-NOTICEABLE_PAUSE = CHAIN_GAP
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 

@@ -8,78 +8,25 @@ the model emits, and Whisper's known hallucinations are removed (bivideo.guards)
 
 from __future__ import annotations
 
+import bisect
 import functools
 import importlib
 import os
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from typing import Callable, Iterator, Protocol
 
 import numpy as np
 
-from bivideo import audio, models
+from bivideo import audio, guards, models, timing
 from bivideo.errors import BivideoError
+from bivideo.model import Segment, Transcript, Word
 
 LANGUAGES = ("en", "zh")
-FORMAT = 2  # bump when what a transcript holds changes, so cached ones are redone
+FORMAT = 3  # bump when what a transcript holds changes, so cached ones are redone
 ENGINES = ("faster-whisper", "openai-whisper")
 SEED = 0  # for the temperature fallback's sampling: reruns give the same text
 Progress = Callable[[float], None]  # called with the seconds of audio done so far
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str  # as Whisper spells it, English words with their leading space
-    start: float
-    end: float
-    probability: float
-
-
-@dataclass(frozen=True)
-class Segment:
-    start: float
-    end: float
-    text: str
-    words: tuple[Word, ...]
-    language: str = ""
-
-
-@dataclass(frozen=True)
-class Transcript:
-    language: str  # the main spoken language
-    segments: tuple[Segment, ...]
-    removed: dict[str, int] = field(default_factory=dict)  # hallucinations dropped, by kind
-
-    @property
-    def words(self) -> list[Word]:
-        return [w for s in self.segments for w in s.words]
-
-    @property
-    def word_languages(self) -> list[str]:
-        return [s.language or self.language for s in self.segments for _ in s.words]
-
-    @property
-    def segment_ends(self) -> set[int]:
-        """Indices (in `words`) of the last word of each segment."""
-        ends, count = set(), 0
-        for segment in self.segments:
-            count += len(segment.words)
-            ends.add(count - 1)
-        return ends
-
-    @property
-    def text(self) -> str:
-        return "".join(w.text for w in self.words).strip()
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> Transcript:
-        return cls(language=data["language"], removed=data.get("removed", {}), segments=tuple(
-            Segment(s["start"], s["end"], s["text"], tuple(Word(**w) for w in s["words"]),
-                    s.get("language") or data["language"])
-            for s in data["segments"]))
 
 
 class Engine(Protocol):
@@ -279,12 +226,49 @@ def _shift(segment: Segment, offset: float, language: str) -> Segment:
 
 
 def transcribe(engine: Engine, samples: np.ndarray, language: str, progress: Progress) -> Transcript:
-    """Transcribe with word times. With `language` "auto", the talk's main language is
-    detected, and each speech region's own, so a talk that switches is transcribed in each
-    language where it is spoken."""
-    from bivideo import guards
+    """Transcribe with word times checked against the speech in the audio (bivideo.timing)."""
+    vad = audio.fine_speech_regions(samples)  # one VAD pass: what to decode, and where words can be
+    decoded = decode(engine, samples, language, progress, audio.padded(vad))
+    return fit_to_speech(decoded, audio.heard(audio.energy_speech_regions(samples), vad))
 
-    speech = audio.speech_regions(samples)
+
+def fit_to_speech(transcript: Transcript, speech: list[tuple[float, float]]) -> Transcript:
+    """Pure: the transcript with every word's times moved onto the `speech` regions."""
+    return replace(transcript, segments=tuple(timing.fit_segments(list(transcript.segments), speech)))
+
+
+MIN_UNTRANSCRIBED = 1.0  # s: speech this long with no word in it was skipped, not silence
+
+
+def untranscribed(segments: list[Segment], speech: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Pure: the speech regions of at least MIN_UNTRANSCRIBED seconds that no word falls in."""
+    middles = sorted((w.start + w.end) / 2 for s in segments for w in s.words)
+    return [(a, b) for a, b in speech if b - a >= MIN_UNTRANSCRIBED
+            and not any(a <= m <= b for m in middles[max(0, bisect.bisect_left(middles, a) - 1):
+                                                      bisect.bisect_right(middles, b) + 1])]
+
+
+def _decode_run(engine: Engine, samples: np.ndarray, language: str, start: float, end: float,
+                speech: list[tuple[float, float]], progress: Progress) -> list[Segment]:
+    """Segments of the audio from `start` to `end` (padded), in `language`, on the talk's clock."""
+    offset = max(0.0, start - audio.PAD)
+    clip = samples[int(offset * audio.SAMPLE_RATE):int((end + audio.PAD) * audio.SAMPLE_RATE)]
+    clip_speech = [(max(a, offset) - offset, b - offset) for a, b in speech if b > offset and a < end + audio.PAD]
+    out = []
+    for segment in engine.segments(clip, language, clip_speech, lambda t: progress(offset + t)):
+        segment = _shift(segment, offset, language)
+        if language == "zh":
+            segment = replace(segment, text=simplified(segment.text), words=tuple(
+                replace(w, text=simplified(w.text)) for w in segment.words))
+        out.append(segment)
+    return out
+
+
+def decode(engine: Engine, samples: np.ndarray, language: str, progress: Progress,
+           speech: list[tuple[float, float]]) -> Transcript:
+    """Whisper's transcript, word times as the model gave them. With `language` "auto", the
+    talk's main language is detected, and each speech region's own, so a talk that switches
+    is transcribed in each language where it is spoken. `speech`: the regions to decode."""
     runs = [(language, 0.0, len(samples) / audio.SAMPLE_RATE)]
     if language == "auto":
         first = np.concatenate([_clip(samples, a, b) for a, b in speech] or [samples])[: 30 * audio.SAMPLE_RATE]
@@ -294,15 +278,13 @@ def transcribe(engine: Engine, samples: np.ndarray, language: str, progress: Pro
             runs = [(runs[0][0], 0.0, len(samples) / audio.SAMPLE_RATE)]
     segments: list[Segment] = []
     for run_language, start, end in runs:
-        offset = max(0.0, start - audio.PAD)
-        clip = samples[int(offset * audio.SAMPLE_RATE):int((end + audio.PAD) * audio.SAMPLE_RATE)]
-        clip_speech = [(max(a, offset) - offset, b - offset) for a, b in speech if b > offset and a < end + audio.PAD]
-        for segment in engine.segments(clip, run_language, clip_speech, lambda t: progress(offset + t)):
-            segment = _shift(segment, offset, run_language)
-            if run_language == "zh":
-                segment = replace(segment, text=simplified(segment.text), words=tuple(
-                    replace(w, text=simplified(w.text)) for w in segment.words))
-            segments.append(segment)
+        segments += _decode_run(engine, samples, run_language, start, end, speech, progress)
+    # Whisper sometimes ends a 30 s window early and skips the speech left in it (quiet speech
+    # after loud, most of all): decode each stretch of speech it left without a word on its own
+    for start, end in audio.merge_regions(untranscribed(segments, speech)):
+        run_language = next((lang for lang, a, b in runs if a <= start < b + audio.PAD), runs[-1][0])
+        segments += _decode_run(engine, samples, run_language, start, end, speech, lambda t: None)
+    segments.sort(key=lambda s: s.start)
     kept, removed = guards.clean([s for s in segments if s.words], speech)
     spoken = {lang: sum(len(s.words) for s in kept if s.language == lang) for lang in LANGUAGES}
     main_language = max(spoken, key=spoken.get) if any(spoken.values()) else runs[0][0]

@@ -27,8 +27,8 @@ from bivideo import cues as cue_stage
 from bivideo import glossary as glossaries
 from bivideo.cues import Cue
 from bivideo.errors import TranslationFailed
+from bivideo.model import Word
 from bivideo.standard import MAX_CPS, MAX_LINE, NOTICEABLE_PAUSE, TRANSLATION_WIDTH, display_width
-from bivideo.transcribe import Word
 from bivideo.translation_cache import TranslationCache
 from bivideo.translators import OFFLINE, Backend, public_url
 from bivideo.translators.deep import SECRETS as MT_SECRETS

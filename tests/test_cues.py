@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from bivideo import check, cues, standard, subtitles
-from bivideo.transcribe import Word
+from bivideo.model import Word
 
 FPS = 25.0
 GAP = 2 / FPS

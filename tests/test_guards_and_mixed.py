@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bivideo import audio, cues, guards, transcribe
-from bivideo.transcribe import Segment, Word
+from bivideo.model import Segment, Word
 from tests.conftest import bivideo, make_video
 from tests.scoring import cer, read_srt, wer
 from tests.servers import EN_MARK, ZH_MARK

@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bivideo import audio, check, cues, standard, subtitles, transcribe, translate  # noqa: E402
-from bivideo.transcribe import Word  # noqa: E402
+from bivideo.model import Word  # noqa: E402
 from bivideo.translators import whisper_task  # noqa: E402
 from tests.scoring import cer, wer  # noqa: E402
 from tests.servers import length_model_translation  # noqa: E402
