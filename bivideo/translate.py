@@ -49,6 +49,10 @@ MAX_UNIT_BYTES = 400
 # Whisper's translate task hears a unit's audio in one 30 s window (less the padding).
 MAX_UNIT_SECONDS = 28.0
 LONG_PAUSE = 2.0  # seconds: the speaker stopped; never one unit across it
+# In unpunctuated speech a pause this long stands in for a sentence end. Read Mandarin pauses
+# 0.9-1.1 s between sentences (zh03); spontaneous speech pauses 0.4-0.7 s inside a phrase
+# (zh04), which NOTICEABLE_PAUSE (0.4 s, where cues end) would cut.
+SENTENCE_PAUSE = 0.8
 
 
 def pauses_before(cues: list[Cue], words: list[Word] | None = None) -> list[float]:
@@ -78,7 +82,7 @@ def _ends(cue: Cue, marks: tuple[str, ...]) -> bool:
 def units(cues: list[Cue], pauses: list[float] | None = None) -> list[list[int]]:
     """Pure: runs of cue indices translated as one request. A unit always ends at a sentence
     end, a change of spoken language or a long pause. Unpunctuated speech (Whisper often
-    gives Mandarin none) has no sentence ends to go by, so there a noticeable pause is one.
+    gives Mandarin none) has no sentence ends to go by, so there a SENTENCE_PAUSE is one.
     A sentence longer than a request may be is cut at the best place inside the cap:
     clause punctuation, else a noticeable pause, else the best break between words; never
     just where a cue count runs out."""
@@ -94,7 +98,7 @@ def units(cues: list[Cue], pauses: list[float] | None = None) -> list[list[int]]
     out: list[list[int]] = []
     for run in runs:
         if not any(_ends(cues[i], SENTENCE_END + CLAUSE_END) for i in run):
-            run_cuts = [k for k in range(1, len(run)) if pauses[run[k]] >= NOTICEABLE_PAUSE]
+            run_cuts = [k for k in range(1, len(run)) if pauses[run[k]] >= SENTENCE_PAUSE]
             pieces = [run[a:b] for a, b in zip([0] + run_cuts, run_cuts + [len(run)])]
         else:
             pieces = [run]

@@ -40,7 +40,7 @@ def test_units_follow_punctuation_language_and_pauses():
     # unpunctuated speech: a noticeable pause stands in for the sentence end, whatever the cue count
     unpunctuated = [Cue(i * 0.95, i * 0.95 + 0.9, "没有标点的话", language="zh") for i in range(6)]
     assert translate.units(unpunctuated) == [[0, 1, 2, 3, 4, 5]]
-    assert translate.units(unpunctuated, [0, 0.1, 0.1, 0.7, 0.1, 0.1]) == [[0, 1, 2], [3, 4, 5]]
+    assert translate.units(unpunctuated, [0, 0.1, 0.5, 0.9, 0.1, 0.1]) == [[0, 1, 2], [3, 4, 5]]
 
 
 spoken_cue = st.tuples(st.sampled_from(["en", "zh"]), st.sampled_from(["", ",", ".", "?", "。", "，"]),

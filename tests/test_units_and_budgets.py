@@ -101,7 +101,8 @@ def test_unpunctuated_mandarin_is_cut_only_at_pauses(real, cache):
     pauses = translate.pauses_before(cues, words)
     groups = translate.units(cues, pauses)
     assert not any(c.source.rstrip().endswith(translate.SENTENCE_END + translate.CLAUSE_END) for c in cues)
-    assert all(_ends_well(cues, pauses, g[-1]) for g in groups)
+    # the speaker's hesitations (0.4-0.7 s) inside a phrase do not cut it
+    assert all(pauses[g[-1] + 1] >= translate.SENTENCE_PAUSE for g in groups[:-1])
     assert _requests(cues, words, cache) == len(groups) < len(cues)
 
 
