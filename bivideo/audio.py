@@ -26,6 +26,7 @@ NEIGHBOURHOOD = 2.0  # s either side over which the local noise floor and speech
 # a talk's noise floor changes from room to room and clip to clip)
 RISE = 0.35  # the speech threshold lies this far from the local floor to the local speech level
 MIN_RISE_DB = 8.0  # and at least this far above the floor
+HEADROOM_DB = 20.0  # and at most this far below the speech level (breaths and rustle are quieter)
 BRIDGE = 0.2  # s: quieter stretches inside speech shorter than this (stop consonants) are speech
 MIN_BURST = 0.1  # s: louder stretches shorter than this (clicks) are not: a syllable lasts longer
 PAD = 0.3  # seconds of audio kept either side when a stretch of speech is decoded on its own
@@ -114,18 +115,23 @@ def energy_speech_regions(samples: np.ndarray, rate: int = SAMPLE_RATE) -> list[
         return []
     frames = samples[:count * hop].reshape(count, hop).astype(np.float64)
     level = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
+    speech = np.zeros(count, dtype=bool)
+    # Each stretch between digital silences is a recording of its own (joined or edited in),
+    # with its own noise floor; within it, the floor and the speech level are taken per
+    # second from the frames around it.
+    per_second, reach = int(round(1 / HOP)), int(NEIGHBOURHOOD / HOP)
     live = level > DIGITAL_SILENCE_DB
-    # the floor and the speech level per second, each from the frames around it
-    per_second, reach = int(round(1 / HOP)), int(NEIGHBOURHOOD)
-    seconds = math.ceil(count / per_second)
-    threshold = np.full(seconds, np.inf)
-    for k in range(seconds):
-        window = level[max(0, k - reach) * per_second:(k + reach + 1) * per_second]
-        window = window[window > DIGITAL_SILENCE_DB]
-        if window.size:
-            floor, loud = np.percentile(window, [5, 95])
-            threshold[k] = max(floor + RISE * (loud - floor), floor + MIN_RISE_DB)
-    speech = live & (level > np.repeat(threshold, per_second)[:count])
+    for first, last in _runs(~live):  # a few zero frames inside a recording do not split it
+        if (last - first) * HOP < BRIDGE:
+            live[first:last] = True
+    for begin, finish in _runs(live):
+        recording = level[begin:finish]
+        for at in range(0, len(recording), per_second):
+            around = recording[max(0, at - reach):at + per_second + reach]
+            floor, loud = np.percentile(around, [5, 95])
+            threshold = max(floor + RISE * (loud - floor), floor + MIN_RISE_DB, loud - HEADROOM_DB)
+            second = recording[at:at + per_second]
+            speech[begin + at:begin + at + len(second)] = second > threshold
     for first, last in _runs(~speech):  # bridge short quiet stretches inside speech
         if first > 0 and last < count and (last - first) * HOP < BRIDGE:
             speech[first:last] = True

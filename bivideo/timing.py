@@ -2,16 +2,19 @@
 
 Whisper's word times come from cross-attention, not from the sound: the first word after a
 pause often starts where the speech before the pause ended (it takes the silence before it),
-and a word may end well into the silence after it. Subtitles built from those times appear
-seconds before anyone speaks. So every word is moved onto the speech the VAD heard:
+a phrase's first word may start late, and a sentence's last word often ends while it is
+still being said. Subtitles built from those times appear seconds before anyone speaks, or
+leave early. So every word is moved onto the speech heard in the audio (audio.heard):
 
 - a start in silence moves forward to where the speech starts, an end in silence back to
   where it stops;
-- a word stretched over a pause is given to one side of it: the speech after the pause (the
-  usual error), unless the word closes a sentence, a clause or one of Whisper's segments;
-- a word lying wholly in silence goes to the speech on the same side, keeping its length.
+- a word stretched over a pause is given to one side of it: the speech after the pause when
+  it starts a segment or follows punctuation (the usual error), the speech before when it
+  closes a sentence, a clause or a segment, else wherever most of it is heard;
+- a word lying wholly in silence goes to the speech on its side, keeping its length;
+- the first and last words of a stretch of speech reach its edges (at most REACH away).
 
-Pure functions over times; the speech comes from audio.fine_speech_regions.
+Pure functions over times.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import bisect
 import math
 from dataclasses import replace
 
+from bivideo.cues import CLAUSE_END, SENTENCE_END
 from bivideo.model import Segment, Word
 from bivideo.standard import NOTICEABLE_PAUSE
 
@@ -30,7 +34,7 @@ MIN_OVERLAP = 0.1  # s: less speech than this inside a word's span is the edge o
 # first words): further than that, the speech there is something Whisper did not transcribe.
 REACH = 1.5
 TOUCH = 0.05  # s: a neighbouring word this close to a stretch of speech is said in it
-PUNCTUATION_END = tuple(".?!。？！…,;:，、；：")
+PUNCTUATION_END = SENTENCE_END + CLAUSE_END
 
 
 def _side_of_pause(word: Word, previous: Word | None, first_of_segment: bool, last_of_segment: bool) -> str:

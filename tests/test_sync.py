@@ -179,3 +179,49 @@ def test_the_scorer_finds_onsets_after_pauses_only():
     assert spanning.onsets[1]["error"] == pytest.approx(-3.1)
     cut = sync.score([(1.0, 1.5), (4.0, 5.0)], regions)
     assert cut.cut and cut.cut[0]["cut"] == pytest.approx(0.5)
+
+
+# --- fitting word times to the speech: the cases seen on real talks -------------------------
+
+def segment(*words: tuple[str, float, float]):
+    from bivideo.model import Segment
+
+    said = tuple(Word(text, start, end, 0.9) for text, start, end in words)
+    return Segment(said[0].start, said[-1].end, "".join(w.text for w in said), said)
+
+
+def times(segments) -> list[tuple[str, float, float]]:
+    return [(w.text.strip(), round(w.start, 2), round(w.end, 2)) for s in segments for w in s.words]
+
+
+def test_the_first_word_after_a_pause_moves_to_where_its_speech_starts():
+    from bivideo import timing
+
+    # '甚' took the silence before it (speech resumes at 72.2 s), as in the issue
+    speech = [(66.0, 70.3), (72.2, 74.0)]
+    fitted = timing.fit_segments([segment(("前", 69.8, 70.24)), segment(("甚", 70.24, 70.84), ("至", 72.3, 72.6))],
+                                 speech)
+    assert times(fitted)[1][1] == 72.2
+    # 'And' stuck to the end of the sentence before, with speech only where 'quickly.' ends
+    fitted = timing.fit_segments([segment((" quickly.", 35.28, 35.7), (" And", 35.7, 36.26), (" so", 38.26, 38.58))],
+                                 [(35.15, 35.84), (37.82, 39.86)])
+    assert times(fitted)[1][1] == 37.82
+
+
+def test_a_short_word_inside_speech_stays_and_a_closing_word_keeps_its_speech():
+    from bivideo import timing
+
+    speech = [(8.93, 10.94), (41.04, 41.44), (41.76, 42.04)]
+    fitted = timing.fit_segments([segment((" saw", 8.97, 9.23), (" cat", 9.49, 9.59), (" in", 9.59, 9.89))], speech)
+    assert times(fitted)[1][1:] == (9.49, 9.59)
+    # the segment's last word: mostly silence, heard at its end, with no word after it close by
+    fitted = timing.fit_segments([segment((" ask", 41.04, 41.5), (" not", 41.5, 41.96))], speech)
+    assert times(fitted)[1][1:] == (41.76, 42.04), "it ends where the speech stops"
+
+
+def test_words_stay_in_order_and_reach_the_edges_of_their_speech():
+    from bivideo import timing
+
+    fitted = timing.fit_segments([segment((" one", 1.3, 1.6), (" two", 1.6, 2.0))], [(1.0, 2.6)])
+    assert times(fitted) == [("one", 1.0, 1.6), ("two", 1.6, 2.6)]
+    assert timing.fit_segments([segment((" far", 4.0, 4.4))], [(1.0, 2.0)])[0].words[0].start <= 2.0
