@@ -105,10 +105,14 @@ make_options = _options(
     click.option("--engine", type=click.Choice(transcribe.ENGINES), default="faster-whisper", show_default=True),
     click.option("--model", default=model_registry.DEFAULT, show_default=True,
                  help=f"{' | '.join(model_registry.NAMES)} | PATH"),
-    click.option("--translator", type=click.Choice(translators.NAMES), default="google", show_default=True,
-                 help="whisper: Whisper's own translate task, offline, into English only."),
+    click.option("--translator", type=click.Choice(translators.NAMES), default="auto", show_default=True,
+                 help="auto: the first of deepseek, openai, qwen whose API key is set, else google. "
+                      "deepseek/qwen/ollama: presets of the OpenAI-compatible backend. "
+                      "whisper: Whisper's own translate task, offline, into English only."),
     click.option("--translator-url",
-                 help="Server URL for libre (LibreTranslate) or openai (any OpenAI-compatible API)."),
+                 help="Server URL for libre (LibreTranslate) or the OpenAI-compatible ones (any such API)."),
+    click.option("--refine", is_flag=True,
+                 help="A second LLM pass over the whole translation: consistent terms, natural phrasing."),
     click.option("--glossary", type=click.Path(path_type=Path, dir_okay=False),
                  help="TSV of terms: English<TAB>Chinese, or a term twice to keep it as is."),
     click.option("-o", "--output-dir", type=click.Path(path_type=Path),
@@ -269,8 +273,8 @@ def batch(folder: Path, quiet: bool, recursive: bool, jobs: int, retry_failed: b
 
 
 @main.command()
-@click.option("--translator", type=click.Choice(translators.NAMES), default="google", show_default=True)
-@click.option("--translator-url", help="Server URL for libre (LibreTranslate) or openai (any OpenAI-compatible API).")
+@click.option("--translator", type=click.Choice(translators.NAMES), default="auto", show_default=True)
+@click.option("--translator-url", help="Server URL for libre (LibreTranslate) or the OpenAI-compatible ones.")
 def doctor(translator: str, translator_url: str | None) -> None:
     """Check ffmpeg, libass, the CJK font, the models and the translator."""
     from bivideo import doctor as doctor_checks  # its HTTP client only when it runs

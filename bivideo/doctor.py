@@ -11,7 +11,7 @@ import numpy as np
 import pysubs2
 import requests
 
-from bivideo import burn, models, toolchain
+from bivideo import burn, models, toolchain, translators
 from bivideo.translators import deep, openai_chat, public_url
 from bivideo.errors import BivideoError
 
@@ -97,10 +97,12 @@ def _model() -> str:
 def _translator(name: str, url: str | None) -> str:
     """Can the configured translator's server be reached? (A warning only: transcription and
     burning work offline.)"""
+    name, why = translators.choose(name)
+    chosen = f" (auto: {why})" if why else ""
     if name == "whisper":
         return "whisper translates offline (into English only)"
-    if name == "openai":
-        return _openai(url)
+    if name in openai_chat.PRESETS:
+        return _openai(name, url) + chosen
     endpoint = url or deep.ENDPOINTS.get(name)
     if not endpoint:
         raise BivideoError(f"translator {name!r} needs --translator-url")
@@ -108,25 +110,24 @@ def _translator(name: str, url: str | None) -> str:
         requests.head(endpoint, timeout=3)
     except requests.RequestException as error:
         raise _unreachable(name, endpoint, error) from None
-    return f"{name} reachable at {public_url(endpoint)}"
+    return f"{name} reachable at {public_url(endpoint)}{chosen}"
 
 
-def _openai(url: str | None) -> str:
+def _openai(name: str, url: str | None) -> str:
     """An OpenAI-compatible server lists its models for a valid key: that checks both."""
-    chat = openai_chat.OpenAIChat(url)
+    chat = openai_chat.OpenAIChat(name, url)
     try:
         status = chat.list_models(timeout=3)
     except requests.RequestException as error:
-        raise _unreachable("openai", chat.url, error) from None
+        raise _unreachable(name, chat.url, error) from None
     if status in (401, 403):
-        raise BivideoError(f"openai at {public_url(chat.url)} refused the key in "
-                           f"{openai_chat.KEY_VARIABLE} (HTTP {status})")
-    return f"openai reachable at {public_url(chat.url)} (model {chat.model})"
+        raise BivideoError(f"{name} at {public_url(chat.url)} refused the key in {chat.key_variable} (HTTP {status})")
+    return f"{name} reachable at {public_url(chat.url)} (model {chat.model})"
 
 
 def _unreachable(name: str, endpoint: str, error: Exception) -> BivideoError:
-    return BivideoError(f"{name} at {public_url(endpoint)} is unreachable ({type(error).__name__}); offline runs "
-                        "need --translator whisper (into English) or a local server: --translator-url URL")
+    return BivideoError(f"{name} at {public_url(endpoint)} is unreachable ({type(error).__name__}); "
+                        f"without the internet: {translators.OFFLINE}")
 
 
 def run(translator: str, translator_url: str | None) -> list[Check]:

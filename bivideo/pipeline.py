@@ -28,8 +28,9 @@ class Settings:
     target: str | None = None  # default: the other language
     engine: str = "faster-whisper"
     model: str = "base"
-    translator: str = "google"
+    translator: str = "auto"
     translator_url: str | None = None
+    refine: bool = False  # a second LLM pass over the whole talk's translation
     glossary: Path | None = None
     output_dir: Path | None = None
     force: bool = False  # redo every stage, ignoring cached artifacts
@@ -215,7 +216,7 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
     if not job.info.audio_codecs:
         raise BivideoError(f"{source.name}: no audio stream, nothing to transcribe "
                            "(`bivideo burn` takes a silent video with subtitles you give it)")
-    translator = _translator(settings)  # a missing key or a bad glossary fails before the slow stages
+    translator = _translator(settings, reporter)  # a missing key or a bad glossary fails before the slow stages
     audio_key = artifacts.key("audio", work.name, _audio_track(job.info, settings))
     transcript_path = work / "transcript-{}.json".format(artifacts.key(
         audio_key, settings.engine, _model_identity(settings.model), settings.source, transcribe.FORMAT))
@@ -241,7 +242,7 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
     spoken = subtitles.srt_for_language([replace(c, language=src) for c in built], src)
     source_srt = outputs.write_text(f"{src}.srt", spoken)  # kept should translation fail
 
-    translated = _translate(built, job, settings, reporter, source_srt, translator)
+    translated = _translate(built, job, settings, reporter, source_srt, translator, transcript.words)
     job.cues = cues.fit_bilingual(translated, job.info.fps, transcript.words)
     job.written = _write_subtitles(job, rewrite_edited=False)
     outputs.remember_cues(job.cues)
@@ -314,10 +315,10 @@ def _cues_on_disk(job: Job, reporter: Reporter, srt: Path | None = None) -> edit
 def _retranslate(merged: edits.Merged, job: Job, settings: Settings, reporter: Reporter) -> list[Cue]:
     """The sentences holding cues whose spoken line was edited, translated again (through the
     translation cache, so nothing else is sent); translations the user edited are kept."""
-    groups = [g for g in translate.sentences(merged.cues) if merged.to_translate.intersection(g)]
+    groups = [g for g in translate.units(merged.cues) if merged.to_translate.intersection(g)]
     order = [i for g in groups for i in g]
     fresh = _translate([replace(merged.cues[i], target="") for i in order], job, settings, reporter,
-                       job.outputs.path("bilingual.srt"), _translator(settings))
+                       job.outputs.path("bilingual.srt"), _translator(settings, reporter))
     out = list(merged.cues)
     for i, cue in zip(order, fresh):
         if i not in merged.target_edited:
@@ -437,52 +438,78 @@ def _samples(job: Job, settings: Settings, reporter: Reporter):
     return audio.load(wav)
 
 
-def _translator(settings: Settings) -> tuple[translators.Backend, glossary.Glossary] | None:
+def _translator(settings: Settings, reporter: Reporter) -> tuple[translators.Backend, glossary.Glossary] | None:
     """The text translator and the glossary (None for whisper, which works from the audio)."""
     terms = glossary.load(settings.glossary)
-    if settings.translator == "whisper":
+    name, why = translators.choose(settings.translator)
+    if why:
+        reporter.note(f"translator: {name} ({why}; --translator chooses another)")
+    if settings.refine and name not in translators.LLMS:
+        raise BivideoError(f"--refine needs an LLM translator ({', '.join(translators.LLMS)}), not {name}")
+    if name == "whisper":
         if settings.target == "zh":
             raise BivideoError("the whisper translator only translates into English; choose another --translator")
         return None
-    return translators.make(settings.translator, settings.translator_url), terms
+    return translators.make(name, settings.translator_url), terms
 
 
-def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporter: Reporter) -> list[str]:
-    """English for every cue from Whisper's translate task over the audio (offline)."""
+def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporter: Reporter,
+                         words: list[transcribe.Word] | None) -> list[str]:
+    """English for every cue from Whisper's translate task, each translation unit from its
+    own stretch of audio (offline)."""
     from bivideo.translators import whisper_task
 
     whisper_task.check_languages(built)  # before the slow pass, not after
+    pauses = translate.pauses_before(built, words)
+    groups = translate.units(built, pauses)
+    clips = whisper_task.clips(built, groups, words)
     path = job.work / "whisper-translation-{}.json".format(artifacts.key(
-        "audio", job.work.name, settings.engine, _model_identity(settings.model), transcribe.FORMAT))
+        "audio", job.work.name, settings.engine, _model_identity(settings.model), whisper_task.FORMAT,
+        [(c.source, c.start, c.end) for c in built], groups, clips))
     if _stage(path, settings, "whisper translation", reporter):
-        words = [transcribe.Word(**w) for w in artifacts.read_json(path)]
+        done = [whisper_task.Unit(**u) for u in artifacts.read_json(path)]
     else:
         engine = transcribe.load_engine(settings.engine, settings.model)
         samples = _samples(job, settings, reporter)  # loaded only here: other translators need no audio
-        with reporter.stage("translate (whisper)", round(len(samples) / audio.SAMPLE_RATE, 1)) as progress:
-            words = whisper_task.translate_audio(engine, samples, built[0].language,
-                                                 audio.speech_regions(samples), progress)
-        artifacts.write_json(path, [asdict(w) for w in words])
-    return whisper_task.align(words, built)
+        seconds = round(sum(b - a for a, b in clips), 1)
+        with reporter.stage("translate (whisper)", seconds) as progress:
+            done = whisper_task.translate_units(engine, samples, built, groups, words, progress)
+        artifacts.write_json(path, [asdict(u) for u in done])
+    lines = [""] * len(built)
+    for unit in done:
+        for index, line in zip(unit.indices, unit.lines):
+            lines[index] = line
+    return lines
 
 
 def _translate(built: list[Cue], job: Job, settings: Settings, reporter: Reporter, source_srt: Path,
-               text_translator: tuple[translators.Backend, glossary.Glossary] | None) -> list[Cue]:
+               text_translator: tuple[translators.Backend, glossary.Glossary] | None,
+               words: list[transcribe.Word] | None = None) -> list[Cue]:
     """Each cue into the other language (per cue: a mixed talk goes both ways). The cues'
-    count, times and source text come back unchanged."""
+    count, times and source text come back unchanged. `words` (the transcript) shows where
+    the speaker paused."""
     if text_translator is None:
-        return [replace(c, target=t) for c, t in zip(built, _whisper_translation(built, job, settings, reporter))]
+        return [replace(c, target=t) for c, t in zip(built, _whisper_translation(built, job, settings, reporter, words))]
     cache = TranslationCache()
     backend, terms = text_translator
-    translator = translate.SentenceTranslator(backend, cache, terms, settings.force)
+    translator = translate.UnitTranslator(backend, cache, terms, settings.force)
+    pauses = translate.pauses_before(built, words)
     try:
         with reporter.stage("translate", len(built)) as progress:
-            translations = translate.translate_cues(built, translator, progress)
+            translations = translate.translate_cues(built, translator, progress, pauses)
+        if settings.refine:
+            with reporter.stage("refine", len(built)) as progress:
+                translations = translate.refine_cues(built, translations, translator, progress)
     except TranslationFailed as error:
         raise TranslationFailed(f"{error}; kept the transcript and {source_srt.name}; "
                                 "run again to continue") from None
     finally:
         cache.close()
-    reporter.note(f"translation: {translator.hits} of {len(translate.sentences(built))} sentences from the cache, "
+    units = len(translate.units(built, pauses)) + (len(translate.refine_plans(built, translations))
+                                                   if settings.refine else 0)
+    reporter.note(f"translation: {translator.hits} of {units} units from the cache, "
                   f"{translator.requests} requests to {backend.name}")
+    if translator.over_budget:
+        reporter.note(f"translation: {translator.over_budget} lines over their length budget were asked for "
+                      f"again; {translator.still_over} still over, accepted")
     return [replace(c, target=t) for c, t in zip(built, translations)]

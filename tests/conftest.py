@@ -38,6 +38,24 @@ def isolated_cache(tmp_path_factory) -> Path:
     return cache
 
 
+@pytest.fixture
+def quick_retries(monkeypatch):
+    """Translation retries without the waits between them."""
+    from bivideo import translate
+
+    monkeypatch.setattr(translate, "BACKOFF", 0.01)
+
+
+@pytest.fixture
+def cache(tmp_path):
+    """A translation cache of the test's own."""
+    from bivideo.translation_cache import TranslationCache
+
+    store = TranslationCache(tmp_path / "translations.sqlite3")
+    yield store
+    store.close()
+
+
 @pytest.fixture(scope="session")
 def libre():
     with libre_server() as server:
@@ -52,6 +70,18 @@ def make_video(audio: Path, dest: Path, size: str = "1280x720") -> Path:
                     "-vf", "eq=brightness=-0.2:saturation=0.6",
                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
                     "-c:a", "aac", "-b:a", "96k", str(dest)], check=True)
+    return dest
+
+
+def join_audio(sources: list, dest: Path, silence: float = 0.0) -> Path:
+    """The recordings one after another as 16 kHz mono, with `silence` seconds between."""
+    inputs, chains = [], []
+    for i, path in enumerate(sources):
+        inputs += ["-i", str(path)]
+        chains.append(f"[{i}:a]aresample=16000,aformat=channel_layouts=mono,apad=pad_dur={silence}[a{i}]")
+    graph = ";".join(chains) + ";" + "".join(f"[a{i}]" for i in range(len(sources))) + \
+        f"concat=n={len(sources)}:v=0:a=1"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, str(dest)], check=True)
     return dest
 
 

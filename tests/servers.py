@@ -129,10 +129,37 @@ def libre_server(translation=fake_translation) -> Iterator[tuple[str, Recorder]]
         server.server_close()
 
 
+REFINED_ZH = "润色译文"  # what the stand-in's --refine pass puts in place of ZH_MARK (same width)
+REFINED_EN = "refined line"
+
+
+def _width(text: str, language: str) -> float:
+    from bivideo.standard import display_width
+
+    return display_width(text, language)
+
+
+def _fit(text: str, width: float, language: str) -> str:
+    """`text` cut (or, for a negative `width`, padded) to `width`: what a model that keeps to
+    its budget, or one that overshoots it, would send."""
+    if width < 0:
+        filler = "很" if language == "zh" else " very"
+        while _width(text, language) <= -width:
+            text += filler
+        return text
+    while _width(text, language) > width:
+        text = text[:-1]
+    return text.strip()
+
+
 @contextmanager
-def openai_server() -> Iterator[tuple[str, Recorder]]:
-    """An OpenAI-compatible /v1/chat/completions on 127.0.0.1: translates the numbered lines
-    it is sent (the last JSON object in the prompt) with fake_translation. GET /v1/models
+def openai_server(port: int = 0) -> Iterator[tuple[str, Recorder]]:
+    """An OpenAI-compatible /v1/chat/completions on 127.0.0.1. It translates the numbered lines
+    it is sent (the last JSON object in the prompt) with fake_translation, cut to each line's
+    budget (the prompt's "Budgets:" JSON) as a model that keeps to it would; a --refine
+    request gets its translations back with ZH_MARK/EN_MARK replaced by REFINED_ZH/REFINED_EN.
+    Scripted actions: "long" answers every line 5 characters over its budget, "long1" only
+    line 1. GET /v1/models
     lists one model, or answers the next scripted action (e.g. "401")."""
     recorder = Recorder()
 
@@ -155,13 +182,21 @@ def openai_server() -> Iterator[tuple[str, Recorder]]:
                 return
             prompt = body["messages"][-1]["content"]
             lines = json.loads(prompt.strip().splitlines()[-1])
-            recorder.requests.append({"prompt": prompt, "lines": lines,
-                                      "authorization": self.headers.get("Authorization")})
+            budgets = json.loads(re.search(r"Budgets: (\{.*\})$", prompt, re.MULTILINE).group(1))
+            refine = prompt.startswith("Here are consecutive subtitle lines")
+            recorder.requests.append({"prompt": prompt, "lines": lines, "budgets": budgets, "refine": refine,
+                                      "model": body.get("model"), "authorization": self.headers.get("Authorization")})
             action = recorder.next_action()
             if _misbehave(self, action):
                 return
-            target = "zh" if "to Simplified Chinese" in prompt else "en"
-            answer = {k: fake_translation(v, "", target) for k, v in lines.items()}
+            target = "zh" if "to Simplified Chinese" in prompt or "Simplified Chinese translation" in prompt else "en"
+            if refine:
+                answer = {k: v.replace(ZH_MARK, REFINED_ZH).replace(EN_MARK, REFINED_EN) for k, v in lines.items()}
+            else:
+                answer = {k: fake_translation(v, "", target) for k, v in lines.items()}
+            over = {k for k in answer if action == "long" or (action == "long1" and k == "1")}
+            answer = {k: _fit(v, -(budgets[k]["max_chars"] + 5) if k in over else budgets[k]["max_chars"], target)
+                      for k, v in answer.items()}
             if action == "missing":
                 answer.pop(max(answer, key=int))
             elif action == "extra":
@@ -169,7 +204,7 @@ def openai_server() -> Iterator[tuple[str, Recorder]]:
             _reply_json(self, {"choices": [{"message": {"role": "assistant",
                                                         "content": json.dumps(answer, ensure_ascii=False)}}]})
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1", recorder

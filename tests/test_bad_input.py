@@ -92,7 +92,8 @@ def test_model_not_available_offline(folder):
 
 
 def test_model_path_that_is_not_a_model(folder):
-    run = bivideo("make", SAMPLE, "-o", folder, "--model", str(folder))
+    run = bivideo("make", SAMPLE, "-o", folder, "--model", str(folder), "--translator", "libre",
+                  "--translator-url", "http://127.0.0.1:9/")  # a chosen translator: `auto` would say which it chose
     assert_one_line_error(run, "not a known name")
 
 

@@ -3,8 +3,6 @@ transcribed and subtitled in both languages on every cue: real recordings, real 
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from bivideo import audio, cues, guards, transcribe
@@ -40,16 +38,7 @@ def test_real_speech_repeats_survive():
     assert not guards.is_stock_phrase("thanks for watching the demo, now the code")
 
 
-def _wav(sources: list, dest, silence: float = 0.0):
-    """The recordings one after another as 16 kHz mono, with `silence` seconds between."""
-    inputs, chains = [], []
-    for i, path in enumerate(sources):
-        inputs += ["-i", str(path)]
-        chains.append(f"[{i}:a]aresample=16000,aformat=channel_layouts=mono,apad=pad_dur={silence}[a{i}]")
-    graph = ";".join(chains) + ";" + "".join(f"[a{i}]" for i in range(len(sources))) + \
-        f"concat=n={len(sources)}:v=0:a=1"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, str(dest)], check=True)
-    return dest
+from tests.conftest import join_audio as _wav  # noqa: E402  (shared with the translation tests)
 
 
 @pytest.fixture(scope="module")

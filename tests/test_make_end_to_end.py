@@ -133,7 +133,7 @@ def test_second_make_reuses_transcript_and_translation(english):
     before = len(english.requests)
     again = bivideo("make", english.video, "--translator", "libre", "--translator-url", english.url)
     assert again.code == 0, again.err
-    assert "transcript: reused" in again.err and "sentences from the cache, 0 requests" in again.err
+    assert "transcript: reused" in again.err and "units from the cache, 0 requests" in again.err
     assert len(english.requests) == before, "the translator was asked again"
 
 

@@ -4,6 +4,7 @@ replies with the wrong numbers, the glossary; and Whisper's offline translate ta
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import threading
@@ -14,9 +15,8 @@ from hypothesis import given, settings, strategies as st
 from bivideo import glossary, pipeline, translate, translators
 from bivideo.cues import Cue
 from bivideo.errors import BivideoError, TranslationFailed
-from bivideo.translation_cache import TranslationCache
 from bivideo.ui import Reporter
-from tests.conftest import bivideo, make_video
+from tests.conftest import bivideo, join_audio, make_video
 from tests.scoring import read_srt
 from tests.servers import EN_MARK, ZH_MARK, libre_server, openai_server
 
@@ -26,45 +26,41 @@ TALK = JFK + [Cue(11.0, 13.0, "We choose to go to the moon."), Cue(13.1, 15.0, "
               Cue(15.1, 17.0, "But because it is hard."), Cue(17.1, 18.5, "你好世界。", language="zh")]
 
 
-@pytest.fixture(autouse=True)
-def quick_retries(monkeypatch):
-    monkeypatch.setattr(translate, "BACKOFF", 0.01)
-
-
-@pytest.fixture
-def cache(tmp_path):
-    store = TranslationCache(tmp_path / "translations.sqlite3")
-    yield store
-    store.close()
+pytestmark = pytest.mark.usefixtures("quick_retries")
 
 
 def run(cues, backend, cache, terms=glossary.Glossary()):
-    translator = translate.SentenceTranslator(backend, cache, terms)
+    translator = translate.UnitTranslator(backend, cache, terms)
     done = []
     return translate.translate_cues(cues, translator, done.append), done, translator
 
 
-def test_sentences_follow_punctuation_language_and_pauses():
-    assert translate.sentences(TALK) == [[0, 1, 2], [3], [4], [5], [6]]
-    unpunctuated = [Cue(i, i + 0.9, "没有标点的话", language="zh") for i in range(6)]
-    assert translate.sentences(unpunctuated) == [[0, 1, 2, 3], [4, 5]]
+def test_units_follow_punctuation_language_and_pauses():
+    assert translate.units(TALK) == [[0, 1, 2], [3], [4], [5], [6]]
+    # unpunctuated speech: a noticeable pause stands in for the sentence end, whatever the cue count
+    unpunctuated = [Cue(i * 0.95, i * 0.95 + 0.9, "没有标点的话", language="zh") for i in range(6)]
+    assert translate.units(unpunctuated) == [[0, 1, 2, 3, 4, 5]]
+    assert translate.units(unpunctuated, [0, 0.1, 0.5, 0.9, 0.1, 0.1]) == [[0, 1, 2], [3, 4, 5]]
 
 
 spoken_cue = st.tuples(st.sampled_from(["en", "zh"]), st.sampled_from(["", ",", ".", "?", "。", "，"]),
-                       st.floats(0.0, 3.0))
+                       st.floats(0.0, 3.0), st.integers(1, 60))
 
 
 @given(st.lists(spoken_cue, max_size=30))
-def test_sentences_are_contiguous_same_language_runs_covering_every_cue(spec):
+def test_units_are_contiguous_same_language_runs_within_the_cap(spec):
     cues, start = [], 0.0
-    for language, ending, gap in spec:
-        cues.append(Cue(start + gap, start + gap + 1.0, ("word" if language == "en" else "词") + ending,
+    for language, ending, gap, size in spec:
+        cues.append(Cue(start + gap, start + gap + 1.0, ("word " if language == "en" else "词") * size + ending,
                         language=language))
         start += gap + 1.0
-    groups = translate.sentences(cues)
+    groups = translate.units(cues)
     assert [i for group in groups for i in group] == list(range(len(cues)))
     for group in groups:
-        assert len({cues[i].language for i in group}) == 1 and len(group) <= translate.MAX_SENTENCE_CUES
+        text = translate.joined([cues[i].source for i in group], cues[group[0]].language)
+        assert len({cues[i].language for i in group}) == 1
+        assert len(group) == 1 or (len(text.encode()) <= translate.MAX_UNIT_BYTES
+                                   and cues[group[-1]].end - cues[group[0]].start <= translate.MAX_UNIT_SECONDS)
         assert not any(cues[i].source.endswith(translate.SENTENCE_END) for i in group[:-1])
 
 
@@ -124,7 +120,7 @@ def test_dropped_connection_keeps_finished_sentences_and_rerun_continues(cache, 
             run(TALK, translators.make("libre", url), cache)
         message = str(failure.value)
         assert "translator 'libre' failed: cannot connect to http://127.0.0.1:" in message and "\n" not in message
-        assert "2 of 5 sentences done and kept" in message
+        assert "2 of 5 units done and kept" in message
         server.then, before = "ok", len(server.requests)
         targets, _, translator = run(TALK, translators.make("libre", url), cache)
         assert translator.hits == 2 and len(server.requests) - before == 3 and all(targets)
@@ -193,25 +189,41 @@ def test_glossary_terms_numbers_and_urls_pass_through_machine_translation(cache)
         glossary.parse("just one column\n")
 
 
-def test_whisper_translates_mandarin_offline_onto_the_chinese_cues(tmp_path, manifest):
-    video = make_video(manifest["zh03_osr_cn_000_0072_8k.wav"]["path"], tmp_path / "talk.mp4")
-    result = bivideo("make", video, "--translator", "whisper", env={"NO_PROXY": "*", "http_proxy": "http://127.0.0.1:9",
-                                                                    "https_proxy": "http://127.0.0.1:9"})
+LECTURE = ["zh03_osr_cn_000_0072_8k.wav", "zh04_wenetspeech_TEST_MEETING_T0000000001_S00000.wav",
+           "zh05_funasr_asr_example_zh.wav", "zh06_aishell1_BAC009S0724W0121.wav",
+           "zh04_wenetspeech_TEST_MEETING_T0000000001_S00000.wav", "zh03_osr_cn_000_0072_8k.wav"]
+
+
+def test_whisper_gives_every_cue_of_a_mandarin_lecture_english_from_its_own_unit(tmp_path, manifest):
+    # read and spontaneous Mandarin, 80 s, with pauses between the recordings
+    wav = join_audio([manifest[name]["path"] for name in LECTURE], tmp_path / "lecture.wav", silence=1.0)
+    video = make_video(wav, tmp_path / "lecture.mp4", size="320x240")
+    offline = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "NO_PROXY": "",
+               "BIVIDEO_CACHE": str(tmp_path / "cache")}
+    result = bivideo("make", video, "--translator", "whisper", "--for", "none", "--quality", "draft", env=offline)
     assert result.code == 0, result.err
-    chinese, english = read_srt(tmp_path / "talk.zh.srt"), read_srt(tmp_path / "talk.en.srt")
-    assert len(chinese) == len(english) > 2
+    chinese, english = read_srt(tmp_path / "lecture.zh.srt"), read_srt(tmp_path / "lecture.en.srt")
+    assert len(chinese) == len(english) > 8
     assert [(c.start, c.end) for c in chinese] == [(c.start, c.end) for c in english]
-    assert sum(bool(c.content.strip()) for c in english) >= len(english) - 1
-    assert len(" ".join(c.content for c in english).split()) >= 20
-    # Each English word sits on the cue where the Chinese says it (or the next one over). Base's
-    # translations vary from run to run; 美丽 has come out as "beautiful" or "magnificent" in every one.
-    pairs = {"美丽": ("beautiful", "magnificent", "lovely", "pretty")}
-    placed = 0
-    for chinese_word, english_words in pairs.items():
-        said = [i for i, c in enumerate(chinese) if chinese_word in c.content]
-        near = {j for i in said for j in (i - 1, i, i + 1) if 0 <= j < len(english)}
-        placed += any(w in english[j].content.lower() for j in near for w in english_words)
-    assert placed == len(pairs), [c.content for c in english]
+    assert all(c.content.strip() for c in english), [c.content for c in english]  # every cue bilingual
+    # where each line came from, as recorded by the whisper translator
+    (record,) = (tmp_path / "cache" / "work").glob("*/whisper-translation-*.json")
+    units = json.loads(record.read_text(encoding="utf-8"))
+    clips = [tuple(u["clip"]) for u in units]
+    assert all(a < b <= c for (a, b), (c, _) in zip(clips, clips[1:]))  # no audio heard for two units
+    for unit in units:
+        assert all(unit["clip"][0] <= a < b <= unit["clip"][1] for a, b in unit["line_clips"])
+    flat = lambda text: " ".join(text.split())  # noqa: E731
+    for cue in english:  # each cue's English is a piece of the unit whose clip holds its start
+        start = cue.start.total_seconds()
+        (unit,) = [u for u in units if u["clip"][0] <= start < u["clip"][1]]
+        assert flat(cue.content) in flat(" ".join(unit["lines"])), (start, cue.content, unit)
+    # and it is a translation of that unit: 美丽 comes out as "beautiful" (or near) every time
+    said = [c.start.total_seconds() for c in chinese if "美丽" in c.content]
+    assert said
+    for start in said:
+        (unit,) = [u for u in units if u["clip"][0] <= start < u["clip"][1]]
+        assert any(w in " ".join(unit["lines"]).lower() for w in ("beautiful", "magnificent", "lovely", "pretty"))
 
 
 def test_whisper_cannot_translate_into_chinese():
@@ -235,7 +247,7 @@ def test_force_translates_again_and_replaces_the_cache(cache):
     with libre_server() as (url, server):
         backend = translators.make("libre", url)
         run(JFK, backend, cache)
-        translator = translate.SentenceTranslator(backend, cache, glossary.Glossary(), refresh=True)
+        translator = translate.UnitTranslator(backend, cache, glossary.Glossary(), refresh=True)
         translate.translate_cues(JFK, translator, lambda n: None)
         assert len(server.requests) == 2 and translator.hits == 0
 

@@ -4,13 +4,13 @@ same audio (the baseline), on every recording in ../shared/media and on a talk o
 detection is exercised too). Run by `make bench`; `--json` for machines.
 
 Bilingual cues need the other language. Mandarin cues get real English, offline: Whisper's own
-translate task (same base model) over the audio, each English word placed on the cue spoken
-when it was said (bivideo.translators.whisper_task.align). There is no offline
+translate task (same base model), each translation unit from its own clip of the audio
+(bivideo.translators.whisper_task.translate_units). There is no offline
 English->Chinese translator on these machines, so English cues get
 tests.servers.length_model_translation: a stand-in with a real translation's length and
 punctuation (2.6 English characters per Chinese character), the part of a translation that
 decides layout. A Mandarin cue Whisper's translation leaves empty gets the stand-in too (counted
-as "stand-in zh->en"). Raw segments get the same translations, aligned the same way.
+as "stand-in zh->en"). Raw segments are translated the same way, as units of their own.
 Error rates are scored against MANIFEST.tsv's references; for the concatenated talk the check
 is that the cues' words are exactly the transcript's words.
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bivideo import audio, check, cues, standard, subtitles, transcribe  # noqa: E402
+from bivideo import audio, check, cues, standard, subtitles, transcribe, translate  # noqa: E402
 from bivideo.model import Word  # noqa: E402
 from bivideo.translators import whisper_task  # noqa: E402
 from tests.scoring import cer, wer  # noqa: E402
@@ -40,12 +40,15 @@ FPS = 25.0
 CONCAT_MINUTES = 5.0
 
 
-def translated(shown: list[cues.Cue], english: list[Word]) -> tuple[list[cues.Cue], int]:
+def translated(shown: list[cues.Cue], engine, samples, words: list[Word]) -> tuple[list[cues.Cue], int]:
     """Cues with their other language (see the module notes), and how many Mandarin cues fell
     back to the stand-in."""
     mandarin = [c for c in shown if c.language == "zh"]
-    near = [w for w in english if any(c.start - 0.5 <= (w.start + w.end) / 2 <= c.end + 0.5 for c in mandarin)]
-    real = dict(zip(map(id, mandarin), whisper_task.align(near, mandarin))) if mandarin else {}
+    real = {}
+    if mandarin:
+        groups = translate.units(mandarin, translate.pauses_before(mandarin, words))
+        for unit in whisper_task.translate_units(engine, samples, mandarin, groups, words, lambda t: None):
+            real.update(zip((id(mandarin[i]) for i in unit.indices), unit.lines))
     out = [replace(c, target=real.get(id(c)) or length_model_translation(
         c.source, c.language, cues.other_language(c.language))) for c in shown]
     return out, sum(not real[id(c)] for c in mandarin)
@@ -61,10 +64,8 @@ def measure(name: str, samples, reference: str | None, language: str) -> dict:
     transcript = transcribe.transcribe(engine, samples, "auto", lambda t: None)
     raw = [cues.Cue(s.start, s.end, s.text.strip(), language=s.language) for s in transcript.segments]
     built = cues.build(transcript.words, transcript.language, FPS, transcript.segment_ends, transcript.word_languages)
-    english = (whisper_task.translate_audio(engine, samples, "zh", audio.speech_regions(samples), lambda t: None)
-               if "zh" in transcript.word_languages else [])
-    raw_shown, raw_stand_ins = translated(raw, english)
-    built_shown, stand_ins = translated(built, english)
+    raw_shown, raw_stand_ins = translated(raw, engine, samples, transcript.words)
+    built_shown, stand_ins = translated(built, engine, samples, transcript.words)
     ours = cues.fit_bilingual(built_shown, FPS, transcript.words)
     raw_report, our_report = check.score(entries(raw_shown), FPS), check.score(entries(ours), FPS)
     spoken = "".join(w.text for w in transcript.words).replace(" ", "")

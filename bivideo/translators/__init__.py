@@ -1,15 +1,27 @@
 """Translation backends, one file each, behind one small interface: a backend translates one
-sentence (`translate(text, source, target)`); a backend that can see context (`lines=True`)
-also translates a sentence's numbered cue lines at once (`translate_lines`)."""
+unit (`translate(text, source, target)`); a backend that can see context (`lines=True`, the
+OpenAI-compatible chat models) instead translates a unit's numbered cue lines at once
+(`translate_lines`) and can correct a finished translation (`refine_lines`)."""
 
 from __future__ import annotations
 
+import os
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from bivideo.errors import BivideoError
+from bivideo.translators.openai_chat import PRESETS
 
-NAMES = ("google", "deepl", "microsoft", "mymemory", "libre", "baidu", "openai", "whisper")
+MACHINE = ("google", "deepl", "microsoft", "mymemory", "libre", "baidu")
+LLMS = tuple(PRESETS)  # the OpenAI-compatible chat backends: numbered lines, budgets, --refine
+NAMES = ("auto", *MACHINE, *LLMS, "whisper")
+# `auto`: the first of these whose key is in the environment (what a user who set one wants),
+# else Google, which needs no key.
+AUTO_ORDER = ("deepseek", "openai", "qwen")
+AUTO_FALLBACK = "google"
+# What works without the internet, for the error when the chosen translator cannot be reached.
+OFFLINE = "--translator whisper (offline, into English), --translator ollama (a local model), or " \
+          "--translator libre/openai with --translator-url (a server you run)"
 
 
 class Backend(Protocol):
@@ -29,12 +41,24 @@ def public_url(url: str) -> str:
     return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else url.split("?")[0]
 
 
+def choose(name: str) -> tuple[str, str]:
+    """Pure but for the environment: the translator `name` stands for, and why (for `auto`)."""
+    if name != "auto":
+        return name, ""
+    for candidate in AUTO_ORDER:
+        if os.environ.get(PRESETS[candidate].key):
+            return candidate, f"{PRESETS[candidate].key} is set"
+    keys = ", ".join(PRESETS[c].key for c in AUTO_ORDER)
+    return AUTO_FALLBACK, f"none of {keys} is set; google needs no key, but a proxy from mainland China"
+
+
 def make(name: str, url: str | None = None) -> Backend:
+    name = choose(name)[0]
     if name not in NAMES:
         raise BivideoError(f"unknown translator {name!r}; choose one of {', '.join(NAMES)}")
-    if name == "openai":
+    if name in PRESETS:
         from bivideo.translators.openai_chat import OpenAIChat
-        return OpenAIChat(url)
+        return OpenAIChat(name, url)
     if name == "whisper":
         raise BivideoError("the whisper translator works from the audio, not from text")  # pipeline handles it
     from bivideo.translators.deep import DeepTranslator

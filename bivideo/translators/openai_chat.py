@@ -1,8 +1,11 @@
-"""Any OpenAI-compatible chat endpoint (OpenAI, DeepSeek, a local Ollama or llama.cpp server).
+"""Any OpenAI-compatible chat endpoint: OpenAI, and the presets mainland users have (DeepSeek,
+Qwen on DashScope, a local Ollama), or any server given by URL (llama.cpp, vLLM...).
 
-A sentence's cue lines go out numbered, with the sentences around them as context and the
-glossary; the reply must be JSON with exactly those numbers. A reply that isn't is refused
-(LineMismatch), so the caller can ask again or fall back to translating the sentence whole.
+A unit's cue lines go out numbered, with the units around them as context, the glossary and
+each line's budget (the most characters that fit one subtitle line and can be read in the
+time the cue is up); the reply must be JSON with exactly the numbers asked for. A reply that
+isn't is refused (LineMismatch), so the caller can ask again or fall back to translating the
+unit whole. The same contract serves a re-ask for lines over budget and the --refine pass.
 """
 
 from __future__ import annotations
@@ -10,16 +13,34 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import dataclass, field
 
 import requests
 
 from bivideo.errors import BivideoError
 
-DEFAULT_URL = "https://api.openai.com/v1"
-KEY_VARIABLE = "OPENAI_API_KEY"
-MODEL_VARIABLE = "BIVIDEO_OPENAI_MODEL"
-DEFAULT_MODEL = "gpt-4o-mini"
 NAMES = {"en": "English", "zh": "Simplified Chinese"}
+
+
+@dataclass(frozen=True)
+class Preset:
+    url: str
+    model: str  # the default; BIVIDEO_<NAME>_MODEL overrides it
+    key: str | None  # the environment variable holding the API key; None: a local server needs none
+
+
+PRESETS = {
+    "openai": Preset("https://api.openai.com/v1", "gpt-4o-mini", "OPENAI_API_KEY"),
+    "deepseek": Preset("https://api.deepseek.com/v1", "deepseek-chat", "DEEPSEEK_API_KEY"),
+    # DashScope's OpenAI-compatible mode (mainland endpoint)
+    "qwen": Preset("https://dashscope.aliyuncs.com/compatible-mode/v1", "qwen-plus", "DASHSCOPE_API_KEY"),
+    "ollama": Preset("http://127.0.0.1:11434/v1", "qwen2.5:7b", None),
+}
+KEY_VARIABLES = tuple(p.key for p in PRESETS.values() if p.key)
+
+
+def model_variable(name: str) -> str:
+    return f"BIVIDEO_{name.upper()}_MODEL"
 
 
 class LineMismatch(ValueError):
@@ -32,6 +53,24 @@ class ServerError(RuntimeError):
         self.status = status
 
 
+@dataclass(frozen=True)
+class Ask:
+    """One request: the numbered lines to answer, and what the model should know about them.
+    Numbers are strings, as in the JSON; every number in `lines` has a budget."""
+
+    lines: dict[str, str]  # number -> source line (for refine: the line to correct)
+    source: str
+    target: str
+    budgets: dict[str, dict]  # number -> budget (bivideo.translate.Budget.to_json)
+    before: str = ""  # context, not to translate
+    after: str = ""
+    glossary: str = ""  # "term => rendering" lines
+    tight: tuple[str, ...] = ()  # numbers whose budget calls for a condensed rendering
+    kept: dict[str, str] = field(default_factory=dict)  # re-ask: the lines already accepted
+    too_long: dict[str, tuple[str, float]] = field(default_factory=dict)  # re-ask: number -> (reply, its width)
+    sources: dict[str, str] = field(default_factory=dict)  # refine: number -> source line
+
+
 def _endpoint(url: str) -> str:
     url = url.rstrip("/")
     if url.endswith("/chat/completions"):
@@ -39,45 +78,87 @@ def _endpoint(url: str) -> str:
     return url + ("/chat/completions" if url.endswith("/v1") else "/v1/chat/completions")
 
 
-def parse_reply(content: str, count: int) -> list[str]:
-    """Pure: the numbered lines from the model's reply, exactly 1..count, or LineMismatch."""
+def parse_reply(content: str, numbers: list[str]) -> dict[str, str]:
+    """Pure: the numbered lines from the model's reply, exactly `numbers`, or LineMismatch."""
     match = re.search(r"\{.*\}", content, re.DOTALL)  # models sometimes wrap JSON in prose or fences
     try:
         data = json.loads(match.group() if match else content)
     except json.JSONDecodeError:
         raise LineMismatch("reply is not JSON") from None
-    if not isinstance(data, dict) or set(data) != {str(i) for i in range(1, count + 1)}:
-        raise LineMismatch(f"asked for lines 1-{count}, got {sorted(data) if isinstance(data, dict) else data!r}")
-    return [str(data[str(i)]).strip() for i in range(1, count + 1)]
+    if not isinstance(data, dict) or set(data) != set(numbers):
+        raise LineMismatch(f"asked for lines {', '.join(numbers)}, got {sorted(data) if isinstance(data, dict) else data!r}")
+    return {n: str(data[n]).strip() for n in numbers}
 
 
-def prompt(lines: list[str], before: str, after: str, glossary: str, source: str, target: str) -> str:
-    numbered = {str(i): line for i, line in enumerate(lines, 1)}
-    parts = [f"Translate these numbered subtitle lines from {NAMES[source]} to {NAMES[target]}.",
-             "They are consecutive parts of one spoken sentence: translate the sentence naturally, then give "
-             "each number the part of the translation that belongs to its line.",
-             "Keep numbers, URLs, `code` and @handles exactly as written.",
-             f"Reply with only a JSON object with exactly the keys {', '.join(numbered)}."]
-    if before or after:
-        parts.append(f"Context (do not translate): before: {before!r}; after: {after!r}.")
-    if glossary:
-        parts.append("Always translate these terms exactly so:\n" + glossary)
-    parts.append(json.dumps(numbered, ensure_ascii=False))
+def _json(data) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _budget_rules(ask: Ask) -> list[str]:
+    half = " (a Latin letter, digit or space counts half)" if ask.target == "zh" else ""
+    parts = [f"Each line must fit its budget: at most max_chars characters{half}, the lesser of one subtitle "
+             "line (one_line) and what can be read in the seconds it is shown (readable). Budgets: "
+             + _json({n: ask.budgets[n] for n in ask.lines})]
+    if ask.tight:
+        parts.append("Tight budgets (give a faithful but condensed rendering: drop fillers and repetition, keep "
+                     f"the meaning): lines {', '.join(ask.tight)}.")
+    return parts
+
+
+def prompt(ask: Ask) -> str:
+    """The translation request; its last line is the numbered lines as JSON."""
+    numbers = ", ".join(ask.lines)
+    if ask.too_long:
+        over = "; ".join(f"line {n}: {text!r} is {width:g} characters, "
+                         f"{width - ask.budgets[n]['max_chars']:g} over its {ask.budgets[n]['max_chars']}"
+                         for n, (text, width) in ask.too_long.items())
+        head = [f"Your translation of these subtitle lines from {NAMES[ask.source]} to {NAMES[ask.target]} "
+                f"was too long: {over}.", "Translate them again, shorter, keeping the meaning.",
+                f"The other lines of the sentence, kept: {_json(ask.kept)}."]
+    else:
+        head = [f"Translate these numbered subtitle lines from {NAMES[ask.source]} to {NAMES[ask.target]}.",
+                "They are consecutive parts of one spoken sentence: translate the sentence naturally, then give "
+                "each number the part of the translation that belongs to its line."]
+    return _finish(ask, head, numbers)
+
+
+def refine_prompt(ask: Ask) -> str:
+    """The --refine request: the first pass's lines with their source; its last line is the
+    translations to correct, as JSON."""
+    head = [f"Here are consecutive subtitle lines of one talk in {NAMES[ask.source]} (sources) with their "
+            f"{NAMES[ask.target]} translation (the last JSON object). Correct the translation: the same term "
+            "translated the same way throughout, natural phrasing, nothing added, nothing lost, and each "
+            "number keeps the meaning of its own source line (no drift onto a neighbour). Return every line, "
+            "changed or not.", f"Sources: {_json(ask.sources)}"]
+    return _finish(ask, head, ", ".join(ask.lines))
+
+
+def _finish(ask: Ask, head: list[str], numbers: str) -> str:
+    parts = head + _budget_rules(ask) + [
+        "Keep numbers, URLs, `code` and @handles exactly as written.",
+        f"Reply with only a JSON object with exactly the keys {numbers}."]
+    if ask.before or ask.after:
+        parts.append(f"Context (do not translate): before: {ask.before!r}; after: {ask.after!r}.")
+    if ask.glossary:
+        parts.append("Always translate these terms exactly so:\n" + ask.glossary)
+    parts.append(_json(ask.lines))
     return "\n".join(parts)
 
 
 class OpenAIChat:
-    name = "openai"
     lines = True
 
-    def __init__(self, url: str | None):
-        self.url = _endpoint(url or DEFAULT_URL)
-        self.key = os.environ.get(KEY_VARIABLE)
-        if not self.key and url is None:
-            raise BivideoError(f"translator 'openai' needs {KEY_VARIABLE} in the environment "
+    def __init__(self, name: str = "openai", url: str | None = None):
+        preset = PRESETS[name]
+        self.name = name
+        self.url = _endpoint(url or preset.url)
+        self.key_variable = preset.key
+        self.key = os.environ.get(preset.key) if preset.key else None
+        if preset.key and not self.key and url is None:
+            raise BivideoError(f"translator {name!r} needs {preset.key} in the environment "
                                "(or --translator-url for a local server)")
-        self.model = os.environ.get(MODEL_VARIABLE, DEFAULT_MODEL)
-        self.identity = f"openai {self.url} {self.model}"
+        self.model = os.environ.get(model_variable(name)) or preset.model
+        self.identity = f"{name} {self.url} {self.model}"
 
     @property
     def headers(self) -> dict[str, str]:
@@ -100,9 +181,8 @@ class OpenAIChat:
         except (ValueError, KeyError, IndexError, TypeError):
             raise LineMismatch("reply is not a chat completion") from None
 
-    def translate_lines(self, lines: list[str], before: str, after: str, glossary: str,
-                        source: str, target: str) -> list[str]:
-        return parse_reply(self._ask(prompt(lines, before, after, glossary, source, target)), len(lines))
+    def translate_lines(self, ask: Ask) -> dict[str, str]:
+        return parse_reply(self._ask(prompt(ask)), list(ask.lines))
 
-    def translate(self, text: str, source: str, target: str) -> str:
-        return self.translate_lines([text], "", "", "", source, target)[0]
+    def refine_lines(self, ask: Ask) -> dict[str, str]:
+        return parse_reply(self._ask(refine_prompt(ask)), list(ask.lines))
