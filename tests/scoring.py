@@ -52,15 +52,20 @@ def ocr_subtitles(burned: np.ndarray, plain: np.ndarray, folder: Path, languages
     return ocr_mask(changed & light, folder, languages)
 
 
-def ocr_mask(ink: np.ndarray, folder: Path, languages: str = "chi_sim+eng") -> str:
-    """Tesseract on a mask of letter pixels, drawn black on white and upscaled 3x."""
+def _page(ink: np.ndarray, folder: Path) -> Path:
+    """A mask of letter pixels as a PNG for tesseract: black on white, upscaled 3x."""
     page = np.where(ink, 0, 255).astype(np.uint8)
     pgm = folder / "subtitles.pgm"
     pgm.write_bytes(b"P5 %d %d 255\n" % (page.shape[1], page.shape[0]) + page.tobytes())
     big = folder / "subtitles.png"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(pgm), "-vf", "scale=iw*3:-1:flags=bicubic",
                     str(big)], check=True)
-    return subprocess.run(["tesseract", str(big), "stdout", "-l", languages, "--psm", "6"],
+    return big
+
+
+def ocr_mask(ink: np.ndarray, folder: Path, languages: str = "chi_sim+eng") -> str:
+    """Tesseract on a mask of letter pixels, drawn black on white and upscaled 3x."""
+    return subprocess.run(["tesseract", str(_page(ink, folder)), "stdout", "-l", languages, "--psm", "6"],
                           capture_output=True, text=True, check=True).stdout
 
 
@@ -73,13 +78,7 @@ def near(pixels: np.ndarray, colour: str, tolerance: int = 60) -> np.ndarray:
 def word_boxes(ink: np.ndarray, folder: Path, languages: str) -> list[tuple[str, int, int, int, int]]:
     """Tesseract's words on a mask of letter pixels: (text, left, top, width, height) in the
     mask's own pixels (it reads the mask black on white, upscaled 3x)."""
-    page = np.where(ink, 0, 255).astype(np.uint8)
-    pgm = folder / "words.pgm"
-    pgm.write_bytes(b"P5 %d %d 255\n" % (page.shape[1], page.shape[0]) + page.tobytes())
-    big = folder / "words.png"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(pgm), "-vf", "scale=iw*3:-1:flags=bicubic",
-                    str(big)], check=True)
-    tsv = subprocess.run(["tesseract", str(big), "stdout", "-l", languages, "--psm", "6", "tsv"],
+    tsv = subprocess.run(["tesseract", str(_page(ink, folder)), "stdout", "-l", languages, "--psm", "6", "tsv"],
                          capture_output=True, text=True, check=True).stdout
     boxes = []
     for row in tsv.splitlines()[1:]:
