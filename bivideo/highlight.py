@@ -96,14 +96,20 @@ def pieces(shown: str, words: tuple[Timed, ...]) -> list[tuple[str, float]] | No
         while len(got) < len(word_key):
             got += key(shown[i])
             i += 1
-        if got != word_key:  # the letters line up only across a word boundary: not the same words
-            return None
+        said = shown[begin:i].lstrip()
+        if got != word_key or any(ch.isspace() for ch in said) or _latin(shown[i - 1:i + 1]):
+            return None  # the letters line up, but across other word boundaries
         while i < len(shown) and not shown[i].isspace() and not key(shown[i]):
             i += 1
         out.append((shown[begin:i], start))
     text, start = out[-1]
     out[-1] = (text + shown[i:], start)
     return out
+
+
+def _latin(pair: str) -> bool:
+    """Two Latin letters or digits side by side: inside one English word or number."""
+    return len(pair) == 2 and all(ch.isascii() and ch.isalnum() for ch in pair)
 
 
 def karaoke(parts: list[tuple[str, float]], start_cs: int, end_cs: int, escape) -> str:
