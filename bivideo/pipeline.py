@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pysubs2
 
-from bivideo import (artifacts, audio, burn, cues, edits, glossary, highlight, platforms, probe, srtio, subtitles,
-                     toolchain, transcribe, transcript_md, translate, translators, vocab)
+from bivideo import (artifacts, audio, burn, cues, edits, glossary, highlight, platforms, post, probe, srtio,
+                     subtitles, toolchain, transcribe, translate, translators)
 from bivideo.cues import Cue
 from bivideo.highlight import DEFAULT_COLOR as HIGHLIGHT_COLOR
 from bivideo.errors import BivideoError, TranslationFailed
@@ -208,7 +208,7 @@ def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
         job.cues = _retranslate(merged, job, settings, reporter) if merged.to_translate else merged.cues
         job.written = _write_subtitles(job, rewrite_edited=bool(merged.to_translate))
         outputs.remember_cues(job.cues)
-    job.written += _write_post(job, settings, reporter)
+    job.written += post.write(job.outputs, job.cues, job.source.stem, _cue_words(job), settings, reporter)
     return job
 
 
@@ -384,38 +384,7 @@ def _cue_words(job: Job) -> list[highlight.Record | None]:
     return highlight.match(job.cues, shown, job.outputs.last_words())
 
 
-def _write_post(job: Job, settings: Settings, reporter: Reporter) -> list[Path]:
-    """The text around the video: transcript.md always, vocab.csv for a talk in English
-    (or as --vocab / --no-vocab say). Kept when edited, like the subtitle files."""
-    outputs, words = job.outputs, _cue_words(job)
-    said = [(r.words[0].start, r.words[-1].end) if r and r.words else (c.start, c.end)
-            for c, r in zip(job.cues, words)]
-    written = [outputs.write_text("transcript.md", transcript_md.render(job.cues, job.source.stem, said))]
-    spoken = max(edits.LANGUAGES, key=lambda lang: sum(c.language == lang for c in job.cues))
-    if settings.vocab is False or (settings.vocab is None and spoken != "en"):
-        return written
-    terms = glossary.load(settings.glossary)
-    entries = vocab.pick(job.cues, words, spoken, vocab.glossary_words(terms.pairs))
-    glosses = [""] * len(entries)
-    if settings.translator == "whisper":
-        reporter.note("vocab.csv: no glosses (the whisper translator only translates speech)")
-    elif entries:
-        cache = TranslationCache()
-        translator = translate.SentenceTranslator(translators.make(settings.translator, settings.translator_url),
-                                                  cache, terms, settings.force)
-        try:
-            with reporter.stage("glosses", None):
-                glosses = vocab.glosses(entries, spoken, translator)
-        except Exception as error:  # the glosses are extras: the words are still worth having
-            reporter.warn(f"vocab.csv written without glosses: {translate.reason(error)}")
-        finally:
-            cache.close()
-        if translator.requests:
-            reporter.note(f"vocab.csv: {translator.requests} glosses from {settings.translator}")
-    return written + [outputs.write_text("vocab.csv", vocab.csv_text(entries, glosses))]
-
-
-def highlighted_words(job: Job, settings: Settings, reporter: Reporter) -> list[highlight.Record | None] | None:
+def _highlighted_words(job: Job, settings: Settings, reporter: Reporter) -> list[highlight.Record | None] | None:
     """With --highlight words, each cue's words with their times (None for a cue whose
     spoken line's words were edited since: it is shown plain, and said so)."""
     if settings.highlight != "words":
@@ -437,7 +406,7 @@ def targets(job: Job, settings: Settings, reporter: Reporter) -> list[burn.Targe
     font = toolchain.cjk_font().family
     look = subtitles.Look(settings.chinese, settings.zh_color, settings.en_color, settings.highlight,
                           settings.highlight_color)
-    words = highlighted_words(job, settings, reporter)
+    words = _highlighted_words(job, settings, reporter)
     aspects = platforms.parse_aspects(settings.aspect)
     audio_kbps = platforms.AUDIO_KBPS if info.audio_codecs else 0
     edited = _edited_ass(job)

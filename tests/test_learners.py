@@ -8,14 +8,12 @@ from __future__ import annotations
 import csv
 import difflib
 import re
-import signal
-import subprocess
 from pathlib import Path
 
 import pysubs2
 import pytest
 
-from tests.conftest import BIVIDEO, bivideo, make_video
+from tests.conftest import bivideo, make_video
 from tests.scoring import frame, near, read_srt, word_boxes
 
 HIGHLIGHT = "#4DD8FF"  # the default --highlight-color
@@ -188,34 +186,18 @@ def test_vocab_is_off_for_a_mandarin_talk_unless_asked(mandarin):
     assert mandarin.out("transcript.md").is_file() and not mandarin.out("vocab.csv").exists()
 
 
-@pytest.mark.skipif(not Path("/usr/bin/chromium").is_file(), reason="no /usr/bin/chromium for the page test")
 def test_the_editing_page_lights_the_words_said_as_the_video_will(english):
-    playwright = pytest.importorskip("playwright.sync_api", reason="pip package playwright not installed")
-    from tests.test_preview_and_burn import CHROMIUM, CHROMIUM_ARGS
+    from tests.test_preview_and_burn import editing_page
 
     assert english.run.code == 0, english.run.err
     words = english.words(pysubs2.load(str(english.out("bilingual.ass"))).events[0])
     k = len(words) // 2 - 1
-    server = subprocess.Popen([str(BIVIDEO), "preview", str(english.video), "--serve", "--quiet", "--highlight",
-                               "words"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = server.stdout.readline()
-        url = re.search(r"http://127\.0\.0\.1:\d+/", line)
-        assert url, line + server.stderr.read()
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            page.goto(url[0])
-            page.wait_for_selector("#cues tr")
-            page.evaluate(f"video.currentTime = {(words[k][1] + words[k][2]) / 2}")
-            page.wait_for_function("document.querySelectorAll('#overlay-en span').length > 0")
-            spans = page.locator("#overlay-en span")
-            assert [t.strip() for t in spans.all_inner_texts()] == [w[0] for w in words]
-            colours = [spans.nth(j).evaluate("e => getComputedStyle(e).color") for j in range(len(words))]
-            browser.close()
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=30)
+    with editing_page(english.video, "--highlight", "words") as page:
+        page.evaluate(f"video.currentTime = {(words[k][1] + words[k][2]) / 2}")
+        page.wait_for_function("document.querySelectorAll('#overlay-en span').length > 0")
+        spans = page.locator("#overlay-en span")
+        assert [t.strip() for t in spans.all_inner_texts()] == [w[0] for w in words]
+        colours = [spans.nth(j).evaluate("e => getComputedStyle(e).color") for j in range(len(words))]
     lit = "rgb(77, 216, 255)"  # HIGHLIGHT
     assert all(c == lit for c in colours[:k + 1]) and all(c != lit for c in colours[k + 1:]), (k, colours)
 
