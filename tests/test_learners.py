@@ -14,6 +14,7 @@ import pysubs2
 import pytest
 
 from tests.conftest import bivideo, make_video
+from tests.servers import libre_server
 from tests.scoring import frame, near, read_srt, word_boxes
 
 HIGHLIGHT = "#4DD8FF"  # the default --highlight-color
@@ -43,6 +44,14 @@ class Talk:
             out.append((text.replace("\\N", " ").strip(), at, at + int(duration) / 100))
             at += int(duration) / 100
         return [w for w in out if w[0]]
+
+
+@pytest.fixture(scope="module")
+def libre():
+    """A server of this module's own: its requests (and translation cache entries, keyed by the
+    server's URL) are these talks' alone, whatever ran before."""
+    with libre_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
