@@ -94,8 +94,8 @@ def _locate(boxes, words: list[str], k: int, language: str) -> tuple[int, int, i
     return round(left + before * step), top, round(len(words[k]) * step), bottom - top
 
 
-@pytest.mark.parametrize("which, platform", [("english", "linkedin"), ("english", "wechat"),
-                                             ("mandarin", "linkedin"), ("mandarin", "wechat")])
+@pytest.mark.parametrize("which, platform", [(which, platform) for which in ("english", "mandarin")
+                                             for platform in ("linkedin", "wechat", "still")])
 def test_the_word_being_said_is_lit_and_a_word_two_ahead_is_not(request, which, platform, tmp_path):
     talk: Talk = request.getfixturevalue(which)
     assert talk.run.code == 0, talk.run.err
@@ -106,7 +106,14 @@ def test_the_word_being_said_is_lit_and_a_word_two_ahead_is_not(request, which, 
     # word k: the longest one with a word two ahead of it, so the frame falls well inside it
     k = max(range(1, len(words) - 2), key=lambda j: words[j][2] - words[j][1])
     text, start, end = words[k]
-    picture = frame(talk.out(f"{platform}.mp4"), (start + end) / 2, tmp_path / "frame.png")
+    if platform == "still":  # `bivideo preview` at that moment, in the wechat frame
+        run = bivideo("preview", talk.video, "--highlight", "words", "--for", "wechat",
+                      "--at", f"{(start + end) / 2:.3f}")
+        assert run.code == 0, run.err
+        still = next(talk.out("preview").glob("wechat-still-01-*.png"))
+        picture = frame(still, 0, tmp_path / "frame.png")
+    else:
+        picture = frame(talk.out(f"{platform}.mp4"), (start + end) / 2, tmp_path / "frame.png")
     ink = near(picture, HIGHLIGHT) | near(picture, LINE[talk.language])
     boxes = word_boxes(ink, tmp_path, OCR[talk.language])
     bare = [re.sub(r"[^\w']", "", w[0]) for w in words]
