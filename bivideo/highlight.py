@@ -66,8 +66,8 @@ def timed_words(words: list[Word], language: str) -> list[Timed]:
 
 def records(cues: list[Cue], words: list[Word]) -> list[Record | None]:
     """Each cue's words with their times (None where a cue's text does not match its words)."""
-    return [Record(c.language, tuple(timed_words(spoken, c.language))) if spoken else None
-            for c, spoken in zip(cues, words_of(cues, words))]
+    timed = [timed_words(spoken, c.language) if spoken else [] for c, spoken in zip(cues, words_of(cues, words))]
+    return [Record(c.language, tuple(t)) if t else None for c, t in zip(cues, timed)]
 
 
 def match(cues: list[Cue], shown: list[str], recorded: list[Record | None]) -> list[Record | None]:
@@ -79,7 +79,7 @@ def match(cues: list[Cue], shown: list[str], recorded: list[Record | None]) -> l
         by_words.setdefault((record.language, key("".join(w.text for w in record.words))), []).append(record)
     out = []
     for cue, line in zip(cues, shown):
-        found = by_words.get((cue.language, key(line)), [])
+        found = by_words.get((cue.language, key(line)), []) if key(line) else []  # an emptied line has no words
         out.append(min(found, key=lambda r: abs(r.words[0].start - cue.start)) if found else None)
     return out
 

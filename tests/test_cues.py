@@ -209,6 +209,9 @@ def test_highlight_pieces_follow_the_words_and_refuse_changed_ones():
     assert highlight.pieces("“the STALE, smell”", timed) == [("“the", 1.0), (" STALE,", 1.4), (" smell”", 1.9)]
     assert highlight.pieces("The fresh smell.", timed) is None
     assert highlight.pieces("Thes tale smell.", timed) is None  # same letters, other words
+    record = highlight.Record("en", timed)
+    cue = cues.Cue(1.0, 2.5, "", "译文")
+    assert highlight.match([cue, cue], ["", "the stale smell"], [record, None]) == [None, record]
 
 
 def test_chinese_words_light_up_by_jieba_word_with_piece_times_spread_over_characters():
