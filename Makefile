@@ -32,6 +32,7 @@ bench:
 	$(BIN)/python tools/batch_bench.py
 	$(BIN)/python tools/segmentation_report.py
 	$(BIN)/python tools/sync_bench.py
+	$(BIN)/python tools/bench_highlight.py
 
 sample:
 	samples/make_sample.sh

@@ -135,7 +135,8 @@ def _inputs(item: Item, record: dict) -> list[Path]:
 def _up_to_date(outputs: list[str], inputs: list[Path]) -> bool:
     try:
         newest_input = max(p.stat().st_mtime_ns for p in inputs)
-        made = [Path(o).stat().st_mtime_ns for o in outputs if not o.endswith((".srt", ".ass"))]
+        # the text files are written along the way (and kept when edited): the videos tell
+        made = [Path(o).stat().st_mtime_ns for o in outputs if not o.endswith((".srt", ".ass", ".md", ".csv"))]
     except OSError:  # an output (or input) is gone
         return False
     return bool(outputs) and all(m >= newest_input for m in made)

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from platformdirs import user_config_dir
 
-from bivideo import __version__, burn, models as model_registry, platforms
+from bivideo import __version__, burn, highlight, models as model_registry, platforms
 from bivideo import transcribe, translators
 from bivideo.errors import BivideoError
 from bivideo.ui import Reporter
@@ -119,6 +119,8 @@ make_options = _options(
                  help="Write outputs here [default: beside the input]."),
     click.option("--force", is_flag=True,
                  help="Redo every stage, and regenerate edited subtitle files (after a timestamped backup)."),
+    click.option("--vocab/--no-vocab", default=None,
+                 help="Write <stem>.vocab.csv, the rarest words with glosses (Anki) [default: for English talks]."),
 )
 
 # How the subtitles look and in which frames: shared by make, burn, preview and batch. Each
@@ -138,6 +140,10 @@ look_options = _options(
                  help="Colour of the Chinese line."),
     click.option("--en-color", default="#F5E7A1", show_default=True, callback=_colour,
                  help="Colour of the English line."),
+    click.option("--highlight", type=click.Choice(highlight.CHOICES), default="none", show_default=True,
+                 help="words: on the spoken line, each word lights up as it is said (karaoke)."),
+    click.option("--highlight-color", default=highlight.DEFAULT_COLOR, show_default=True, callback=_colour,
+                 help="Colour of the words already said, with --highlight words."),
 )
 
 # How the videos are encoded: shared by make, burn and batch.
@@ -238,7 +244,9 @@ def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options)
     job = _job(video, settings, reporter)
     _echo(stills.stills(job, settings, reporter, at), quiet)
     if serve:
-        page.serve(job, reporter, lambda url: click.echo(f"subtitle editor: {url}  (Ctrl-C to stop)"))
+        lit = page.Highlight(settings.highlight_color, job.outputs.last_words()) \
+            if settings.highlight == "words" else None
+        page.serve(job, reporter, lambda url: click.echo(f"subtitle editor: {url}  (Ctrl-C to stop)"), lit)
 
 
 @main.command()

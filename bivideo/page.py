@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +21,8 @@ from typing import Callable
 
 import srt
 
-from bivideo import artifacts, edits, srtio, standard
+from bivideo import artifacts, edits, highlight, srtio, standard
+from bivideo.cues import Cue
 from bivideo.errors import BivideoError
 from bivideo.pipeline import Job
 from bivideo.ui import Reporter
@@ -30,14 +32,35 @@ VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktim
                ".mkv": "video/x-matroska"}
 
 
-def state(path: Path, fps: float) -> dict:
+@dataclass(frozen=True)
+class Highlight:
+    """--highlight words on the page: the colour, and the words' times as transcribed."""
+
+    color: str
+    records: list[highlight.Record | None]
+
+
+def _spoken(row: edits.Shown, lit: Highlight) -> dict:
+    """The row's spoken line in timed pieces, when its words are those transcribed."""
+    for language in edits.LANGUAGES:
+        line = row.line(language)
+        record = highlight.match([Cue(row.start, row.end, line, language=language)], [line], lit.records)[0]
+        parts = highlight.pieces(line, record.words) if record else None
+        if parts:
+            return {"spoken": language, "pieces": parts}
+    return {}
+
+
+def state(path: Path, fps: float, lit: Highlight | None = None) -> dict:
     """What the page shows: the file's cues with the rules each breaks, and a version (the
-    file's hash) so a save never overwrites a change made meanwhile in another editor."""
+    file's hash) so a save never overwrites a change made meanwhile in another editor. With
+    `lit`, the spoken line of each cue in pieces with their times, lit as the video plays."""
     blocks = srtio.read_blocks(path)
     rows = [edits.from_block(b) for b in blocks]
     found = standard.problems([standard.Entry(r.start, r.end, (r.zh, r.en)) for r in rows], fps)
-    return {"file": path.name, "version": artifacts.sha256_file(path),
-            "cues": [{"start": r.start, "end": r.end, "zh": r.zh, "en": r.en, "problems": p}
+    return {"file": path.name, "version": artifacts.sha256_file(path), "highlight": lit.color if lit else None,
+            "cues": [{"start": r.start, "end": r.end, "zh": r.zh, "en": r.en, "problems": p,
+                      **(_spoken(r, lit) if lit else {})}
                      for r, p in zip(rows, found)]}
 
 
@@ -60,7 +83,7 @@ def compose(rows: list[dict]) -> str:
     return srt.compose(subtitles, reindex=False)
 
 
-def handler(job: Job, srt_path: Path) -> type[BaseHTTPRequestHandler]:
+def handler(job: Job, srt_path: Path, lit: Highlight | None = None) -> type[BaseHTTPRequestHandler]:
     video, fps = job.source.resolve(), job.info.fps
     page = files("bivideo").joinpath("page.html").read_bytes()
 
@@ -97,7 +120,7 @@ def handler(job: Job, srt_path: Path) -> type[BaseHTTPRequestHandler]:
                 self.reply(HTTPStatus.OK, page, "text/html; charset=utf-8")
             elif self.path == "/api/cues":
                 try:
-                    self.reply_json(HTTPStatus.OK, state(srt_path, fps))
+                    self.reply_json(HTTPStatus.OK, state(srt_path, fps, lit))
                 except BivideoError as error:
                     self.reply_json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(error)})
             elif self.path == "/video":
@@ -159,15 +182,15 @@ def handler(job: Job, srt_path: Path) -> type[BaseHTTPRequestHandler]:
                                                                "loaded it; reload to see that version"})
                 return
             artifacts.write_text(srt_path, text)  # the user's edit: not recorded as ours, so make keeps it
-            self.reply_json(HTTPStatus.OK, state(srt_path, fps))
+            self.reply_json(HTTPStatus.OK, state(srt_path, fps, lit))
 
     return Handler
 
 
-def serve(job: Job, reporter: Reporter, announce: Callable[[str], None]) -> None:
+def serve(job: Job, reporter: Reporter, announce: Callable[[str], None], lit: Highlight | None = None) -> None:
     """Serve the page for `job` until Ctrl-C (or SIGTERM)."""
     srt_path = job.outputs.path("bilingual.srt")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler(job, srt_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler(job, srt_path, lit))
     server.daemon_threads = True
     announce(f"http://127.0.0.1:{server.server_address[1]}/")
     try:

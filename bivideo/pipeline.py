@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pysubs2
 
-from bivideo import (artifacts, audio, burn, cues, edits, glossary, platforms, probe, srtio, subtitles, toolchain,
-                     transcribe, translate, translators)
+from bivideo import (artifacts, audio, burn, cues, edits, glossary, highlight, platforms, post, probe, srtio,
+                     subtitles, toolchain, transcribe, translate, translators)
 from bivideo.cues import Cue
+from bivideo.highlight import DEFAULT_COLOR as HIGHLIGHT_COLOR
 from bivideo.errors import BivideoError, TranslationFailed
 from bivideo.translation_cache import TranslationCache
 from bivideo.ui import Reporter
@@ -43,6 +44,9 @@ class Settings:
     chinese: str = "above"  # the Chinese line above or below the English one
     zh_color: str = "#FFFFFF"
     en_color: str = "#F5E7A1"
+    highlight: str = "none"  # none | words: karaoke on the spoken line
+    highlight_color: str = HIGHLIGHT_COLOR
+    vocab: bool | None = None  # vocab.csv; default: for English talks
 
 
 def _model_identity(model: str) -> str:
@@ -62,6 +66,8 @@ class Outputs:
         self.written = artifacts.read_json(self.record) if self.record.is_file() else {}
         # the cues behind the subtitle files in this folder, as last written: what edits are measured against
         self.cues_record = work / "cues-{}.json".format(artifacts.key(str(folder.resolve())))
+        # each cue's spoken words with their times, as transcribed: what highlighting matches lines to
+        self.words_record = work / "words-{}.json".format(artifacts.key(str(folder.resolve())))
         self.announced: set[Path] = set()
 
     def path(self, suffix: str) -> Path:
@@ -129,6 +135,14 @@ class Outputs:
     def remember_cues(self, cues_written: list[Cue]) -> None:
         artifacts.write_json(self.cues_record, [c.to_json() for c in cues_written])
 
+    def last_words(self) -> list[highlight.Record | None]:
+        if not self.words_record.is_file():
+            return []
+        return [highlight.Record.from_json(r) if r else None for r in artifacts.read_json(self.words_record)]
+
+    def remember_words(self, records: list[highlight.Record | None]) -> None:
+        artifacts.write_json(self.words_record, [r.to_json() if r else None for r in records])
+
 
 def _output_folder(settings: Settings, source: Path) -> Path:
     folder = (settings.output_dir or source.parent).expanduser()
@@ -195,6 +209,7 @@ def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
         job.cues = _retranslate(merged, job, settings, reporter) if merged.to_translate else merged.cues
         job.written = _write_subtitles(job, rewrite_edited=bool(merged.to_translate))
         outputs.remember_cues(job.cues)
+    job.written += post.write(job.outputs, job.cues, job.source.stem, _cue_words(job), settings, reporter)
     return job
 
 
@@ -246,6 +261,7 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
     job.cues = cues.fit_bilingual(translated, job.info.fps, transcript.words)
     job.written = _write_subtitles(job, rewrite_edited=False)
     outputs.remember_cues(job.cues)
+    outputs.remember_words(highlight.records(job.cues, transcript.words))
 
 
 def _read_checked(path: Path, reporter: Reporter) -> list[srtio.Block]:
@@ -362,13 +378,36 @@ def _edited_ass(job: Job) -> tuple[str, tuple[int, int]] | None:
                            "to have it generated again") from None
 
 
+def _cue_words(job: Job) -> list[highlight.Record | None]:
+    """Each cue's spoken words with their times, as transcribed (None for a cue whose spoken
+    line's words were edited since)."""
+    shown = [subtitles.line(c, c.language) for c in job.cues]
+    return highlight.match(job.cues, shown, job.outputs.last_words())
+
+
+def _highlighted_words(job: Job, settings: Settings, reporter: Reporter) -> list[highlight.Record | None] | None:
+    """With --highlight words, each cue's words with their times (None for a cue whose
+    spoken line's words were edited since: it is shown plain, and said so)."""
+    if settings.highlight != "words":
+        return None
+    found = _cue_words(job)
+    plain = [str(i + 1) for i, (cue, record) in enumerate(zip(job.cues, found))
+             if cue.source.strip() and record is None]
+    if plain:
+        reporter.note(f"highlight: cue {', '.join(plain)} shown without it (the words differ from "
+                      "those transcribed, so their times are unknown)")
+    return found
+
+
 def targets(job: Job, settings: Settings, reporter: Reporter) -> list[burn.Target]:
     """Each chosen platform's video: its frame, its styled subtitles and its bitrate cap, with
     the platform's limits this video breaks said up front. A bilingual.ass the user edited is
     used for the videos of the frame size it was styled for."""
     info, outputs = job.info, job.outputs
     font = toolchain.cjk_font().family
-    look = subtitles.Look(settings.chinese, settings.zh_color, settings.en_color)
+    look = subtitles.Look(settings.chinese, settings.zh_color, settings.en_color, settings.highlight,
+                          settings.highlight_color)
+    words = _highlighted_words(job, settings, reporter)
     aspects = platforms.parse_aspects(settings.aspect)
     audio_kbps = platforms.AUDIO_KBPS if info.audio_codecs else 0
     edited = _edited_ass(job)
@@ -381,7 +420,8 @@ def targets(job: Job, settings: Settings, reporter: Reporter) -> list[burn.Targe
         if edited and edited[1] == (frame.width, frame.height):
             ass = edited[0]
         else:
-            ass = subtitles.bilingual_ass(job.cues, frame.width, frame.height, font, look, frame.subtitle_bottom)
+            ass = subtitles.bilingual_ass(job.cues, frame.width, frame.height, font, look, frame.subtitle_bottom,
+                                          words)
             if edited:
                 reporter.warn(f"your edited bilingual.ass is styled for {edited[1][0]}x{edited[1][1]}; the "
                               f"{platform.name} video ({frame.width}x{frame.height}) gets the generated styling")

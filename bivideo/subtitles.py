@@ -12,7 +12,9 @@ from datetime import timedelta
 import pysubs2
 import srt
 
+from bivideo import highlight
 from bivideo.cues import Cue, divide
+from bivideo.highlight import DEFAULT_COLOR as HIGHLIGHT_COLOR
 from bivideo.standard import MAX_LINE, display_width
 
 
@@ -55,13 +57,16 @@ def _colour(rgb: int, alpha: int = 0) -> pysubs2.Color:
 
 @dataclass(frozen=True)
 class Look:
-    """What bivideo.toml may change: which language sits on top, and the two colours. The
+    """What bivideo.toml may change: which language sits on top, and the colours. The
     defaults follow bilingual releases: the larger white Chinese line first, the English
-    line below it smaller and in a pale gold, both with a dark outline."""
+    line below it smaller and in a pale gold, both with a dark outline. With `highlight`
+    "words", the spoken line's words turn `highlight_color` as they are said."""
 
     chinese: str = "above"  # above | below the English line
     zh_color: str = "#FFFFFF"
     en_color: str = "#F5E7A1"
+    highlight: str = "none"  # none | words
+    highlight_color: str = HIGHLIGHT_COLOR
 
 
 SIDE_MARGIN = 0.05  # of the frame width, each side
@@ -87,20 +92,36 @@ def block_height(width: int, height: int) -> int:
     return round((zh + en) * LINE_HEIGHT)
 
 
-def _wrapped(text: str, language: str) -> list[str]:
+def _wrapped(text: str, language: str) -> str:
     """A line longer than the standard allows (a hand edit, a translation kept on two lines) is
     cut into balanced lines at word boundaries: libass can't break Chinese without spaces,
     so an unbroken long Chinese line would run off the frame."""
     parts = math.ceil(display_width(text, language) / MAX_LINE[language])
     pieces = divide(text, language, [1 / parts] * parts) if parts > 1 else [text]
-    return [_ass_escape(p.strip()) for p in pieces if p.strip()]
+    return "\n".join(p.strip() for p in pieces if p.strip())
+
+
+def _rgb(colour: str) -> pysubs2.Color:
+    return _colour(int(colour.lstrip("#"), 16))
+
+
+def _block(cue: Cue, language: str, record: highlight.Record | None) -> tuple[str, str]:
+    """(style, ASS text) of a cue's line in `language`: the spoken line with a record of its
+    words gets karaoke tags in the highlighting style."""
+    text = _wrapped(line(cue, language), language)
+    parts = highlight.pieces(text, record.words) if record and language == cue.language else None
+    if not parts:
+        return language.upper(), _ass_escape(text)
+    start_cs, end_cs = round(cue.start * 100), round(cue.end * 100)  # as the event's times are written
+    return language.upper() + "K", highlight.karaoke(parts, start_cs, end_cs, _ass_escape)
 
 
 def bilingual_ass(cues: list[Cue], width: int, height: int, font: str, look: Look = Look(),
-                  bottom: int | None = None) -> str:
+                  bottom: int | None = None, words: list[highlight.Record | None] | None = None) -> str:
     """Both languages, bottom centre, styled for a `width` x `height` frame. `bottom` is the
     distance in pixels from the frame's bottom edge to the lowest line (default: a 5% safe
-    margin); lines stack upwards from there, so extra lines can never leave the frame."""
+    margin); lines stack upwards from there, so extra lines can never leave the frame.
+    `words` (per cue, with `look.highlight` "words") light up the spoken line word by word."""
     zh_size, en_size = font_sizes(width, height)
     subs = pysubs2.SSAFile()
     subs.info.update({"PlayResX": str(width), "PlayResY": str(height), "WrapStyle": "0",
@@ -109,14 +130,23 @@ def bilingual_ass(cues: list[Cue], width: int, height: int, font: str, look: Loo
     common = dict(fontname=font, alignment=pysubs2.Alignment.BOTTOM_CENTER, borderstyle=1, bold=False,
                   outlinecolor=_colour(0x000000), backcolor=_colour(0x000000, 128), marginl=side, marginr=side,
                   marginv=round(min(width, height) * 0.05) if bottom is None else bottom)
+    highlighting = look.highlight == "words" and words is not None
     for name, size, colour in (("ZH", zh_size, look.zh_color), ("EN", en_size, look.en_color)):
-        subs.styles[name] = pysubs2.SSAStyle(fontsize=size, primarycolor=_colour(int(colour.lstrip("#"), 16)),
-                                             outline=max(1.0, round(size * 0.07, 1)), shadow=max(1.0, round(size * 0.03, 1)),
-                                             **common)
+        # secondary = primary: text after a karaoke line in the same event takes part in its
+        # last syllable, and must not change colour with it
+        style = pysubs2.SSAStyle(fontsize=size, primarycolor=_rgb(colour), secondarycolor=_rgb(colour),
+                                 outline=max(1.0, round(size * 0.07, 1)), shadow=max(1.0, round(size * 0.03, 1)),
+                                 **common)
+        subs.styles[name] = style
+        if highlighting:  # karaoke: the words not yet said in the line's colour, then the highlight
+            subs.styles[name + "K"] = style.copy()
+            subs.styles[name + "K"].primarycolor = _rgb(look.highlight_color)
     order = ("zh", "en") if look.chinese == "above" else ("en", "zh")
-    for cue in cues:
-        lines = [(lang, _wrapped(line(cue, lang), lang)) for lang in order]
-        blocks = [("" if lang == order[0] else f"{{\\r{lang.upper()}}}") + "\\N".join(text) for lang, text in lines if text]
+    for cue, record in zip(cues, words if highlighting else [None] * len(cues)):
+        blocks = [_block(cue, lang, record) for lang in order if line(cue, lang).strip()]
+        if not blocks:
+            continue
+        text = "\\N".join(body if k == 0 else f"{{\\r{style}}}{body}" for k, (style, body) in enumerate(blocks))
         subs.append(pysubs2.SSAEvent(start=round(cue.start * 1000), end=round(cue.end * 1000),
-                                     style=order[0].upper(), text="\\N".join(blocks)))
+                                     style=blocks[0][0], text=text))
     return subs.to_string("ass")

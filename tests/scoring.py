@@ -52,13 +52,38 @@ def ocr_subtitles(burned: np.ndarray, plain: np.ndarray, folder: Path, languages
     return ocr_mask(changed & light, folder, languages)
 
 
-def ocr_mask(ink: np.ndarray, folder: Path, languages: str = "chi_sim+eng") -> str:
-    """Tesseract on a mask of letter pixels, drawn black on white and upscaled 3x."""
+def _page(ink: np.ndarray, folder: Path) -> Path:
+    """A mask of letter pixels as a PNG for tesseract: black on white, upscaled 3x."""
     page = np.where(ink, 0, 255).astype(np.uint8)
     pgm = folder / "subtitles.pgm"
     pgm.write_bytes(b"P5 %d %d 255\n" % (page.shape[1], page.shape[0]) + page.tobytes())
     big = folder / "subtitles.png"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(pgm), "-vf", "scale=iw*3:-1:flags=bicubic",
                     str(big)], check=True)
-    return subprocess.run(["tesseract", str(big), "stdout", "-l", languages, "--psm", "6"],
+    return big
+
+
+def ocr_mask(ink: np.ndarray, folder: Path, languages: str = "chi_sim+eng") -> str:
+    """Tesseract on a mask of letter pixels, drawn black on white and upscaled 3x."""
+    return subprocess.run(["tesseract", str(_page(ink, folder)), "stdout", "-l", languages, "--psm", "6"],
                           capture_output=True, text=True, check=True).stdout
+
+
+def near(pixels: np.ndarray, colour: str, tolerance: int = 60) -> np.ndarray:
+    """Pixels within `tolerance` of `colour` (#RRGGBB) in every channel."""
+    rgb = np.array([int(colour.lstrip("#")[k:k + 2], 16) for k in (0, 2, 4)])
+    return np.abs(pixels.astype(int) - rgb).max(axis=2) < tolerance
+
+
+def word_boxes(ink: np.ndarray, folder: Path, languages: str) -> list[tuple[str, int, int, int, int]]:
+    """Tesseract's words on a mask of letter pixels: (text, left, top, width, height) in the
+    mask's own pixels (it reads the mask black on white, upscaled 3x)."""
+    tsv = subprocess.run(["tesseract", str(_page(ink, folder)), "stdout", "-l", languages, "--psm", "6", "tsv"],
+                         capture_output=True, text=True, check=True).stdout
+    boxes = []
+    for row in tsv.splitlines()[1:]:
+        cells = row.split("\t")
+        if len(cells) == 12 and cells[0] == "5" and cells[11].strip():
+            left, top, width, height = (int(v) // 3 for v in cells[6:10])
+            boxes.append((cells[11].strip(), left, top, width, height))
+    return boxes

@@ -196,3 +196,42 @@ def test_chinese_display_drops_line_end_commas_and_stops():
     assert subtitles.chinese_display("你好，世界。今天天气很好。") == "你好 世界 今天天气很好"
     assert subtitles.chinese_display("版本3.11很好，") == "版本3.11很好"
     assert subtitles.chinese_display("真的吗？") == "真的吗？"
+
+
+# --- highlight (pure) ---------------------------------------------------------------------
+
+def test_highlight_pieces_follow_the_words_and_refuse_changed_ones():
+    from bivideo import highlight
+
+    timed = tuple(highlight.Timed(t, s, s + 0.3) for t, s in (("The", 1.0), ("stale", 1.4), ("smell.", 1.9)))
+    assert highlight.pieces("The stale smell.", timed) == [("The", 1.0), (" stale", 1.4), (" smell.", 1.9)]
+    # same words, case and punctuation edited: the times stay
+    assert highlight.pieces("“the STALE, smell”", timed) == [("“the", 1.0), (" STALE,", 1.4), (" smell”", 1.9)]
+    assert highlight.pieces("The fresh smell.", timed) is None
+    assert highlight.pieces("Thes tale smell.", timed) is None  # same letters, other words
+    record = highlight.Record("en", timed)
+    cue = cues.Cue(1.0, 2.5, "", "译文")
+    assert highlight.match([cue, cue], ["", "the stale smell"], [record, None]) == [None, record]
+
+
+def test_chinese_words_light_up_by_jieba_word_with_piece_times_spread_over_characters():
+    from bivideo import highlight
+
+    words = [Word("院子门", 0.0, 0.9, 1.0), Word("口", 0.9, 1.2, 1.0), Word("不远处", 1.2, 2.1, 1.0)]
+    timed = highlight.timed_words(words, "zh")
+    assert [(t.text, round(t.start, 2)) for t in timed] == [("院子", 0.0), ("门口", 0.6), ("不远处", 1.2)]
+    parts = highlight.pieces("院子门口 不远处", tuple(timed))
+    assert parts == [("院子", 0.0), ("门口", 0.6), (" 不远处", 1.2)]
+    # \k durations in centiseconds from the event's start, the lead before the first word unlit
+    assert highlight.karaoke(parts, -10, 250, str) == "{\\k10}{\\k60}院子{\\k60}门口{\\k130} 不远处"
+
+
+def test_transcript_paragraphs_break_at_long_pauses_and_pair_sentences_with_translations():
+    from bivideo import transcript_md
+
+    talk = [cues.Cue(0.4, 2.0, "First sentence.", "第一句。"), cues.Cue(2.1, 3.5, "Second one.", "第二句。"),
+            cues.Cue(6.0, 7.5, "After a pause.", "停顿之后。")]
+    said = [(0.5, 1.9), (2.1, 3.3), (6.2, 7.4)]
+    assert transcript_md.render(talk, "talk", said) == (
+        "# talk\n\n[00:00] First sentence.  \n第一句。  \nSecond one.  \n第二句。\n\n"
+        "[00:06] After a pause.  \n停顿之后。\n")

@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,10 @@ class Talk:
         return self.folder / f"{self.video.stem}.{suffix}"
 
     def make(self, *args: str):
-        return bivideo("make", self.video, "--translator", "libre", "--translator-url", self.url, *args)
+        # these tests count the subtitles' translation requests; vocab.csv's glosses are
+        # counted in test_learners
+        return bivideo("make", self.video, "--translator", "libre", "--translator-url", self.url, "--no-vocab",
+                       *args)
 
     def edit(self, number: int, old: str, new: str) -> None:
         """Replace `old` by `new` in cue `number` of the bilingual SRT, as a text editor would."""
@@ -125,10 +129,14 @@ def test_a_single_language_file_out_of_step_is_reported_with_the_first_cue_that_
         zh.write_text(original, encoding="utf-8")
 
 
-@pytest.mark.skipif(not CHROMIUM.is_file(), reason="no /usr/bin/chromium (Debian package chromium) for the page test")
-def test_page_edit_is_saved_and_burned(talk, tmp_path):
+@contextmanager
+def editing_page(video: Path, *args: str):
+    """`bivideo preview VIDEO --serve` running, and its page loaded in headless Chromium; the
+    server is stopped with SIGTERM afterwards and must exit cleanly."""
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium (Debian package chromium) for the page test")
     playwright = pytest.importorskip("playwright.sync_api", reason="pip package playwright not installed")
-    server = subprocess.Popen([str(BIVIDEO), "preview", str(talk.video), "--serve", "--quiet"],
+    server = subprocess.Popen([str(BIVIDEO), "preview", str(video), "--serve", "--quiet", *args],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()
@@ -139,25 +147,30 @@ def test_page_edit_is_saved_and_burned(talk, tmp_path):
             page = browser.new_page()
             page.goto(url[0])
             page.wait_for_selector("#cues tr")
-            first = read_srt(talk.out("bilingual.srt"))[0]
-            # play: the overlay shows the first cue's English while it is on screen
-            page.evaluate(f"video.currentTime = {first.start.total_seconds() + 0.2}; video.play()")
-            page.wait_for_function("!video.paused && document.getElementById('overlay-en').textContent !== ''")
-            assert page.locator("#overlay-en").inner_text() == first.content.split("\n")[-1]
-            page.evaluate("video.pause()")
-            # edit cue 1's English line, and make cue 3 far too short (a standard break)
-            page.locator("#cues tr").nth(0).locator("input[name=en]").fill("Zebra crossings glow orange")
-            third = read_srt(talk.out("bilingual.srt"))[2].start.total_seconds()
-            page.locator("#cues tr").nth(2).locator("input[name=end]").fill(srtio.stamp(third + 0.2))
-            page.click("#save")
-            page.wait_for_function("document.getElementById('status').textContent.startsWith('saved')")
-            assert "problem" in page.locator("#cues tr").nth(2).get_attribute("class")
-            assert "duration" in page.locator("#cues tr").nth(2).locator("td.rules").inner_text()
+            yield page
             browser.close()
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=30)
     assert server.returncode == 0
+
+
+def test_page_edit_is_saved_and_burned(talk, tmp_path):
+    with editing_page(talk.video) as page:
+        first = read_srt(talk.out("bilingual.srt"))[0]
+        # play: the overlay shows the first cue's English while it is on screen
+        page.evaluate(f"video.currentTime = {first.start.total_seconds() + 0.2}; video.play()")
+        page.wait_for_function("!video.paused && document.getElementById('overlay-en').textContent !== ''")
+        assert page.locator("#overlay-en").inner_text() == first.content.split("\n")[-1]
+        page.evaluate("video.pause()")
+        # edit cue 1's English line, and make cue 3 far too short (a standard break)
+        page.locator("#cues tr").nth(0).locator("input[name=en]").fill("Zebra crossings glow orange")
+        third = read_srt(talk.out("bilingual.srt"))[2].start.total_seconds()
+        page.locator("#cues tr").nth(2).locator("input[name=end]").fill(srtio.stamp(third + 0.2))
+        page.click("#save")
+        page.wait_for_function("document.getElementById('status').textContent.startsWith('saved')")
+        assert "problem" in page.locator("#cues tr").nth(2).get_attribute("class")
+        assert "duration" in page.locator("#cues tr").nth(2).locator("td.rules").inner_text()
     saved = read_srt(talk.out("bilingual.srt"))
     assert saved[0].content.split("\n")[-1] == "Zebra crossings glow orange"
     assert not list(talk.folder.glob(".*part*"))

@@ -1,0 +1,51 @@
+"""The text for the post that goes with the video: `<stem>.transcript.md` on every make, and
+`<stem>.vocab.csv` for a talk in English (or as --vocab / --no-vocab say), the vocabulary's
+glosses asked of the configured translator through the translation cache. Both are kept when
+the user has edited them, like the subtitle files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bivideo import edits, glossary, transcript_md, translate, translators, vocab
+from bivideo.cues import Cue
+from bivideo.highlight import Record
+from bivideo.translation_cache import TranslationCache
+from bivideo.ui import Reporter
+
+
+def write(outputs, cues: list[Cue], title: str, words: list[Record | None], settings, reporter: Reporter) -> list[Path]:
+    """Write the post's files through `outputs` (pipeline.Outputs); `words` are each cue's
+    timed words (None where unknown). Returns the files written or kept."""
+    said = [(r.words[0].start, r.words[-1].end) if r and r.words else (c.start, c.end) for c, r in zip(cues, words)]
+    written = [outputs.write_text("transcript.md", transcript_md.render(cues, title, said))]
+    spoken = max(edits.LANGUAGES, key=lambda lang: sum(c.language == lang for c in cues))
+    if settings.vocab is False or (settings.vocab is None and spoken != "en"):
+        return written
+    terms = glossary.load(settings.glossary)
+    entries = vocab.pick(cues, words, spoken, vocab.glossary_words(terms.pairs))
+    return written + [outputs.write_text("vocab.csv", vocab.csv_text(entries, _glosses(entries, spoken, terms,
+                                                                                     settings, reporter)))]
+
+
+def _glosses(entries: list[vocab.Entry], spoken: str, terms: glossary.Glossary, settings,
+             reporter: Reporter) -> list[str]:
+    if not entries:
+        return []
+    if settings.translator == "whisper":
+        reporter.note("vocab.csv: no glosses (the whisper translator only translates speech)")
+        return [""] * len(entries)
+    cache = TranslationCache()
+    translator = translate.SentenceTranslator(translators.make(settings.translator, settings.translator_url),
+                                              cache, terms, settings.force)
+    try:
+        with reporter.stage("glosses", None):
+            found = vocab.glosses(entries, spoken, translator)
+    except Exception as error:  # the glosses are extras: the words are still worth having
+        reporter.warn(f"vocab.csv written without glosses: {translate.reason(error)}")
+        return [""] * len(entries)
+    finally:
+        cache.close()
+    if translator.requests:
+        reporter.note(f"vocab.csv: {translator.requests} glosses from {settings.translator}")
+    return found
