@@ -32,12 +32,13 @@ def _glosses(entries: list[vocab.Entry], spoken: str, terms: glossary.Glossary, 
              reporter: Reporter) -> list[str]:
     if not entries:
         return []
-    if settings.translator == "whisper":
+    name, _ = translators.choose(settings.translator)
+    if name == "whisper":
         reporter.note("vocab.csv: no glosses (the whisper translator only translates speech)")
         return [""] * len(entries)
     cache = TranslationCache()
-    translator = translate.SentenceTranslator(translators.make(settings.translator, settings.translator_url),
-                                              cache, terms, settings.force)
+    translator = translate.UnitTranslator(translators.make(name, settings.translator_url), cache, terms,
+                                          settings.force)
     try:
         with reporter.stage("glosses", None):
             found = vocab.glosses(entries, spoken, translator)

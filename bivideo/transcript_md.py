@@ -1,6 +1,6 @@
 """`<stem>.transcript.md`: the talk as text for the post that goes with the video. Pure.
 
-Sentences are the ones the translator was given (translate.sentences), so each spoken
+Sentences are the units the translator was given (translate.units), so each spoken
 sentence sits beside exactly its own translation. A paragraph ends at a long pause, or once it
 has run to about a topic's length (a paragraph a reader takes in at once), and starts with the
 time of its first word.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bivideo.cues import Cue, other_language
 from bivideo.standard import display_width
-from bivideo.translate import joined, sentences
+from bivideo.translate import joined, units
 
 PARAGRAPH_PAUSE = 1.5  # seconds of silence before a sentence that start a new paragraph
 # A topic's length: about 90 English words; in Chinese about the same content.
@@ -32,7 +32,7 @@ def render(cues: list[Cue], title: str, said: list[tuple[float, float]] | None =
     said = said or [(c.start, c.end) for c in cues]
     paragraphs: list[list[str]] = []
     width, previous_end = 0.0, None
-    for group in sentences(cues):
+    for group in units(cues):
         first = cues[group[0]]
         spoken = joined([cues[i].source for i in group], first.language)
         translation = joined([cues[i].target for i in group], other_language(first.language))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from bivideo.cues import Cue, other_language
 from bivideo.highlight import Record
-from bivideo.translate import joined, sentences
+from bivideo.translate import joined, units
 
 ZIPF_MAX = 4.0
 COUNT = 20
@@ -91,7 +91,7 @@ def pick(cues: list[Cue], records: list[Record | None], language: str, terms: se
     words, lower case."""
     zipf = functools.partial(_wordfreq().zipf_frequency, lang=language)
     found: dict[str, Entry] = {}
-    for group in sentences(cues):
+    for group in units(cues):
         first = cues[group[0]]
         if first.language != language:
             continue
@@ -138,8 +138,11 @@ def csv_text(entries: list[Entry], glosses: list[str]) -> str:
 
 def glosses(entries: list[Entry], source: str, translator) -> list[str]:
     """A short gloss of each entry's lemma (or word) in the other language, from `translator`
-    (a translate.SentenceTranslator: its cache answers a rerun, so nothing is sent again)."""
-    from bivideo.translate import Plan
+    (a translate.UnitTranslator: its cache answers a rerun, so nothing is sent again)."""
+    from bivideo.standard import MAX_CPS, MAX_LINE
+    from bivideo.translate import Budget, Plan
 
     target = other_language(source)
-    return [translator.run(Plan([0], source, target, [e.lemma or e.word], "", ""))[0].strip() for e in entries]
+    one_line = Budget(MAX_LINE[target], MAX_LINE[target], MAX_LINE[target] / MAX_CPS[target])  # a gloss is a line
+    return [translator.run(Plan([0], source, target, [e.lemma or e.word], [one_line], "", ""))[0].strip()
+            for e in entries]
