@@ -102,25 +102,30 @@ def fit_word(word: Word, regions: list[tuple[float, float]], side: str,
 
 def to_edges(words: list[Word], regions: list[tuple[float, float]]) -> list[Word]:
     """Pure: the first word heard in a stretch of speech (no pause of NOTICEABLE_PAUSE inside)
-    starts where the speech starts, and the last one ends where it stops (Whisper often starts a phrase's first word late, and
-    ends a sentence's last word while it is still being said), each moved by at most REACH;
-    never over a neighbouring word."""
+    starts where the stretch starts, and a word ends where the speech it ends in stops, when no
+    other word is said before then (Whisper often starts a phrase's first word late, and ends
+    a phrase's last word while it is still being said); each moved by at most REACH, never
+    over a neighbouring word or across a noticeable pause."""
     out = list(words)
-    stretches: list[tuple[float, float]] = []  # speech with no pause a listener notices
-    for a, b in regions:
-        if stretches and a - stretches[-1][1] < NOTICEABLE_PAUSE:
-            stretches[-1] = (stretches[-1][0], b)
+    stretches: list[list[tuple[float, float]]] = []  # speech with no pause a listener notices
+    for region in regions:
+        if stretches and region[0] - stretches[-1][-1][1] < NOTICEABLE_PAUSE:
+            stretches[-1].append(region)
         else:
-            stretches.append((a, b))
-    for a, b in stretches:
-        inside = [i for i, w in enumerate(out) if a - 1e-6 <= w.start < b]
+            stretches.append([region])
+    for stretch in stretches:
+        start, stop = stretch[0][0], stretch[-1][1]
+        inside = [i for i, w in enumerate(out) if start - 1e-6 <= w.start < stop]
         if not inside:
             continue
-        first, last = inside[0], inside[-1]
-        if out[first].start - a <= REACH and (first == 0 or out[first - 1].end <= a + 1e-6):
-            out[first] = replace(out[first], start=a)
-        if 0 < b - out[last].end <= REACH and (last + 1 == len(out) or out[last + 1].start >= b - 1e-6):
-            out[last] = replace(out[last], end=b)
+        first = inside[0]
+        if out[first].start - start <= REACH and (first == 0 or out[first - 1].end <= start + 1e-6):
+            out[first] = replace(out[first], start=start)
+        for i in inside:
+            following = out[i + 1].start if i + 1 < len(out) else math.inf
+            ends = [b for _, b in stretch if out[i].end < b <= following + 1e-6 and b - out[i].end <= REACH]
+            if ends:
+                out[i] = replace(out[i], end=max(ends))
     return out
 
 
