@@ -8,7 +8,6 @@ the model emits, and Whisper's known hallucinations are removed (bivideo.guards)
 
 from __future__ import annotations
 
-import bisect
 import functools
 import importlib
 import os
@@ -171,10 +170,6 @@ def simplified(text: str) -> str:
     return _to_simplified().convert(text)
 
 
-REGION_FOR_DETECTION = 1.5  # seconds: shorter speech regions are too short to tell the language
-SWITCH_CONFIDENCE = 0.75  # a region must be this sure to differ from the talk's main language
-
-
 def _clip(samples: np.ndarray, start: float, end: float) -> np.ndarray:
     return samples[int(start * audio.SAMPLE_RATE):int(end * audio.SAMPLE_RATE)]
 
@@ -191,31 +186,69 @@ def choose_language(probabilities: dict[str, float]) -> str:
     return "zh" if chinese_share(probabilities) > 0.5 else "en"
 
 
-def region_languages(shares: list[float | None], main: str) -> list[str]:
-    """Pure: each speech region's language from its Chinese share (None: too short to tell).
-    A region leaves the main language only when sure; short ones follow the region before."""
-    out: list[str] = []
-    for share in shares:
-        if share is None:
-            out.append(out[-1] if out else main)
-        elif main == "en":
-            out.append("zh" if share >= SWITCH_CONFIDENCE else "en")
-        else:
-            out.append("en" if share <= 1 - SWITCH_CONFIDENCE else "zh")
-    return out
+def other(language: str) -> str:
+    return "en" if language == "zh" else "zh"
 
 
-def language_runs(engine: Engine, samples: np.ndarray, speech: list[tuple[float, float]],
-                  main: str) -> list[tuple[str, float, float]]:
-    """(language, start, end) stretches of the talk, split where the spoken language changes."""
-    shares = [chinese_share(engine.language_probabilities(_clip(samples, a, b)))
-              if b - a >= REGION_FOR_DETECTION else None for a, b in speech]
-    runs: list[tuple[str, float, float]] = []
-    for (start, end), language in zip(speech, region_languages(shares, main)):
-        if runs and runs[-1][0] == language:
-            runs[-1] = (language, runs[-1][1], end)
+# Forced into the wrong language, Whisper either writes what it hears in the right script
+# (English speech decoded as `zh` comes out in English) or guesses a translation with low
+# confidence (Mandarin decoded as `en`: mean word probability 0.28-0.65 on the switching
+# talks of tests/test_language.py, against 0.79-0.99 for the English read in them). Below
+# these, a segment's language is checked: real Mandarin speech often scores 0.5-0.7.
+UNSURE = {"en": 0.75, "zh": 0.5}
+
+
+def _cjk(text: str) -> int:
+    return sum("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+def wrong_script(segment: Segment) -> bool:
+    """Pure: the text is in the other language's script (English letters and no Chinese
+    character decoded as Mandarin, or Chinese characters decoded as English)."""
+    if segment.language == "zh":
+        return _cjk(segment.text) == 0 and sum(c.isascii() and c.isalpha() for c in segment.text) >= 2
+    return _cjk(segment.text) > 0
+
+
+def _script(text: str) -> str:
+    """"zh" (Chinese characters), "en" (Latin letters) or "" (digits, punctuation)."""
+    return "zh" if _cjk(text) else "en" if any(c.isascii() and c.isalpha() for c in text) else ""
+
+
+def split_by_script(segment: Segment) -> list[Segment]:
+    """Pure: the segment cut where its words change script: forced to one language, Whisper
+    writes both into one segment when the speaker switches without a pause."""
+    pieces: list[list[Word]] = []
+    script = ""
+    for word in segment.words:
+        current = _script(word.text)
+        if pieces and (not current or not script or current == script):
+            pieces[-1].append(word)
         else:
-            runs.append((language, start, end))
+            pieces.append([word])
+        script = current or script
+    if len(pieces) < 2:
+        return [segment]
+    # English words carry their leading space, Chinese ones need none
+    return [replace(segment, start=words[0].start, end=words[-1].end, words=tuple(words),
+                    text="".join(w.text for w in words)) for words in pieces]
+
+
+def mean_probability(segment: Segment) -> float:
+    return sum(w.probability for w in segment.words) / len(segment.words) if segment.words else 0.0
+
+
+def suspects(segments: list[Segment]) -> list[tuple[list[Segment], bool]]:
+    """Pure: runs of consecutive segments whose text or likelihood betrays a language other
+    than the one they were decoded in, each with True when the script alone says so."""
+    runs: list[tuple[list[Segment], bool]] = []
+    for i, segment in enumerate(segments):
+        script = wrong_script(segment)
+        if script or mean_probability(segment) < UNSURE[segment.language]:
+            if runs and runs[-1][0][-1] is segments[i - 1] and runs[-1][1] == script:
+                runs[-1][0].append(segment)
+            else:
+                runs.append(([segment], script))
     return runs
 
 
@@ -241,11 +274,35 @@ MIN_UNTRANSCRIBED = 1.0  # s: speech this long with no word in it was skipped, n
 
 
 def untranscribed(segments: list[Segment], speech: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Pure: the speech regions of at least MIN_UNTRANSCRIBED seconds that no word falls in."""
-    middles = sorted((w.start + w.end) / 2 for s in segments for w in s.words)
-    return [(a, b) for a, b in speech if b - a >= MIN_UNTRANSCRIBED
-            and not any(a <= m <= b for m in middles[max(0, bisect.bisect_left(middles, a) - 1):
-                                                      bisect.bisect_right(middles, b) + 1])]
+    """Pure: the stretches of speech of at least MIN_UNTRANSCRIBED seconds with no word in
+    them: a whole region, or its part before the first word, between two words or after the
+    last (Mandarin decoded as English often comes out as nothing at all)."""
+    words = sorted((w.start, w.end) for s in segments for w in s.words)
+    out, i = [], 0
+    for a, b in speech:
+        while i < len(words) and words[i][1] <= a:
+            i += 1
+        edge, j = a, i
+        while j < len(words) and words[j][0] < b:
+            if words[j][0] - edge >= MIN_UNTRANSCRIBED:
+                out.append((edge, words[j][0]))
+            edge = max(edge, words[j][1])
+            j += 1
+        if b - edge >= MIN_UNTRANSCRIBED:
+            out.append((edge, b))
+    return out
+
+
+def _within(segments: list[Segment], start: float, end: float) -> list[Segment]:
+    """Pure: the words said between `start` and `end` (a decoded clip is padded on both
+    sides, so it may hear words of its neighbours again), by segment."""
+    out = []
+    for segment in segments:
+        words = tuple(w for w in segment.words if start <= (w.start + w.end) / 2 <= end)
+        if words:
+            out.append(segment if len(words) == len(segment.words) else replace(
+                segment, start=words[0].start, end=words[-1].end, words=words, text="".join(w.text for w in words)))
+    return out
 
 
 def _decode_run(engine: Engine, samples: np.ndarray, language: str, start: float, end: float,
@@ -267,25 +324,55 @@ def _decode_run(engine: Engine, samples: np.ndarray, language: str, start: float
 def decode(engine: Engine, samples: np.ndarray, language: str, progress: Progress,
            speech: list[tuple[float, float]]) -> Transcript:
     """Whisper's transcript, word times as the model gave them. With `language` "auto", the
-    talk's main language is detected, and each speech region's own, so a talk that switches
-    is transcribed in each language where it is spoken. `speech`: the regions to decode."""
-    runs = [(language, 0.0, len(samples) / audio.SAMPLE_RATE)]
+    talk is decoded in its main language (one detection), then each segment whose text or
+    likelihood betrays the other language is decoded again in it, so a talk that switches,
+    pause or no pause, is transcribed in each language where it is spoken. `speech`: the
+    regions to decode."""
     if language == "auto":
         first = np.concatenate([_clip(samples, a, b) for a, b in speech] or [samples])[: 30 * audio.SAMPLE_RATE]
-        main = choose_language(engine.language_probabilities(first))
-        runs = language_runs(engine, samples, speech, main) if len(speech) > 1 else [(main, *runs[0][1:])]
-        if len(runs) == 1:  # one language throughout: decode the whole audio in one go
-            runs = [(runs[0][0], 0.0, len(samples) / audio.SAMPLE_RATE)]
-    segments: list[Segment] = []
-    for run_language, start, end in runs:
-        segments += _decode_run(engine, samples, run_language, start, end, speech, progress)
+        language = choose_language(engine.language_probabilities(first))
+        recheck = True
+    else:
+        recheck = False
+    segments = _decode_run(engine, samples, language, 0.0, len(samples) / audio.SAMPLE_RATE, speech, progress)
     # Whisper sometimes ends a 30 s window early and skips the speech left in it (quiet speech
     # after loud, most of all): decode each stretch of speech it left without a word on its own
     for start, end in audio.merge_regions(untranscribed(segments, speech)):
-        run_language = next((lang for lang, a, b in runs if a <= start < b + audio.PAD), runs[-1][0])
-        segments += _decode_run(engine, samples, run_language, start, end, speech, lambda t: None)
+        segments += _within(_decode_run(engine, samples, language, start, end, speech, lambda t: None), start, end)
     segments.sort(key=lambda s: s.start)
+    if recheck:
+        segments = redecode_suspects(engine, samples, segments, speech)
     kept, removed = guards.clean([s for s in segments if s.words], speech)
     spoken = {lang: sum(len(s.words) for s in kept if s.language == lang) for lang in LANGUAGES}
-    main_language = max(spoken, key=spoken.get) if any(spoken.values()) else runs[0][0]
+    main_language = max(spoken, key=spoken.get) if any(spoken.values()) else language
     return Transcript(language=main_language, segments=tuple(kept), removed=dict(removed))
+
+
+REACH = 2.0  # s: how far past its own words a suspect run's new decoding may find words
+
+
+def redecode_suspects(engine: Engine, samples: np.ndarray, segments: list[Segment],
+                      speech: list[tuple[float, float]]) -> list[Segment]:
+    """`segments` with each run of suspects (see `suspects`) decoded again in the other
+    language, when the script says so, or when a language detection over the run's audio
+    says so and the new text is likelier. Costs nothing where nothing is suspect."""
+    segments = [piece for segment in segments for piece in split_by_script(segment)]
+    out = list(segments)
+    for run, script in suspects(segments):
+        language, start, end = other(run[0].language), run[0].start, run[-1].end
+        if not script and choose_language(engine.language_probabilities(
+                _clip(samples, max(0.0, start - audio.PAD), end + audio.PAD))) != language:
+            continue
+        # the run owns the time up to its neighbours' words: word times decoded in the
+        # wrong language are rough, and the right language's first or last word may lie outside
+        at = out.index(run[0])
+        low = max(out[at - 1].end if at else 0.0, start - REACH)
+        high = min(out[at + len(run)].start if at + len(run) < len(out) else end + REACH, end + REACH)
+        again = _within(_decode_run(engine, samples, language, low, high, speech, lambda t: None), low, high)
+        if again and (script or mean_probability(_joined(again)) > mean_probability(_joined(run))):
+            out[at:at + len(run)] = again
+    return out
+
+
+def _joined(segments: list[Segment]) -> Segment:
+    return replace(segments[0], words=tuple(w for s in segments for w in s.words))
