@@ -63,10 +63,14 @@ def _test_encode(ffmpeg: str, encoder: str) -> bool:
 
 @functools.cache
 def encoder(ffmpeg: str) -> str:
-    """The first hardware H.264 encoder that passes a tiny test encode, else libx264."""
-    listed = subprocess.run([ffmpeg, "-hide_banner", "-encoders"], capture_output=True, text=True,
-                            check=False).stdout
-    return next((name for name in HARDWARE if f" {name} " in listed and _test_encode(ffmpeg, name)), "libx264")
+    """The first hardware H.264 encoder that passes a tiny test encode, else libx264
+    (found once per ffmpeg binary: toolchain.remembered)."""
+    def find() -> str:
+        listed = subprocess.run([ffmpeg, "-hide_banner", "-encoders"], capture_output=True, text=True,
+                                check=False).stdout
+        return next((name for name in HARDWARE if f" {name} " in listed and _test_encode(ffmpeg, name)), "libx264")
+
+    return toolchain.remembered(ffmpeg, "h264 encoder", find)
 
 
 def encoder_args(name: str, quality: str, kbps: int) -> list[str]:
