@@ -33,8 +33,10 @@ class Engine(Protocol):
 
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]: ...
 
-    def segments(self, samples: np.ndarray, language: str, speech: list[tuple[float, float]],
-                 progress: Progress, task: str = "transcribe") -> Iterator[Segment]: ...
+    def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
+                 progress: Progress, task: str = "transcribe") -> Iterator[Segment]:
+        """Whisper's segments; `language` None: the engine tells English from Mandarin
+        itself, per 30 s window where it can."""
 
 
 class FasterWhisper:
@@ -49,6 +51,7 @@ class FasterWhisper:
         cuda = ctranslate2.get_cuda_device_count() > 0
         self.model = WhisperModel(str(models.ctranslate2_dir(model)), device="cuda" if cuda else "cpu",
                                   compute_type="float16" if cuda else "int8", cpu_threads=os.cpu_count() or 0)
+        self.model.model = _EnglishOrMandarin(self.model.model)
 
     def language_probabilities(self, samples):
         _, _, probabilities = self.model.detect_language(audio=samples)
@@ -61,13 +64,36 @@ class FasterWhisper:
         # a hard passage makes Whisper retry with sampling (temperature fallback): seeded, the
         # same talk gives the same subtitles on every run
         ctranslate2.set_random_seed(SEED)
-        found, _ = self.model.transcribe(samples, language=language, task=task, word_timestamps=True,
-                                         vad_filter=True, vad_parameters=VadOptions(**audio.VAD_OPTIONS),
+        # no language: `multilingual` reads it off each 30 s window's encoder output, which
+        # decoding needs anyway (a separate detection would cost another encoder pass)
+        found, _ = self.model.transcribe(samples, language=language or "en", multilingual=language is None,
+                                         task=task, word_timestamps=True, vad_filter=True,
+                                         vad_parameters=VadOptions(**audio.VAD_OPTIONS),
                                          condition_on_previous_text=False)
         for s in found:
             progress(s.end)
             yield Segment(s.start, s.end, s.text, tuple(
                 Word(w.word, w.start, w.end, w.probability) for w in s.words or ()))
+
+
+class _EnglishOrMandarin:
+    """CTranslate2's Whisper with language detection narrowed to English and Mandarin
+    (Cantonese counted as Mandarin): a talk in either must never be decoded as Japanese
+    or Welsh because one window sounded like it. Everything else is the model's own."""
+
+    def __init__(self, model):
+        self._model = model
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def detect_language(self, features):
+        narrowed = []
+        for found in self._model.detect_language(features):
+            shares = dict(found)
+            zh, en = shares.get("<|zh|>", 0.0) + shares.get("<|yue|>", 0.0), shares.get("<|en|>", 0.0)
+            narrowed.append(sorted([("<|zh|>", zh), ("<|en|>", en)], key=lambda pair: -pair[1]))
+        return narrowed
 
 
 class OpenAIWhisper:
@@ -109,6 +135,9 @@ class OpenAIWhisper:
                  for t in (start, min(end, last))]
         if not clips:
             return
+        if language is None:  # one language for the whole clip, from its first 30 s of speech
+            first = np.concatenate([_clip(samples, a, b) for a, b in zip(clips[::2], clips[1::2])])
+            language = choose_language(self.language_probabilities(first[: 30 * audio.SAMPLE_RATE]))
         import torch
 
         torch.manual_seed(SEED)  # the temperature fallback samples: same talk, same subtitles
@@ -190,24 +219,17 @@ def other(language: str) -> str:
     return "en" if language == "zh" else "zh"
 
 
-# Forced into the wrong language, Whisper either writes what it hears in the right script
-# (English speech decoded as `zh` comes out in English) or guesses a translation with low
-# confidence (Mandarin decoded as `en`: mean word probability 0.28-0.65 on the switching
-# talks of tests/test_language.py, against 0.79-0.99 for the English read in them). Below
-# these, a segment's language is checked: real Mandarin speech often scores 0.5-0.7.
+# In a window taken for the wrong language, Whisper either writes what it hears in its own
+# script (English speech decoded as `zh` comes out in English: the label follows the script)
+# or guesses a translation with low confidence (Mandarin decoded as `en`: mean word
+# probability 0.28-0.65 on the switching talks of tests/test_language.py, against 0.79-0.99
+# for the English read in them). Below these, a segment's language is checked; real
+# Mandarin speech often scores 0.5-0.7.
 UNSURE = {"en": 0.75, "zh": 0.5}
 
 
 def _cjk(text: str) -> int:
     return sum("\u4e00" <= c <= "\u9fff" for c in text)
-
-
-def wrong_script(segment: Segment) -> bool:
-    """Pure: the text is in the other language's script (English letters and no Chinese
-    character decoded as Mandarin, or Chinese characters decoded as English)."""
-    if segment.language == "zh":
-        return _cjk(segment.text) == 0 and sum(c.isascii() and c.isalpha() for c in segment.text) >= 2
-    return _cjk(segment.text) > 0
 
 
 def _script(text: str) -> str:
@@ -234,21 +256,34 @@ def split_by_script(segment: Segment) -> list[Segment]:
                     text="".join(w.text for w in words)) for words in pieces]
 
 
+def whole_words(words: tuple[Word, ...]) -> tuple[Word, ...]:
+    """Pure: English words put back together. In a window taken for Mandarin, Whisper's word
+    timestamps split English into tokens ("night", "fall"); a token with no leading space
+    continues the word before it."""
+    out: list[Word] = []
+    for word in words:
+        if out and not word.text.startswith(" ") and word.text[:1].isalnum() and out[-1].text[-1:].isalnum():
+            last = out[-1]
+            out[-1] = Word(last.text + word.text, last.start, word.end, min(last.probability, word.probability))
+        else:
+            out.append(word)
+    return tuple(out)
+
+
 def mean_probability(segment: Segment) -> float:
     return sum(w.probability for w in segment.words) / len(segment.words) if segment.words else 0.0
 
 
-def suspects(segments: list[Segment]) -> list[tuple[list[Segment], bool]]:
-    """Pure: runs of consecutive segments whose text or likelihood betrays a language other
-    than the one they were decoded in, each with True when the script alone says so."""
-    runs: list[tuple[list[Segment], bool]] = []
+def suspects(segments: list[Segment]) -> list[list[Segment]]:
+    """Pure: runs of consecutive segments whose likelihood betrays a language other than
+    the one they were decoded in."""
+    runs: list[list[Segment]] = []
     for i, segment in enumerate(segments):
-        script = wrong_script(segment)
-        if script or mean_probability(segment) < UNSURE[segment.language]:
-            if runs and runs[-1][0][-1] is segments[i - 1] and runs[-1][1] == script:
-                runs[-1][0].append(segment)
+        if mean_probability(segment) < UNSURE[segment.language]:
+            if runs and runs[-1][-1] is segments[i - 1]:
+                runs[-1].append(segment)
             else:
-                runs.append(([segment], script))
+                runs.append([segment])
     return runs
 
 
@@ -305,46 +340,50 @@ def _within(segments: list[Segment], start: float, end: float) -> list[Segment]:
     return out
 
 
-def _decode_run(engine: Engine, samples: np.ndarray, language: str, start: float, end: float,
+def _decode_run(engine: Engine, samples: np.ndarray, language: str | None, start: float, end: float,
                 speech: list[tuple[float, float]], progress: Progress) -> list[Segment]:
-    """Segments of the audio from `start` to `end` (padded), in `language`, on the talk's clock."""
+    """Segments of the audio from `start` to `end` (padded), in `language`, on the talk's
+    clock. With `language` None the engine picks it, and each segment is labelled (and cut,
+    where a switch with no pause put both languages in one) by the script it came out in."""
     offset = max(0.0, start - audio.PAD)
     clip = samples[int(offset * audio.SAMPLE_RATE):int((end + audio.PAD) * audio.SAMPLE_RATE)]
     clip_speech = [(max(a, offset) - offset, b - offset) for a, b in speech if b > offset and a < end + audio.PAD]
-    out = []
+    out: list[Segment] = []
     for segment in engine.segments(clip, language, clip_speech, lambda t: progress(offset + t)):
-        segment = _shift(segment, offset, language)
-        if language == "zh":
-            segment = replace(segment, text=simplified(segment.text), words=tuple(
-                replace(w, text=simplified(w.text)) for w in segment.words))
-        out.append(segment)
+        segment = _shift(segment, offset, language or "")
+        for piece in [segment] if language else split_by_script(segment):
+            spoken = language or _script(piece.text) or (out[-1].language if out else "en")
+            piece = replace(piece, language=spoken)
+            if spoken == "en" and language is None:
+                piece = replace(piece, words=whole_words(piece.words))
+            if spoken == "zh":
+                piece = replace(piece, text=simplified(piece.text), words=tuple(
+                    replace(w, text=simplified(w.text)) for w in piece.words))
+            out.append(piece)
     return out
 
 
 def decode(engine: Engine, samples: np.ndarray, language: str, progress: Progress,
            speech: list[tuple[float, float]]) -> Transcript:
     """Whisper's transcript, word times as the model gave them. With `language` "auto", the
-    talk is decoded in its main language (one detection), then each segment whose text or
+    engine picks English or Mandarin per 30 s window, and each run of segments whose
     likelihood betrays the other language is decoded again in it, so a talk that switches,
     pause or no pause, is transcribed in each language where it is spoken. `speech`: the
     regions to decode."""
-    if language == "auto":
-        first = np.concatenate([_clip(samples, a, b) for a, b in speech] or [samples])[: 30 * audio.SAMPLE_RATE]
-        language = choose_language(engine.language_probabilities(first))
-        recheck = True
-    else:
-        recheck = False
-    segments = _decode_run(engine, samples, language, 0.0, len(samples) / audio.SAMPLE_RATE, speech, progress)
+    auto = language == "auto"
+    chosen = None if auto else language
+    segments = _decode_run(engine, samples, chosen, 0.0, len(samples) / audio.SAMPLE_RATE, speech, progress)
     # Whisper sometimes ends a 30 s window early and skips the speech left in it (quiet speech
-    # after loud, most of all): decode each stretch of speech it left without a word on its own
+    # after loud, most of all; Mandarin in a window taken for English): decode each stretch of
+    # speech it left without a word on its own
     for start, end in audio.merge_regions(untranscribed(segments, speech)):
-        segments += _within(_decode_run(engine, samples, language, start, end, speech, lambda t: None), start, end)
+        segments += _within(_decode_run(engine, samples, chosen, start, end, speech, lambda t: None), start, end)
     segments.sort(key=lambda s: s.start)
-    if recheck:
+    if auto:
         segments = redecode_suspects(engine, samples, segments, speech)
     kept, removed = guards.clean([s for s in segments if s.words], speech)
     spoken = {lang: sum(len(s.words) for s in kept if s.language == lang) for lang in LANGUAGES}
-    main_language = max(spoken, key=spoken.get) if any(spoken.values()) else language
+    main_language = max(spoken, key=spoken.get) if any(spoken.values()) else chosen or "en"
     return Transcript(language=main_language, segments=tuple(kept), removed=dict(removed))
 
 
@@ -354,13 +393,12 @@ REACH = 2.0  # s: how far past its own words a suspect run's new decoding may fi
 def redecode_suspects(engine: Engine, samples: np.ndarray, segments: list[Segment],
                       speech: list[tuple[float, float]]) -> list[Segment]:
     """`segments` with each run of suspects (see `suspects`) decoded again in the other
-    language, when the script says so, or when a language detection over the run's audio
-    says so and the new text is likelier. Costs nothing where nothing is suspect."""
-    segments = [piece for segment in segments for piece in split_by_script(segment)]
+    language, when a language detection over the run's audio says so and the new text is
+    likelier. Costs nothing where nothing is suspect."""
     out = list(segments)
-    for run, script in suspects(segments):
+    for run in suspects(segments):
         language, start, end = other(run[0].language), run[0].start, run[-1].end
-        if not script and choose_language(engine.language_probabilities(
+        if choose_language(engine.language_probabilities(
                 _clip(samples, max(0.0, start - audio.PAD), end + audio.PAD))) != language:
             continue
         # the run owns the time up to its neighbours' words: word times decoded in the
@@ -369,7 +407,7 @@ def redecode_suspects(engine: Engine, samples: np.ndarray, segments: list[Segmen
         low = max(out[at - 1].end if at else 0.0, start - REACH)
         high = min(out[at + len(run)].start if at + len(run) < len(out) else end + REACH, end + REACH)
         again = _within(_decode_run(engine, samples, language, low, high, speech, lambda t: None), low, high)
-        if again and (script or mean_probability(_joined(again)) > mean_probability(_joined(run))):
+        if again and mean_probability(_joined(again)) > mean_probability(_joined(run)):
             out[at:at + len(run)] = again
     return out
 

@@ -4,6 +4,7 @@ that part alone with its language forced. Real recordings, real `base` model."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import numpy as np
@@ -16,8 +17,8 @@ from tests.scoring import cer, wer
 TALKS = {
     "en-zh-en": (("en10_librispeech_1089-134686-0001.wav", "en"), ("zh03_osr_cn_000_0072_8k.wav", "zh"),
                  ("en08_jfk_inaugural_ask_not.flac", "en")),
-    "zh-en-zh": (("zh04_wenetspeech_TEST_MEETING_T0000000001_S00000.wav", "zh"),
-                 ("en06_harvard_stale_smell_44k_stereo.wav", "en"), ("zh05_funasr_asr_example_zh.wav", "zh")),
+    "zh-en-zh": (("zh03_osr_cn_000_0072_8k.wav", "zh"), ("en06_harvard_stale_smell_44k_stereo.wav", "en"),
+                 ("zh05_funasr_asr_example_zh.wav", "zh")),
 }
 # each recording's leading and trailing silence cut, so one language follows the other with no pause
 TRIM = ("silenceremove=start_periods=1:start_threshold=-35dB:start_silence=0.05,areverse,"
@@ -56,7 +57,9 @@ def test_switching_talk_without_pauses(talk, manifest, engine, tmp_path):
 
     for segment in joined.segments:  # each segment in its spoken language and in its script
         assert segment.language == part_of((segment.start + segment.end) / 2)[1], segment
-        assert not transcribe.wrong_script(segment), segment
+        assert bool(re.search("[\u4e00-\u9fff]", segment.text)) == (segment.language == "zh"), segment
+        if segment.language == "en":  # whole words, never tokens: cues break lines between words
+            assert all(w.text.startswith(" ") or i == 0 for i, w in enumerate(segment.words)), segment
     for name, language, a, b, _, alone in parts:
         text = "".join(s.text for s in joined.segments if a <= (s.start + s.end) / 2 < b)
         reference = manifest[name]["reference_transcript"]
