@@ -28,6 +28,7 @@ test:
 
 bench:
 	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/encoder_bench.py
 	$(BIN)/python tools/bench_edit.py
 	$(BIN)/python tools/batch_bench.py
 	$(BIN)/python tools/segmentation_report.py

@@ -29,7 +29,9 @@ SOFT_TRACKS = (("zh.srt", "chi", "中文"), ("en.srt", "eng", "English"))  # fil
 QUALITIES = ("draft", "normal", "high")
 HARDWARE = ("h264_videotoolbox", "h264_nvenc", "h264_qsv")
 # Per encoder, per quality: the rate-control arguments (all capped by the platform's bitrate).
-_X264 = {"draft": ("-preset", "veryfast", "-crf", "26"), "normal": ("-preset", "fast", "-crf", "21"),
+# x264's by measurement (tools/encoder_bench.py, README "Development"): on slides and a speaker
+# inset, medium at CRF 22 looks as good as fast at 21 in fewer bits and CPU-seconds.
+_X264 = {"draft": ("-preset", "veryfast", "-crf", "26"), "normal": ("-preset", "medium", "-crf", "22"),
          "high": ("-preset", "slow", "-crf", "18")}
 _NVENC = {"draft": ("-preset", "p2", "-cq", "28"), "normal": ("-preset", "p4", "-cq", "23"),
           "high": ("-preset", "p6", "-cq", "19")}
@@ -63,10 +65,14 @@ def _test_encode(ffmpeg: str, encoder: str) -> bool:
 
 @functools.cache
 def encoder(ffmpeg: str) -> str:
-    """The first hardware H.264 encoder that passes a tiny test encode, else libx264."""
-    listed = subprocess.run([ffmpeg, "-hide_banner", "-encoders"], capture_output=True, text=True,
-                            check=False).stdout
-    return next((name for name in HARDWARE if f" {name} " in listed and _test_encode(ffmpeg, name)), "libx264")
+    """The first hardware H.264 encoder that passes a tiny test encode, else libx264
+    (found once per ffmpeg binary: toolchain.remembered)."""
+    def find() -> str:
+        listed = subprocess.run([ffmpeg, "-hide_banner", "-encoders"], capture_output=True, text=True,
+                                check=False).stdout
+        return next((name for name in HARDWARE if f" {name} " in listed and _test_encode(ffmpeg, name)), "libx264")
+
+    return toolchain.remembered(ffmpeg, "h264 encoder", find)
 
 
 def encoder_args(name: str, quality: str, kbps: int) -> list[str]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
+from bivideo.artifacts import cache_dir, write_text
 from bivideo.errors import BivideoError
 
 INSTALL_HINT = (
@@ -37,11 +40,36 @@ def ffprobe() -> str:
     return _binary("ffprobe")
 
 
-@functools.cache
-def has_filter(ffmpeg_path: str, name: str) -> bool:
+def remembered(ffmpeg_path: str, what: str, find: Callable[[], object]):
+    """What `find` says about this ffmpeg binary, kept on disk under its path, size and
+    mtime: listing filters and test-encoding costs seconds per run, and the answer only
+    changes when the binary does. JSON-serialisable answers only."""
+    path = Path(shutil.which(ffmpeg_path) or ffmpeg_path).resolve()
+    stat = path.stat()
+    binary = f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
+    store = cache_dir() / "ffmpeg-capabilities.json"
+    try:
+        known = json.loads(store.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    entry = known.get(binary, {})
+    if what not in entry:
+        entry[what] = find()
+        known = {binary: entry}  # entries of a replaced binary are dropped
+        store.parent.mkdir(parents=True, exist_ok=True)
+        write_text(store, json.dumps(known, indent=1))
+    return entry[what]
+
+
+def _filters(ffmpeg_path: str) -> list[str]:
     out = subprocess.run([ffmpeg_path, "-hide_banner", "-filters"], capture_output=True,
                          text=True, check=False).stdout
-    return any(line.split()[1:2] == [name] for line in out.splitlines() if line.strip())
+    return [line.split()[1] for line in out.splitlines() if len(line.split()) > 1]
+
+
+@functools.cache
+def has_filter(ffmpeg_path: str, name: str) -> bool:
+    return name in remembered(ffmpeg_path, "filters", lambda: _filters(ffmpeg_path))
 
 
 def ffmpeg_with_libass() -> str:

@@ -8,7 +8,6 @@ the model emits, and Whisper's known hallucinations are removed (bivideo.guards)
 
 from __future__ import annotations
 
-import bisect
 import functools
 import importlib
 import os
@@ -23,7 +22,7 @@ from bivideo.errors import BivideoError
 from bivideo.model import Segment, Transcript, Word
 
 LANGUAGES = ("en", "zh")
-FORMAT = 3  # bump when what a transcript holds changes, so cached ones are redone
+FORMAT = 4  # bump when what a transcript holds changes, so cached ones are redone
 ENGINES = ("faster-whisper", "openai-whisper")
 SEED = 0  # for the temperature fallback's sampling: reruns give the same text
 Progress = Callable[[float], None]  # called with the seconds of audio done so far
@@ -34,8 +33,10 @@ class Engine(Protocol):
 
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]: ...
 
-    def segments(self, samples: np.ndarray, language: str, speech: list[tuple[float, float]],
-                 progress: Progress, task: str = "transcribe") -> Iterator[Segment]: ...
+    def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
+                 progress: Progress, task: str = "transcribe") -> Iterator[Segment]:
+        """Whisper's segments; `language` None: the engine tells English from Mandarin
+        itself, per 30 s window where it can."""
 
 
 class FasterWhisper:
@@ -50,6 +51,7 @@ class FasterWhisper:
         cuda = ctranslate2.get_cuda_device_count() > 0
         self.model = WhisperModel(str(models.ctranslate2_dir(model)), device="cuda" if cuda else "cpu",
                                   compute_type="float16" if cuda else "int8", cpu_threads=os.cpu_count() or 0)
+        self.model.model = _EnglishOrMandarin(self.model.model)
 
     def language_probabilities(self, samples):
         _, _, probabilities = self.model.detect_language(audio=samples)
@@ -62,13 +64,36 @@ class FasterWhisper:
         # a hard passage makes Whisper retry with sampling (temperature fallback): seeded, the
         # same talk gives the same subtitles on every run
         ctranslate2.set_random_seed(SEED)
-        found, _ = self.model.transcribe(samples, language=language, task=task, word_timestamps=True,
-                                         vad_filter=True, vad_parameters=VadOptions(**audio.VAD_OPTIONS),
+        # no language: `multilingual` reads it off each 30 s window's encoder output, which
+        # decoding needs anyway (a separate detection would cost another encoder pass)
+        found, _ = self.model.transcribe(samples, language=language or "en", multilingual=language is None,
+                                         task=task, word_timestamps=True, vad_filter=True,
+                                         vad_parameters=VadOptions(**audio.VAD_OPTIONS),
                                          condition_on_previous_text=False)
         for s in found:
             progress(s.end)
             yield Segment(s.start, s.end, s.text, tuple(
                 Word(w.word, w.start, w.end, w.probability) for w in s.words or ()))
+
+
+class _EnglishOrMandarin:
+    """CTranslate2's Whisper with language detection narrowed to English and Mandarin
+    (Cantonese counted as Mandarin): a talk in either must never be decoded as Japanese
+    or Welsh because one window sounded like it. Everything else is the model's own."""
+
+    def __init__(self, model):
+        self._model = model
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def detect_language(self, features):
+        narrowed = []
+        for found in self._model.detect_language(features):
+            shares = dict(found)
+            zh, en = shares.get("<|zh|>", 0.0) + shares.get("<|yue|>", 0.0), shares.get("<|en|>", 0.0)
+            narrowed.append(sorted([("<|zh|>", zh), ("<|en|>", en)], key=lambda pair: -pair[1]))
+        return narrowed
 
 
 class OpenAIWhisper:
@@ -110,6 +135,9 @@ class OpenAIWhisper:
                  for t in (start, min(end, last))]
         if not clips:
             return
+        if language is None:  # one language for the whole clip, from its first 30 s of speech
+            first = np.concatenate([_clip(samples, a, b) for a, b in zip(clips[::2], clips[1::2])])
+            language = choose_language(self.language_probabilities(first[: 30 * audio.SAMPLE_RATE]))
         import torch
 
         torch.manual_seed(SEED)  # the temperature fallback samples: same talk, same subtitles
@@ -171,10 +199,6 @@ def simplified(text: str) -> str:
     return _to_simplified().convert(text)
 
 
-REGION_FOR_DETECTION = 1.5  # seconds: shorter speech regions are too short to tell the language
-SWITCH_CONFIDENCE = 0.75  # a region must be this sure to differ from the talk's main language
-
-
 def _clip(samples: np.ndarray, start: float, end: float) -> np.ndarray:
     return samples[int(start * audio.SAMPLE_RATE):int(end * audio.SAMPLE_RATE)]
 
@@ -191,31 +215,75 @@ def choose_language(probabilities: dict[str, float]) -> str:
     return "zh" if chinese_share(probabilities) > 0.5 else "en"
 
 
-def region_languages(shares: list[float | None], main: str) -> list[str]:
-    """Pure: each speech region's language from its Chinese share (None: too short to tell).
-    A region leaves the main language only when sure; short ones follow the region before."""
-    out: list[str] = []
-    for share in shares:
-        if share is None:
-            out.append(out[-1] if out else main)
-        elif main == "en":
-            out.append("zh" if share >= SWITCH_CONFIDENCE else "en")
-        else:
-            out.append("en" if share <= 1 - SWITCH_CONFIDENCE else "zh")
-    return out
+def other(language: str) -> str:
+    return "en" if language == "zh" else "zh"
 
 
-def language_runs(engine: Engine, samples: np.ndarray, speech: list[tuple[float, float]],
-                  main: str) -> list[tuple[str, float, float]]:
-    """(language, start, end) stretches of the talk, split where the spoken language changes."""
-    shares = [chinese_share(engine.language_probabilities(_clip(samples, a, b)))
-              if b - a >= REGION_FOR_DETECTION else None for a, b in speech]
-    runs: list[tuple[str, float, float]] = []
-    for (start, end), language in zip(speech, region_languages(shares, main)):
-        if runs and runs[-1][0] == language:
-            runs[-1] = (language, runs[-1][1], end)
+# In a window taken for the wrong language, Whisper either writes what it hears in its own
+# script (English speech decoded as `zh` comes out in English: the label follows the script)
+# or guesses a translation with low confidence (Mandarin decoded as `en`: mean word
+# probability 0.28-0.65 on the switching talks of tests/test_language.py, against 0.79-0.99
+# for the English read in them). Below these, a segment's language is checked; real
+# Mandarin speech often scores 0.5-0.7.
+UNSURE = {"en": 0.75, "zh": 0.5}
+
+
+def _cjk(text: str) -> int:
+    return sum("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+def _script(text: str) -> str:
+    """"zh" (Chinese characters), "en" (Latin letters) or "" (digits, punctuation)."""
+    return "zh" if _cjk(text) else "en" if any(c.isascii() and c.isalpha() for c in text) else ""
+
+
+def split_by_script(segment: Segment) -> list[Segment]:
+    """Pure: the segment cut where its words change script: forced to one language, Whisper
+    writes both into one segment when the speaker switches without a pause."""
+    pieces: list[list[Word]] = []
+    script = ""
+    for word in segment.words:
+        current = _script(word.text)
+        if pieces and (not current or not script or current == script):
+            pieces[-1].append(word)
         else:
-            runs.append((language, start, end))
+            pieces.append([word])
+        script = current or script
+    if len(pieces) < 2:
+        return [segment]
+    # English words carry their leading space, Chinese ones need none
+    return [replace(segment, start=words[0].start, end=words[-1].end, words=tuple(words),
+                    text="".join(w.text for w in words)) for words in pieces]
+
+
+def whole_words(words: tuple[Word, ...]) -> tuple[Word, ...]:
+    """Pure: English words put back together. In a window taken for Mandarin, Whisper's word
+    timestamps split English into tokens ("night", "fall"); a token with no leading space
+    continues the word before it."""
+    out: list[Word] = []
+    for word in words:
+        if out and not word.text.startswith(" ") and word.text[:1].isalnum() and out[-1].text[-1:].isalnum():
+            last = out[-1]
+            out[-1] = Word(last.text + word.text, last.start, word.end, min(last.probability, word.probability))
+        else:
+            out.append(word)
+    return tuple(out)
+
+
+def mean_probability(segment: Segment) -> float:
+    return sum(w.probability for w in segment.words) / len(segment.words) if segment.words else 0.0
+
+
+def suspects(segments: list[Segment]) -> list[list[Segment]]:
+    """Pure: runs of consecutive segments whose likelihood betrays a language other than
+    the one they were decoded in."""
+    runs: list[list[Segment]] = []
+    for i, segment in enumerate(segments):
+        if mean_probability(segment) < UNSURE[segment.language]:
+            if runs and runs[-1][-1] is segments[i - 1]:
+                runs[-1].append(segment)
+            else:
+                runs.append([segment])
     return runs
 
 
@@ -241,51 +309,108 @@ MIN_UNTRANSCRIBED = 1.0  # s: speech this long with no word in it was skipped, n
 
 
 def untranscribed(segments: list[Segment], speech: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Pure: the speech regions of at least MIN_UNTRANSCRIBED seconds that no word falls in."""
-    middles = sorted((w.start + w.end) / 2 for s in segments for w in s.words)
-    return [(a, b) for a, b in speech if b - a >= MIN_UNTRANSCRIBED
-            and not any(a <= m <= b for m in middles[max(0, bisect.bisect_left(middles, a) - 1):
-                                                      bisect.bisect_right(middles, b) + 1])]
+    """Pure: the stretches of speech of at least MIN_UNTRANSCRIBED seconds with no word in
+    them: a whole region, or its part before the first word, between two words or after the
+    last (Mandarin decoded as English often comes out as nothing at all)."""
+    words = sorted((w.start, w.end) for s in segments for w in s.words)
+    out, i = [], 0
+    for a, b in speech:
+        while i < len(words) and words[i][1] <= a:
+            i += 1
+        edge, j = a, i
+        while j < len(words) and words[j][0] < b:
+            if words[j][0] - edge >= MIN_UNTRANSCRIBED:
+                out.append((edge, words[j][0]))
+            edge = max(edge, words[j][1])
+            j += 1
+        if b - edge >= MIN_UNTRANSCRIBED:
+            out.append((edge, b))
+    return out
 
 
-def _decode_run(engine: Engine, samples: np.ndarray, language: str, start: float, end: float,
+def _within(segments: list[Segment], start: float, end: float) -> list[Segment]:
+    """Pure: the words said between `start` and `end` (a decoded clip is padded on both
+    sides, so it may hear words of its neighbours again), by segment."""
+    out = []
+    for segment in segments:
+        words = tuple(w for w in segment.words if start <= (w.start + w.end) / 2 <= end)
+        if words:
+            out.append(segment if len(words) == len(segment.words) else replace(
+                segment, start=words[0].start, end=words[-1].end, words=words, text="".join(w.text for w in words)))
+    return out
+
+
+def _decode_run(engine: Engine, samples: np.ndarray, language: str | None, start: float, end: float,
                 speech: list[tuple[float, float]], progress: Progress) -> list[Segment]:
-    """Segments of the audio from `start` to `end` (padded), in `language`, on the talk's clock."""
+    """Segments of the audio from `start` to `end` (padded), in `language`, on the talk's
+    clock. With `language` None the engine picks it, and each segment is labelled (and cut,
+    where a switch with no pause put both languages in one) by the script it came out in."""
     offset = max(0.0, start - audio.PAD)
     clip = samples[int(offset * audio.SAMPLE_RATE):int((end + audio.PAD) * audio.SAMPLE_RATE)]
     clip_speech = [(max(a, offset) - offset, b - offset) for a, b in speech if b > offset and a < end + audio.PAD]
-    out = []
+    out: list[Segment] = []
     for segment in engine.segments(clip, language, clip_speech, lambda t: progress(offset + t)):
-        segment = _shift(segment, offset, language)
-        if language == "zh":
-            segment = replace(segment, text=simplified(segment.text), words=tuple(
-                replace(w, text=simplified(w.text)) for w in segment.words))
-        out.append(segment)
+        segment = _shift(segment, offset, language or "")
+        for piece in [segment] if language else split_by_script(segment):
+            spoken = language or _script(piece.text) or (out[-1].language if out else "en")
+            piece = replace(piece, language=spoken)
+            if spoken == "en" and language is None:
+                piece = replace(piece, words=whole_words(piece.words))
+            if spoken == "zh":
+                piece = replace(piece, text=simplified(piece.text), words=tuple(
+                    replace(w, text=simplified(w.text)) for w in piece.words))
+            out.append(piece)
     return out
 
 
 def decode(engine: Engine, samples: np.ndarray, language: str, progress: Progress,
            speech: list[tuple[float, float]]) -> Transcript:
     """Whisper's transcript, word times as the model gave them. With `language` "auto", the
-    talk's main language is detected, and each speech region's own, so a talk that switches
-    is transcribed in each language where it is spoken. `speech`: the regions to decode."""
-    runs = [(language, 0.0, len(samples) / audio.SAMPLE_RATE)]
-    if language == "auto":
-        first = np.concatenate([_clip(samples, a, b) for a, b in speech] or [samples])[: 30 * audio.SAMPLE_RATE]
-        main = choose_language(engine.language_probabilities(first))
-        runs = language_runs(engine, samples, speech, main) if len(speech) > 1 else [(main, *runs[0][1:])]
-        if len(runs) == 1:  # one language throughout: decode the whole audio in one go
-            runs = [(runs[0][0], 0.0, len(samples) / audio.SAMPLE_RATE)]
-    segments: list[Segment] = []
-    for run_language, start, end in runs:
-        segments += _decode_run(engine, samples, run_language, start, end, speech, progress)
+    engine picks English or Mandarin per 30 s window, and each run of segments whose
+    likelihood betrays the other language is decoded again in it, so a talk that switches,
+    pause or no pause, is transcribed in each language where it is spoken. `speech`: the
+    regions to decode."""
+    auto = language == "auto"
+    chosen = None if auto else language
+    segments = _decode_run(engine, samples, chosen, 0.0, len(samples) / audio.SAMPLE_RATE, speech, progress)
     # Whisper sometimes ends a 30 s window early and skips the speech left in it (quiet speech
-    # after loud, most of all): decode each stretch of speech it left without a word on its own
+    # after loud, most of all; Mandarin in a window taken for English): decode each stretch of
+    # speech it left without a word on its own
     for start, end in audio.merge_regions(untranscribed(segments, speech)):
-        run_language = next((lang for lang, a, b in runs if a <= start < b + audio.PAD), runs[-1][0])
-        segments += _decode_run(engine, samples, run_language, start, end, speech, lambda t: None)
+        segments += _within(_decode_run(engine, samples, chosen, start, end, speech, lambda t: None), start, end)
     segments.sort(key=lambda s: s.start)
+    if auto:
+        segments = redecode_suspects(engine, samples, segments, speech)
     kept, removed = guards.clean([s for s in segments if s.words], speech)
     spoken = {lang: sum(len(s.words) for s in kept if s.language == lang) for lang in LANGUAGES}
-    main_language = max(spoken, key=spoken.get) if any(spoken.values()) else runs[0][0]
+    main_language = max(spoken, key=spoken.get) if any(spoken.values()) else chosen or "en"
     return Transcript(language=main_language, segments=tuple(kept), removed=dict(removed))
+
+
+REACH = 2.0  # s: how far past its own words a suspect run's new decoding may find words
+
+
+def redecode_suspects(engine: Engine, samples: np.ndarray, segments: list[Segment],
+                      speech: list[tuple[float, float]]) -> list[Segment]:
+    """`segments` with each run of suspects (see `suspects`) decoded again in the other
+    language, when a language detection over the run's audio says so and the new text is
+    likelier. Costs nothing where nothing is suspect."""
+    out = list(segments)
+    for run in suspects(segments):
+        language, start, end = other(run[0].language), run[0].start, run[-1].end
+        if choose_language(engine.language_probabilities(
+                _clip(samples, max(0.0, start - audio.PAD), end + audio.PAD))) != language:
+            continue
+        # the run owns the time up to its neighbours' words: word times decoded in the
+        # wrong language are rough, and the right language's first or last word may lie outside
+        at = out.index(run[0])
+        low = max(out[at - 1].end if at else 0.0, start - REACH)
+        high = min(out[at + len(run)].start if at + len(run) < len(out) else end + REACH, end + REACH)
+        again = _within(_decode_run(engine, samples, language, low, high, speech, lambda t: None), low, high)
+        if again and mean_probability(_joined(again)) > mean_probability(_joined(run)):
+            out[at:at + len(run)] = again
+    return out
+
+
+def _joined(segments: list[Segment]) -> Segment:
+    return replace(segments[0], words=tuple(w for s in segments for w in s.words))

@@ -12,6 +12,11 @@
    video), in interleaved rounds. Measured twice: rendering only (the transcript and translation
    cached, as when the second platform is made later) and whole runs with --force. Target:
    both at most 70% of the two single-platform runs.
+4. Language detection: transcription with `--from auto` vs the language forced, on an English
+   and a Mandarin recording, interleaved. Target: auto at most 1.10x forced.
+5. Reference: `bivideo make --for none` vs the simplest tool, openai-whisper's own command at
+   its defaults (same `base` weights) and then one `ffmpeg -vf subtitles=` burn at ffmpeg's
+   defaults, interleaved. Target: make at most 0.6x the reference's wall time.
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ MEDIA = REPO.parent / "shared" / "media"
 DEFAULT_MEDIA = MEDIA / "en" / "en04_osr_us_000_0034_harvard_list72_8k.wav"
 BIVIDEO = Path(sys.executable).with_name("bivideo")
 ENGINES = ("faster-whisper", "openai-whisper")
-SPEEDUP_TARGET, OVERHEAD_TARGET, PLATFORMS_TARGET = 3.0, 1.15, 0.70
+MANDARIN_MEDIA = MEDIA / "zh" / "zh03_osr_cn_000_0072_8k.wav"
+SPEEDUP_TARGET, OVERHEAD_TARGET, PLATFORMS_TARGET, AUTO_TARGET, REFERENCE_TARGET = 3.0, 1.15, 0.70, 1.10, 0.6
 
 # Run in a fresh interpreter: load an engine, get the audio as bivideo does, transcribe.
 WHISPER_CHILD = """
@@ -248,6 +254,51 @@ def bench_platforms(media: Path, language: str, rounds: int, tmp: Path) -> None:
               f"{'PASS' if ratio <= PLATFORMS_TARGET else 'FAIL'}")
 
 
+def bench_auto(rounds: int) -> None:
+    print(f"\n4. --from auto vs the language forced (faster-whisper, transcription only, rounds: {rounds}, "
+          "interleaved)")
+    print(f"   {'recording':<44}{'forced s':>10}{'auto s':>9}{'ratio':>8}")
+    for media, language in ((DEFAULT_MEDIA, "en"), (MANDARIN_MEDIA, "zh")):
+        times: dict[str, list[float]] = {language: [], "auto": []}
+        for n in range(1, rounds + 1):
+            for chosen in (language, "auto"):
+                status(f"{media.name}: --from {chosen}, round {n}/{rounds}")
+                times[chosen].append(whisper("faster-whisper", media, chosen)[0]["transcribe"])
+        forced, auto = statistics.median(times[language]), statistics.median(times["auto"])
+        print(f"   {media.name[:42]:<44}{forced:>10.2f}{auto:>9.2f}{auto / forced:>8.3f}  (target <= {AUTO_TARGET}) "
+              f"{'PASS' if auto / forced <= AUTO_TARGET else 'FAIL'}")
+
+
+def bench_reference(media: Path, rounds: int, tmp: Path) -> None:
+    from bivideo import models
+
+    status("building the test video (untimed)")
+    video = make_video(media, tmp / "reference talk.mp4")
+    checkpoint = models.openai_checkpoint("base")
+    work = tmp / "reference"
+    work.mkdir()
+    makes, references, peaks = [], [], []
+    with libre_server() as (url, _):
+        for n in range(1, rounds + 1):
+            status(f"round {n}/{rounds}: bivideo make --for none")
+            make = measure([str(BIVIDEO), "make", str(video), "-o", str(tmp / "made"), "--translator", "libre",
+                            "--translator-url", url, "--quiet", "--force", "--for", "none"])
+            makes.append(make.seconds)
+            peaks.append(make.peak_mb)
+            status(f"round {n}/{rounds}: reference (openai-whisper defaults, then one default burn)")
+            transcribed = measure([str(BIVIDEO.with_name("whisper")), str(video), "--model", str(checkpoint),
+                                   "--output_format", "srt", "--output_dir", str(work)])
+            burned = measure([toolchain.ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", str(video),
+                              "-vf", f"subtitles={video.stem}.srt", "reference.mp4"], cwd=work)
+            references.append(transcribed.seconds + burned.seconds)
+    make, reference = statistics.median(makes), statistics.median(references)
+    print(f"\n5. bivideo make --for none vs the reference pipeline (rounds: {rounds}, interleaved)")
+    print(f"   bivideo make --for none --force (local translator): {make:.2f} s   peak {max(peaks):.0f} MB")
+    print(f"   reference (whisper CLI defaults + ffmpeg -vf subtitles=): {reference:.2f} s")
+    print(f"   ratio: {make / reference:.3f} (target <= {REFERENCE_TARGET}) "
+          f"{'PASS' if make / reference <= REFERENCE_TARGET else 'FAIL'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA, metavar="FILE",
@@ -256,7 +307,8 @@ def main() -> None:
                         help="its spoken language [%(default)s]")
     parser.add_argument("--rounds", type=int, default=2, metavar="N",
                         help="interleaved make/parts rounds [%(default)s]")
-    parser.add_argument("--only", choices=("engines", "make", "platforms"), help="run one section")
+    parser.add_argument("--only", choices=("engines", "make", "platforms", "auto", "reference"),
+                        help="run one section")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # results and progress lines in order
     if args.media == DEFAULT_MEDIA and not MEDIA.is_dir():
@@ -278,6 +330,10 @@ def main() -> None:
             bench_make(media, args.language, args.rounds, Path(tmp))
         if args.only in (None, "platforms"):
             bench_platforms(media, args.language, args.rounds, Path(tmp))
+        if args.only in (None, "auto"):
+            bench_auto(args.rounds)
+        if args.only in (None, "reference"):
+            bench_reference(media, args.rounds, Path(tmp))
     print(f"\nload average at the end: {load_average()} (above nproc: other work shared the cores)")
 
 

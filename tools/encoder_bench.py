@@ -1,0 +1,108 @@
+"""x264 settings per `--quality`, chosen by measurement (`make bench`).
+
+Three kinds of talk made from a real recording (../shared/media) under a lavfi picture:
+slides only (a page of text-like bars that changes every 5 s), slides with a moving speaker
+inset, and full motion. Each candidate encodes each source with the burn's own rate cap
+(burn.encoder_args' -maxrate/-bufsize, H.264 High, yuv420p); measured: CPU-seconds of the
+ffmpeg process (user + system, median of interleaved rounds), size, and SSIM against the
+source (this ffmpeg has no libvmaf, so no VMAF). The source is encoded losslessly first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bivideo import burn, platforms, toolchain  # noqa: E402
+from tools.bench import MEDIA, measure, picture, status  # noqa: E402
+
+RECORDING = MEDIA / "en" / "en04_osr_us_000_0034_harvard_list72_8k.wav"
+SIZE, RATE = "1280x720", 30
+CANDIDATES = {  # label: x264 arguments; the first of each level is what bivideo used before
+    "draft": [("veryfast crf26", ("-preset", "veryfast", "-crf", "26")),
+              ("superfast crf26", ("-preset", "superfast", "-crf", "26"))],
+    "normal": [("fast crf21", ("-preset", "fast", "-crf", "21")),
+               ("medium crf22", ("-preset", "medium", "-crf", "22")),
+               ("faster crf21", ("-preset", "faster", "-crf", "21")),
+               ("faster crf20", ("-preset", "faster", "-crf", "20")),
+               ("veryfast crf20", ("-preset", "veryfast", "-crf", "20")),
+               ("veryfast crf21 stillimage", ("-preset", "veryfast", "-crf", "21", "-tune", "stillimage"))],
+    "high": [("slow crf18", ("-preset", "slow", "-crf", "18")),
+             ("medium crf18", ("-preset", "medium", "-crf", "18"))],
+}
+
+
+def slides(size: str, rate: int) -> str:
+    """A page of bars whose layout changes every 5 s, as a slide deck does."""
+    width, height = (int(n) for n in size.split("x"))
+    bars = ",".join(f"drawbox=x={width // 12}:y={height * (3 + 2 * k) // 20}:w='{width // 12}*(4+mod(floor(t/5)+{k},5))'"
+                    f":h={height // 30}:color=0x2b2d42:t=fill" for k in range(6))
+    return f"color=c=0xf1f1ee:size={size}:rate={rate},{bars}"
+
+
+def source(kind: str, seconds: float, dest: Path) -> Path:
+    lavfi = slides(SIZE, RATE) if kind == "slides" else picture(SIZE, RATE, "slides" if kind == "inset" else "pattern")
+    subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi", "-i", lavfi,
+                    "-i", str(RECORDING), "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", str(dest)], check=True)
+    return dest
+
+
+def ssim(encoded: Path, reference: Path) -> float:
+    out = subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-nostdin", "-i", str(encoded), "-i", str(reference),
+                          "-lavfi", "[0:v][1:v]ssim", "-f", "null", "-"], capture_output=True, text=True).stderr
+    return float(out.rsplit("All:", 1)[1].split()[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each source [%(default)s]")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds [%(default)s]")
+    parser.add_argument("--level", choices=burn.QUALITIES, help="measure one level's candidates only")
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
+    if not RECORDING.is_file():
+        print(f"encoder bench skipped: the real test media folder {MEDIA} is absent")
+        return
+    levels = {args.level: CANDIDATES[args.level]} if args.level else CANDIDATES
+    frame = platforms.frame(1280, 720, "keep")
+    kbps = platforms.video_kbps(platforms.PLAIN, frame, args.seconds, platforms.AUDIO_KBPS)
+    cap = ["-maxrate", f"{kbps}k", "-bufsize", f"{2 * kbps}k", "-profile:v", "high", "-pix_fmt", "yuv420p"]
+    with tempfile.TemporaryDirectory(prefix="bivideo-encoders-") as tmp:
+        sources = {}
+        for kind in ("slides", "inset", "motion"):
+            status(f"building the {kind} source (lossless, untimed)")
+            sources[kind] = source(kind, args.seconds, Path(tmp) / f"{kind}.mkv")
+        cpu: dict[tuple[str, str], list[float]] = {}
+        for n in range(args.rounds):
+            for level, candidates in levels.items():
+                for label, x264 in candidates:
+                    for kind, src in sources.items():
+                        status(f"round {n + 1}/{args.rounds}: {level} {label} on {kind}")
+                        out = Path(tmp) / f"{kind}-{label.replace(' ', '_')}.mp4"
+                        run = measure([toolchain.ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-y",
+                                       "-i", str(src), "-an", "-c:v", "libx264", *x264, *cap, str(out)])
+                        cpu.setdefault((label, kind), []).append(run.cpu)
+        print(f"x264 candidates per --quality: {SIZE} {RATE} fps, {args.seconds:g} s per source, "
+              f"rate cap {kbps} kb/s; CPU s = median of {args.rounds} interleaved rounds")
+        print(f"  {'level':<7}{'setting':<26}" + "".join(f"{k + ' CPU s':>14}{'KB':>8}{'SSIM':>8}" for k in sources))
+        for level, candidates in levels.items():
+            for label, _ in candidates:
+                cells = ""
+                for kind, src in sources.items():
+                    out = Path(tmp) / f"{kind}-{label.replace(' ', '_')}.mp4"
+                    cells += (f"{statistics.median(cpu[(label, kind)]):>14.2f}{out.stat().st_size / 1024:>8.0f}"
+                              f"{ssim(out, src):>8.4f}")
+                print(f"  {level:<7}{label:<26}{cells}")
+        print(f"  chosen now: {', '.join(f'{q}: ' + ' '.join(burn._X264[q]) for q in burn.QUALITIES)}")
+
+
+if __name__ == "__main__":
+    main()
