@@ -62,13 +62,18 @@ def padded(fine: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Pure: speech regions for decoding from the unpadded ones: joined across silences
     shorter than VAD_OPTIONS' minimum, then padded (as Silero's own speech timestamps are)."""
     gap, pad = VAD_OPTIONS["min_silence_duration_ms"] / 1000, VAD_OPTIONS["speech_pad_ms"] / 1000
+    return [(max(0.0, start - pad), end + pad) for start, end in joined_across(fine, gap)]
+
+
+def joined_across(regions: list[tuple[float, float]], gap: float) -> list[tuple[float, float]]:
+    """Pure: sorted regions with the silences shorter than `gap` between them filled in."""
     joined: list[tuple[float, float]] = []
-    for start, end in fine:
+    for start, end in regions:
         if joined and start - joined[-1][1] < gap:
             joined[-1] = (joined[-1][0], end)
         else:
             joined.append((start, end))
-    return [(max(0.0, start - pad), end + pad) for start, end in joined]
+    return joined
 
 
 def fine_speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
@@ -93,13 +98,7 @@ def regions_from_probabilities(probabilities: np.ndarray, frame: float) -> list[
             start = None
     if start is not None:
         regions.append((start * frame, len(probabilities) * frame))
-    bridged: list[tuple[float, float]] = []
-    for a, b in regions:
-        if bridged and a - bridged[-1][1] < FINE_BRIDGE:
-            bridged[-1] = (bridged[-1][0], b)
-        else:
-            bridged.append((a, b))
-    return bridged
+    return joined_across(regions, FINE_BRIDGE)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
