@@ -53,11 +53,6 @@ def load(path: Path) -> np.ndarray:
     return np.frombuffer(frames, dtype=np.int16).astype(np.float32) / 32768.0
 
 
-def speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
-    """(start, end) seconds of speech to decode, from the Silero VAD that ships with faster-whisper."""
-    return padded(fine_speech_regions(samples))
-
-
 def padded(fine: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Pure: speech regions for decoding from the unpadded ones: joined across silences
     shorter than VAD_OPTIONS' minimum, then padded (as Silero's own speech timestamps are)."""
