@@ -60,15 +60,20 @@ def padded(fine: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return [(max(0.0, start - pad), end + pad) for start, end in joined_across(fine, gap)]
 
 
+def grouped(regions: list[tuple[float, float]], gap: float) -> list[list[tuple[float, float]]]:
+    """Pure: sorted regions in groups, a new group after each silence of `gap` or more."""
+    groups: list[list[tuple[float, float]]] = []
+    for region in regions:
+        if groups and region[0] - groups[-1][-1][1] < gap:
+            groups[-1].append(region)
+        else:
+            groups.append([region])
+    return groups
+
+
 def joined_across(regions: list[tuple[float, float]], gap: float) -> list[tuple[float, float]]:
     """Pure: sorted regions with the silences shorter than `gap` between them filled in."""
-    joined: list[tuple[float, float]] = []
-    for start, end in regions:
-        if joined and start - joined[-1][1] < gap:
-            joined[-1] = (joined[-1][0], end)
-        else:
-            joined.append((start, end))
-    return joined
+    return [(group[0][0], group[-1][1]) for group in grouped(regions, gap)]
 
 
 def fine_speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
@@ -143,13 +148,8 @@ def heard(energy: list[tuple[float, float]], vad: list[tuple[float, float]],
     def near(region, others, margin):
         return any(a - margin < region[1] and region[0] < b + margin for a, b in others)
 
-    stretches: list[list[tuple[float, float]]] = []
-    for region in energy:
-        if stretches and region[0] - stretches[-1][-1][1] < NOTICEABLE_PAUSE:
-            stretches[-1].append(region)
-        else:
-            stretches.append([region])
-    confirmed = [e for regions in stretches if any(near(e, vad, reach) for e in regions) for e in regions]
+    confirmed = [e for regions in grouped(energy, NOTICEABLE_PAUSE) if any(near(e, vad, reach) for e in regions)
+                 for e in regions]
     return sorted(confirmed + [v for v in vad if not near(v, energy, 0.0)])
 
 

@@ -23,6 +23,7 @@ import bisect
 import math
 from dataclasses import replace
 
+from bivideo.audio import grouped
 from bivideo.cues import CLAUSE_END, SENTENCE_END
 from bivideo.model import Segment, Word
 from bivideo.standard import NOTICEABLE_PAUSE
@@ -79,12 +80,7 @@ def fit_word(word: Word, regions: list[tuple[float, float]], side: str,
     if not heard:  # in silence, or only at the very edge of speech
         return _previous_speech(word, regions) if side == "before" else _next_speech(word, regions)
     # the speech heard within the word, in stretches separated by pauses it cannot cross
-    stretches = [[heard[0]]]
-    for piece in heard[1:]:
-        if piece[0] - stretches[-1][-1][1] >= SPLIT_GAP:
-            stretches.append([piece])
-        else:
-            stretches[-1].append(piece)
+    stretches = grouped(heard, SPLIT_GAP)
     if side == "after":
         chosen = stretches[-1]
         # speech only at its start, where the word before ends: that is the word before's
@@ -107,13 +103,7 @@ def to_edges(words: list[Word], regions: list[tuple[float, float]]) -> list[Word
     a phrase's last word while it is still being said); each moved by at most REACH, never
     over a neighbouring word or across a noticeable pause."""
     out = list(words)
-    stretches: list[list[tuple[float, float]]] = []  # speech with no pause a listener notices
-    for region in regions:
-        if stretches and region[0] - stretches[-1][-1][1] < NOTICEABLE_PAUSE:
-            stretches[-1].append(region)
-        else:
-            stretches.append([region])
-    for stretch in stretches:
+    for stretch in grouped(regions, NOTICEABLE_PAUSE):  # speech with no pause a listener notices
         start, stop = stretch[0][0], stretch[-1][1]
         inside = [i for i, w in enumerate(out) if start - 1e-6 <= w.start < stop]
         if not inside:
