@@ -46,11 +46,19 @@ def extract(source: Path, dest: Path, track: int = 0) -> None:
             raise BivideoError(f"{source.name}: could not decode the audio ({reason})")
 
 
+BLOCK = 60 * SAMPLE_RATE  # samples: long passes over the audio go a minute at a time
+
+
 def load(path: Path) -> np.ndarray:
-    """The WAV written by `extract` as float32 samples in [-1, 1]."""
+    """The WAV written by `extract` as float32 samples in [-1, 1], read a block at a time
+    (no whole-talk copies on the way: the float32 array is the only one)."""
     with wave.open(str(path), "rb") as wav:
-        frames = wav.readframes(wav.getnframes())
-    return np.frombuffer(frames, dtype=np.int16).astype(np.float32) / 32768.0
+        samples = np.empty(wav.getnframes(), dtype=np.float32)
+        for first in range(0, len(samples), BLOCK):
+            block = np.frombuffer(wav.readframes(BLOCK), dtype=np.int16)
+            samples[first:first + len(block)] = block
+    samples /= 32768.0
+    return samples
 
 
 def padded(fine: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -79,10 +87,31 @@ def joined_across(regions: list[tuple[float, float]], gap: float) -> list[tuple[
 def fine_speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
     """(start, end) seconds of speech at Silero's frame resolution, with no padding: where
     words can be heard, for checking Whisper's word times (bivideo.timing)."""
+    return regions_from_probabilities(speech_probabilities(samples), VAD_FRAME / SAMPLE_RATE)
+
+
+VAD_CONTEXT = 64  # samples of the frame before that Silero sees with each frame
+
+
+def speech_probabilities(samples: np.ndarray) -> np.ndarray:
+    """Silero's speech probability for each VAD_FRAME samples (the last frame zero-padded),
+    a block at a time with the model's state carried over: faster-whisper's own call on the
+    whole talk builds two copies of it first (about 8 MB per audio minute)."""
     from faster_whisper.vad import get_vad_model
 
-    padded = np.pad(samples, (0, -len(samples) % VAD_FRAME))
-    return regions_from_probabilities(get_vad_model()(padded).ravel(), VAD_FRAME / SAMPLE_RATE)
+    session = get_vad_model().session
+    state = {"h": np.zeros((1, 1, 128), np.float32), "c": np.zeros((1, 1, 128), np.float32)}
+    context = np.zeros((1, VAD_CONTEXT), np.float32)
+    out = []
+    for first in range(0, len(samples), BLOCK):
+        block = samples[first:first + BLOCK]
+        frames = np.pad(block, (0, -len(block) % VAD_FRAME)).reshape(-1, VAD_FRAME)
+        before = np.concatenate([context, frames[:-1, -VAD_CONTEXT:]])
+        probabilities, state["h"], state["c"] = session.run(
+            None, {"input": np.concatenate([before, frames], axis=1), **state})
+        out.append(probabilities.ravel())
+        context = frames[-1:, -VAD_CONTEXT:]
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
 def regions_from_probabilities(probabilities: np.ndarray, frame: float) -> list[tuple[float, float]]:
@@ -113,8 +142,10 @@ def energy_speech_regions(samples: np.ndarray, rate: int = SAMPLE_RATE) -> list[
     count = len(samples) // hop
     if count == 0:
         return []
-    frames = samples[:count * hop].reshape(count, hop).astype(np.float64)
-    level = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
+    frames = samples[:count * hop].reshape(count, hop)
+    rows = BLOCK // hop  # in blocks: the float64 squares of the whole talk would be 15 MB per audio minute
+    level = np.concatenate([10 * np.log10(np.mean(frames[at:at + rows].astype(np.float64) ** 2, axis=1) + 1e-12)
+                            for at in range(0, count, rows)])
     speech = np.zeros(count, dtype=bool)
     # Each stretch between digital silences is a recording of its own (joined or edited in),
     # with its own noise floor; within it, the floor and the speech level are taken per

@@ -52,6 +52,7 @@ class FasterWhisper:
         self.model = WhisperModel(str(models.ctranslate2_dir(model)), device="cuda" if cuda else "cpu",
                                   compute_type="float16" if cuda else "int8", cpu_threads=os.cpu_count() or 0)
         self.model.model = _EnglishOrMandarin(self.model.model)
+        self.model.feature_extractor = _blockwise_features(self.model.feat_kwargs)
 
     def language_probabilities(self, samples):
         _, _, probabilities = self.model.detect_language(audio=samples)
@@ -74,6 +75,37 @@ class FasterWhisper:
             progress(s.end)
             yield Segment(s.start, s.end, s.text, tuple(
                 Word(w.word, w.start, w.end, w.probability) for w in s.words or ()))
+
+
+FEATURE_BLOCK = 3000  # Mel frames (30 s) per STFT block
+
+
+def _blockwise_features(kwargs: dict):
+    """faster-whisper's log-Mel features with the same values, computed a block of frames
+    at a time: its own takes the STFT of the whole audio at once, about 40 MB per audio
+    minute at the peak."""
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    class Blockwise(FeatureExtractor):
+        def __call__(self, waveform, padding=160, chunk_length=None):
+            if chunk_length is not None:
+                self.n_samples = chunk_length * self.sampling_rate
+                self.nb_max_frames = self.n_samples // self.hop_length
+            n_fft, hop = self.n_fft, self.hop_length
+            signal = np.pad(np.pad(waveform.astype(np.float32), (0, padding)), n_fft // 2, mode="reflect")
+            window = np.hanning(n_fft + 1)[:-1].astype("float32")
+            frames = (len(signal) - n_fft) // hop  # the original drops the STFT's last frame
+            mel = np.empty((len(self.mel_filters), frames), dtype=np.float32)
+            for first in range(0, frames, FEATURE_BLOCK):
+                last = min(first + FEATURE_BLOCK, frames)
+                stft = self.stft(signal[first * hop:(last - 1) * hop + n_fft], n_fft, hop, window=window,
+                                 center=False, return_complex=True).astype("complex64")
+                mel[:, first:last] = self.mel_filters @ np.abs(stft) ** 2
+            log_spec = np.log10(np.clip(mel, a_min=1e-10, a_max=None))
+            log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
+            return (log_spec + 4.0) / 4.0
+
+    return Blockwise(**kwargs)
 
 
 class _EnglishOrMandarin:
@@ -363,6 +395,29 @@ def _decode_run(engine: Engine, samples: np.ndarray, language: str | None, start
     return out
 
 
+SPAN = 600.0  # s: the most audio given to the engine at once, where a pause allows
+CUT_GAP = 1.0  # s: the shortest gap between (padded) speech regions a span may end in
+
+
+def spans(speech: list[tuple[float, float]], total: float, longest: float = SPAN,
+          gap: float = CUT_GAP) -> list[tuple[float, float]]:
+    """Pure: 0 to `total` s cut into spans of at most `longest` seconds, each cut in the
+    middle of a gap of at least `gap` between speech regions (a longer span where no such
+    gap comes in time). The engines hold several copies of what they are given (the audio
+    of its speech, its Mel features, the VAD's input), so a talk decoded whole needs memory
+    in proportion to its length; span by span, a few hundred MB whatever the length. The
+    cuts lie in silence at least half `gap` from speech (more than audio.PAD), so no span's
+    audio holds another's words."""
+    cuts, best = [0.0], None
+    for (_, end), (start, next_end) in zip(speech, speech[1:]):
+        if start - end >= gap:
+            best = (end + start) / 2
+        if next_end - cuts[-1] > longest and best is not None:
+            cuts.append(best)
+            best = None
+    return list(zip(cuts, cuts[1:] + [total]))
+
+
 def decode(engine: Engine, samples: np.ndarray, language: str, progress: Progress,
            speech: list[tuple[float, float]]) -> Transcript:
     """Whisper's transcript, word times as the model gave them. With `language` "auto", the
@@ -372,7 +427,8 @@ def decode(engine: Engine, samples: np.ndarray, language: str, progress: Progres
     regions to decode."""
     auto = language == "auto"
     chosen = None if auto else language
-    segments = _decode_run(engine, samples, chosen, 0.0, len(samples) / audio.SAMPLE_RATE, speech, progress)
+    segments = [segment for start, end in spans(speech, len(samples) / audio.SAMPLE_RATE)
+                for segment in _decode_run(engine, samples, chosen, start, end, speech, progress)]
     # Whisper sometimes ends a 30 s window early and skips the speech left in it (quiet speech
     # after loud, most of all; Mandarin in a window taken for English): decode each stretch of
     # speech it left without a word on its own
