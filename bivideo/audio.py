@@ -91,6 +91,7 @@ def fine_speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
 
 
 VAD_CONTEXT = 64  # samples of the frame before that Silero sees with each frame
+VAD_BLOCK = 320 * VAD_FRAME  # ~10 s per ONNX run: its working memory grows with the batch (~80 MB at 10000 frames)
 
 
 def speech_probabilities(samples: np.ndarray) -> np.ndarray:
@@ -103,8 +104,8 @@ def speech_probabilities(samples: np.ndarray) -> np.ndarray:
     state = {"h": np.zeros((1, 1, 128), np.float32), "c": np.zeros((1, 1, 128), np.float32)}
     context = np.zeros((1, VAD_CONTEXT), np.float32)
     out = []
-    for first in range(0, len(samples), BLOCK):
-        block = samples[first:first + BLOCK]
+    for first in range(0, len(samples), VAD_BLOCK):
+        block = samples[first:first + VAD_BLOCK]
         frames = np.pad(block, (0, -len(block) % VAD_FRAME)).reshape(-1, VAD_FRAME)
         before = np.concatenate([context, frames[:-1, -VAD_CONTEXT:]])
         probabilities, state["h"], state["c"] = session.run(
