@@ -55,7 +55,10 @@ def remembered(ffmpeg_path: str, what: str, find: Callable[[], object]):
     entry = known.get(binary, {})
     if what not in entry:
         entry[what] = find()
-        known = {binary: entry}  # entries of a replaced binary are dropped
+        # an entry of a replaced binary (same path) is dropped; other binaries' entries stay,
+        # so switching between two ffmpeg builds doesn't redo discovery every time
+        known = {key: value for key, value in known.items() if key.split("|")[0] != str(path)}
+        known[binary] = entry
         store.parent.mkdir(parents=True, exist_ok=True)
         write_text(store, json.dumps(known, indent=1))
     return entry[what]
