@@ -6,13 +6,15 @@ import math
 import subprocess
 import wave
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from bivideo import toolchain
 from bivideo.artifacts import atomic_path
 from bivideo.errors import BivideoError
 from bivideo.standard import NOTICEABLE_PAUSE
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `bivideo burn` needs none of this module
+    import numpy as np
 
 SAMPLE_RATE = 16_000
 # Silero VAD settings shared by both engines: half a second of quiet ends a speech region.
@@ -52,6 +54,8 @@ BLOCK = 60 * SAMPLE_RATE  # samples: long passes over the audio go a minute at a
 def load(path: Path) -> np.ndarray:
     """The WAV written by `extract` as float32 samples in [-1, 1], read a block at a time
     (no whole-talk copies on the way: the float32 array is the only one)."""
+    import numpy as np
+
     with wave.open(str(path), "rb") as wav:
         samples = np.empty(wav.getnframes(), dtype=np.float32)
         for first in range(0, len(samples), BLOCK):
@@ -98,6 +102,8 @@ def speech_probabilities(samples: np.ndarray) -> np.ndarray:
     """Silero's speech probability for each VAD_FRAME samples (the last frame zero-padded),
     a block at a time with the model's state carried over: faster-whisper's own call on the
     whole talk builds two copies of it first (about 8 MB per audio minute)."""
+    import numpy as np
+
     from faster_whisper.vad import get_vad_model
 
     session = get_vad_model().session
@@ -133,12 +139,16 @@ def regions_from_probabilities(probabilities: np.ndarray, frame: float) -> list[
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """(first, last + 1) index pairs of the True runs in `mask`."""
+    import numpy as np
+
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
 
 
 def energy_speech_regions(samples: np.ndarray, rate: int = SAMPLE_RATE) -> list[tuple[float, float]]:
     """Pure: (start, end) seconds where the energy stands out from the local noise floor."""
+    import numpy as np
+
     hop = int(rate * HOP)
     count = len(samples) // hop
     if count == 0:

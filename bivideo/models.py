@@ -14,7 +14,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from bivideo import convert
 from bivideo.artifacts import atomic_path, cache_dir, sha256_file
 from bivideo.errors import BivideoError
 
@@ -103,6 +102,8 @@ def openai_checkpoint(model: str) -> Path:
     ct2 = ctranslate2_dir(model)
     out = models_dir() / "openai" / f"{model if model in NAMES else sha256_file(ct2 / 'model.bin')[:16]}.pt"
     if not out.is_file():
+        from bivideo import convert  # numpy: only when a checkpoint is converted
+
         convert.convert(ct2, out)
     return out
 

@@ -14,13 +14,14 @@ import os
 import sys
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Callable, Iterator, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
 from bivideo import audio, guards, models, timing
 from bivideo.errors import BivideoError
 from bivideo.model import Segment, Transcript, Word
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `bivideo burn` needs none of this module
+    import numpy as np
 
 LANGUAGES = ("en", "zh")
 FORMAT = 4  # bump when what a transcript holds changes, so cached ones are redone
@@ -100,6 +101,7 @@ def _blockwise_features(kwargs: dict):
     """faster-whisper's log-Mel features with the same values, computed a block of frames
     at a time: its own takes the STFT of the whole audio at once, about 40 MB per audio
     minute at the peak."""
+    import numpy as np
     from faster_whisper.feature_extractor import FeatureExtractor
 
     class Blockwise(FeatureExtractor):
@@ -173,6 +175,7 @@ class OpenAIWhisper:
         return probabilities
 
     def segments(self, samples, language, speech, progress, task="transcribe"):
+        import numpy as np
         import whisper
 
         # openai-whisper has no VAD of its own: decode only the clips where speech was found.

@@ -17,6 +17,9 @@
 5. Reference: `bivideo make --for none` vs the simplest tool, openai-whisper's own command at
    its defaults (same `base` weights) and then one `ffmpeg -vf subtitles=` burn at ffmpeg's
    defaults, interleaved. Target: make at most 0.6x the reference's wall time.
+6. Memory: peak RSS of `bivideo make --from en --for none --preview` on two long talks (the
+   ../shared/media English recordings looped, 1.2 s apart), and its growth per audio minute.
+   Target: peak at most 600 MB + 5 MB per audio minute.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ BIVIDEO = Path(sys.executable).with_name("bivideo")
 ENGINES = ("faster-whisper", "openai-whisper")
 MANDARIN_MEDIA = MEDIA / "zh" / "zh03_osr_cn_000_0072_8k.wav"
 SPEEDUP_TARGET, OVERHEAD_TARGET, PLATFORMS_TARGET, AUTO_TARGET, REFERENCE_TARGET = 3.0, 1.15, 0.70, 1.10, 0.6
+MEMORY_BASE_MB, MEMORY_PER_MINUTE_MB = 600, 5
 
 # Run in a fresh interpreter: load an engine, get the audio as bivideo does, transcribe.
 WHISPER_CHILD = """
@@ -299,6 +303,43 @@ def bench_reference(media: Path, rounds: int, tmp: Path) -> None:
           f"{'PASS' if make / reference <= REFERENCE_TARGET else 'FAIL'}")
 
 
+def long_talk(minutes: float, dest: Path) -> Path:
+    """A talk of `minutes`: the English recordings one after another with 1.2 s gaps, looped,
+    under a still picture small enough to build in seconds (memory is the audio's)."""
+    recordings = sorted((MEDIA / "en").iterdir())
+    inputs = [arg for path in recordings for arg in ("-i", str(path))]
+    chain = "".join(f"[{n}:a]aformat=sample_rates=16000:channel_layouts=mono,apad=pad_dur=1.2[a{n}];"
+                    for n in range(len(recordings)))
+    cycle = dest.with_name("cycle.wav")
+    subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", *inputs, "-filter_complex",
+                    chain + "".join(f"[a{n}]" for n in range(len(recordings))) + f"concat=n={len(recordings)}:v=0:a=1",
+                    str(cycle)], check=True)
+    subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi",
+                    "-i", "color=c=gray:s=320x180:r=5", "-stream_loop", "-1", "-i", str(cycle), "-t", str(minutes * 60),
+                    "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", str(dest)], check=True)
+    return dest
+
+
+def bench_memory(lengths: tuple[float, float], tmp: Path) -> None:
+    peaks = {}
+    with libre_server() as (url, _):
+        for minutes in lengths:
+            status(f"building a {minutes:g} min talk (untimed)")
+            video = long_talk(minutes, tmp / f"long talk {minutes:g}.mp4")
+            status(f"{minutes:g} min talk: bivideo make --from en --for none --preview")
+            peaks[minutes] = measure([str(BIVIDEO), "make", str(video), "-o", str(tmp / "long"), "--from", "en",
+                                      "--translator", "libre", "--translator-url", url, "--quiet", "--force",
+                                      "--no-vocab", "--for", "none", "--preview"]).peak_mb
+    short, long = lengths
+    slope = (peaks[long] - peaks[short]) / (long - short)
+    print("\n6. Peak memory of bivideo make --from en --for none --preview (English recordings looped)")
+    for minutes, peak in peaks.items():
+        limit = MEMORY_BASE_MB + MEMORY_PER_MINUTE_MB * minutes
+        print(f"   {minutes:>5g} min talk: peak {peak:.0f} MB (target <= {limit:.0f}) {'PASS' if peak <= limit else 'FAIL'}")
+    print(f"   growth: {slope:.1f} MB per audio minute (the 16 kHz float32 audio itself: 3.8)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA, metavar="FILE",
@@ -307,8 +348,10 @@ def main() -> None:
                         help="its spoken language [%(default)s]")
     parser.add_argument("--rounds", type=int, default=2, metavar="N",
                         help="interleaved make/parts rounds [%(default)s]")
-    parser.add_argument("--only", choices=("engines", "make", "platforms", "auto", "reference"),
+    parser.add_argument("--only", choices=("engines", "make", "platforms", "auto", "reference", "memory"),
                         help="run one section")
+    parser.add_argument("--memory-minutes", type=float, nargs=2, default=(8.0, 25.0), metavar=("SHORT", "LONG"),
+                        help="lengths of the two talks of the memory section [8 25]")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # results and progress lines in order
     if args.media == DEFAULT_MEDIA and not MEDIA.is_dir():
@@ -334,6 +377,8 @@ def main() -> None:
             bench_auto(args.rounds)
         if args.only in (None, "reference"):
             bench_reference(media, args.rounds, Path(tmp))
+        if args.only in (None, "memory"):
+            bench_memory(tuple(args.memory_minutes), Path(tmp))
     print(f"\nload average at the end: {load_average()} (above nproc: other work shared the cores)")
 
 

@@ -15,8 +15,6 @@ import os
 import re
 from dataclasses import dataclass, field
 
-import requests
-
 from bivideo.errors import BivideoError
 
 NAMES = {"en": "English", "zh": "Simplified Chinese"}
@@ -166,10 +164,14 @@ class OpenAIChat:
 
     def list_models(self, timeout: float) -> int:
         """The HTTP status of GET …/models, which OpenAI-compatible servers answer for a valid key."""
+        import requests  # here, not at the top: every command imports this module, few send a request
+
         models = self.url.removesuffix("/chat/completions") + "/models"
         return requests.get(models, headers=self.headers, timeout=timeout).status_code
 
     def _ask(self, content: str) -> str:
+        import requests
+
         response = requests.post(self.url, headers=self.headers, timeout=(10, 120), json={
             "model": self.model, "temperature": 0, "response_format": {"type": "json_object"},
             "messages": [{"role": "system", "content": "You are a professional subtitle translator."},
