@@ -103,7 +103,6 @@ def speech_probabilities(samples: np.ndarray) -> np.ndarray:
     a block at a time with the model's state carried over: faster-whisper's own call on the
     whole talk builds two copies of it first (about 8 MB per audio minute)."""
     import numpy as np
-
     from faster_whisper.vad import get_vad_model
 
     session = get_vad_model().session

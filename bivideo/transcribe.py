@@ -81,8 +81,8 @@ class FasterWhisper:
 
 
 def _one_malloc_arena() -> None:
-    """glibc gives each thread that allocates at once a heap (arena) of its own and keeps
-    what it frees there: CTranslate2's decoding threads held ~150 MB more at the peak of an
+    """glibc gives threads that allocate at the same time heaps (arenas) of their own and
+    keeps what they free there: CTranslate2's decoding threads held ~150 MB more at the peak of an
     8-minute talk. With one arena for the process, decoding 2 minutes took the same time
     (medians 15.5 s against 15.3 s). Elsewhere than glibc: nothing to do."""
     import ctypes
