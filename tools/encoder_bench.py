@@ -31,11 +31,15 @@ CANDIDATES = {  # label: x264 arguments; the first of each level is what bivideo
     "normal": [("fast crf21", ("-preset", "fast", "-crf", "21")),
                ("medium crf22", ("-preset", "medium", "-crf", "22")),
                ("veryfast crf20", ("-preset", "veryfast", "-crf", "20")),
-               ("veryfast crf20 ref2", ("-preset", "veryfast", "-crf", "20", "-x264-params", "ref=2")),
                ("veryfast crf20 ref2 lookahead60", ("-preset", "veryfast", "-crf", "20",
                                                     "-x264-params", "ref=2:rc-lookahead=60")),
-               ("veryfast crf21 ref2 mbtree0", ("-preset", "veryfast", "-crf", "21", "-x264-params", "ref=2:mbtree=0")),
-               ("medium crf22 ref2 subme6", ("-preset", "medium", "-crf", "22", "-x264-params", "ref=2:subme=6"))],
+               ("veryfast crf20 ref2 lookahead100", ("-preset", "veryfast", "-crf", "20",
+                                                     "-x264-params", "ref=2:rc-lookahead=100")),
+               ("veryfast crf20 ref2 lookahead60 qcomp.5", ("-preset", "veryfast", "-crf", "20",
+                                                            "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5")),
+               ("veryfast crf19 ref2 lookahead60 qcomp.5", ("-preset", "veryfast", "-crf", "19",
+                                                            "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5")),
+               ("veryfast crf21 ref2 mbtree0", ("-preset", "veryfast", "-crf", "21", "-x264-params", "ref=2:mbtree=0"))],
     "high": [("slow crf18", ("-preset", "slow", "-crf", "18")),
              ("medium crf18", ("-preset", "medium", "-crf", "18"))],
 }
@@ -94,7 +98,7 @@ def main() -> None:
                         cpu.setdefault((label, kind), []).append(run.cpu)
         print(f"x264 candidates per --quality: {SIZE} {RATE} fps, {args.seconds:g} s per source, "
               f"rate cap {kbps} kb/s; CPU s = median of {args.rounds} interleaved rounds")
-        print(f"  {'level':<7}{'setting':<34}" + "".join(f"{k + ' CPU s':>14}{'KB':>8}{'SSIM':>8}" for k in sources))
+        print(f"  {'level':<7}{'setting':<42}" + "".join(f"{k + ' CPU s':>14}{'KB':>8}{'SSIM':>8}" for k in sources))
         for level, candidates in levels.items():
             for label, _ in candidates:
                 cells = ""
@@ -102,7 +106,7 @@ def main() -> None:
                     out = Path(tmp) / f"{kind}-{label.replace(' ', '_')}.mp4"
                     cells += (f"{statistics.median(cpu[(label, kind)]):>14.2f}{out.stat().st_size / 1024:>8.0f}"
                               f"{ssim(out, src):>8.4f}")
-                print(f"  {level:<7}{label:<34}{cells}")
+                print(f"  {level:<7}{label:<42}{cells}")
         print(f"  chosen now: {', '.join(f'{q}: ' + ' '.join(burn._X264[q]) for q in burn.QUALITIES)}")
 
 
