@@ -98,14 +98,14 @@ def main() -> None:
                         cpu.setdefault((label, kind), []).append(run.cpu)
         print(f"x264 candidates per --quality: {SIZE} {RATE} fps, {args.seconds:g} s per source, "
               f"rate cap {kbps} kb/s; CPU s = median of {args.rounds} interleaved rounds")
-        print(f"  {'level':<7}{'setting':<42}" + "".join(f"{k + ' CPU s':>14}{'KB':>8}{'SSIM':>8}" for k in sources))
+        print(f"  {'level':<7}{'setting':<42}" + "".join(f"{k + ' CPU s':>14}{'KB':>8}{'SSIM':>10}" for k in sources))
         for level, candidates in levels.items():
             for label, _ in candidates:
                 cells = ""
                 for kind, src in sources.items():
                     out = Path(tmp) / f"{kind}-{label.replace(' ', '_')}.mp4"
                     cells += (f"{statistics.median(cpu[(label, kind)]):>14.2f}{out.stat().st_size / 1024:>8.0f}"
-                              f"{ssim(out, src):>8.4f}")
+                              f"{ssim(out, src):>10.6f}")
                 print(f"  {level:<7}{label:<42}{cells}")
         print(f"  chosen now: {', '.join(f'{q}: ' + ' '.join(burn._X264[q]) for q in burn.QUALITIES)}")
 
