@@ -313,9 +313,9 @@ def check(subtitles: Path, as_json: bool, minimum: float, fps: float, media: Pat
 
     from rich.console import Console
 
-    from bivideo import check as standard_check
+    from bivideo import check as standard_check, srtio
 
-    report = standard_check.score(standard_check.entries_from_srt(subtitles), fps)
+    report = standard_check.score(srtio.read(subtitles), fps)
     synced = standard_check.sync_report(subtitles, media) if media else None
     if as_json:
         click.echo(json.dumps(report.to_json() | ({"sync": synced.to_json()} if synced else {}),

@@ -19,11 +19,11 @@ import functools
 import logging
 import math
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from bivideo.standard import (CHAIN_GAP, MAX_CPS, MAX_DURATION, MAX_LEAD, MAX_LINE, MIN_DURATION, MIN_GAP_FRAMES,
                               NOTICEABLE_PAUSE, TRANSLATION_WIDTH, display_width)
-from bivideo.model import Word
+from bivideo.model import Cue, Word, other_language
 
 SENTENCE_END = tuple(".?!。？！…")
 CLAUSE_END = tuple(",;:，、；：—")
@@ -48,26 +48,6 @@ COST_MERGE = 4  # a sentence or segment end left inside a cue
 COST_SLOW = 12  # the text cannot be read in the time it can stay up
 COST_SHORT = 8  # the cue cannot reach the minimum duration before the next one starts
 COST_LONG_TRANSLATION = 3  # its translation will likely need more than one line
-
-
-@dataclass(frozen=True)
-class Cue:
-    start: float
-    end: float
-    source: str
-    target: str = ""
-    language: str = "en"  # the spoken language, i.e. the language of `source`
-
-    def text(self, language: str) -> str:
-        """This cue's line in `language` (en or zh), whichever of source/target that is."""
-        return self.source if language == self.language else self.target
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-def other_language(language: str) -> str:
-    return "en" if language == "zh" else "zh"
 
 
 @dataclass(frozen=True)

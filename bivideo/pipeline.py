@@ -16,7 +16,7 @@ import pysubs2
 
 from bivideo import (artifacts, audio, burn, cues, edits, glossary, highlight, platforms, post, probe, srtio,
                      subtitles, toolchain, transcribe, translate, translators)
-from bivideo.cues import Cue
+from bivideo.model import LANGUAGES, Cue, Shown, Transcript, Word, other_language
 from bivideo.highlight import DEFAULT_COLOR as HIGHLIGHT_COLOR
 from bivideo.errors import BivideoError, TranslationFailed
 from bivideo.translation_cache import TranslationCache
@@ -236,7 +236,7 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
     transcript_path = work / "transcript-{}.json".format(artifacts.key(
         audio_key, settings.engine, _model_identity(settings.model), settings.source, transcribe.FORMAT))
     if _stage(transcript_path, settings, "transcript", reporter):
-        transcript = transcribe.Transcript.from_json(artifacts.read_json(transcript_path))
+        transcript = Transcript.from_json(artifacts.read_json(transcript_path))
     else:
         engine = transcribe.load_engine(settings.engine, settings.model)  # fails fast if unavailable
         samples = _samples(job, settings, reporter)
@@ -250,7 +250,7 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
         raise BivideoError(f"{source.name}: no speech found")
 
     src = transcript.language
-    tgt = settings.target or cues.other_language(src)
+    tgt = settings.target or other_language(src)
     if src == tgt:
         raise BivideoError(f"the talk is in {src!r} and so is the requested --to")
     built = cues.build(transcript.words, src, job.info.fps, transcript.segment_ends, transcript.word_languages)
@@ -264,9 +264,9 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
     outputs.remember_words(highlight.records(job.cues, transcript.words))
 
 
-def _read_checked(path: Path, reporter: Reporter) -> list[srtio.Block]:
+def _read_checked(path: Path, reporter: Reporter) -> list[Shown]:
     """An SRT's blocks; a cue that ends before it starts is an error, an overlap a warning."""
-    blocks = srtio.read_blocks(path)
+    blocks = srtio.read(path)
     if not blocks:
         raise BivideoError(f"{path.name}: no subtitles in it")
     errors, warnings = srtio.timing_problems(blocks, path.name)
@@ -279,7 +279,7 @@ def _read_checked(path: Path, reporter: Reporter) -> list[srtio.Block]:
     return blocks
 
 
-def _same_cues(blocks: list[srtio.Block], name: str, other: list[srtio.Block], other_name: str) -> None:
+def _same_cues(blocks: list[Shown], name: str, other: list[Shown], other_name: str) -> None:
     difference = srtio.first_difference(blocks, name, other, other_name)
     if difference:
         raise BivideoError(f"{difference}: edit the bilingual SRT, or make the cues match")
@@ -290,38 +290,35 @@ def _cues_on_disk(job: Job, reporter: Reporter, srt: Path | None = None) -> edit
     compared with the cues last written."""
     outputs, previous = job.outputs, job.outputs.last_cues()
     if srt is not None:
-        blocks = _read_checked(srt, reporter)
-        entries = [edits.from_block(b) for b in blocks]
-        languages = edits.languages_in(blocks)
+        given = _read_checked(srt, reporter)
+        languages = edits.languages_in(given)
         if len(languages) == 1:  # one language: paired with the other language's SRT, if there is one
             language = languages.pop()
-            other_language = cues.other_language(language)
-            other = outputs.path(f"{other_language}.srt")
+            other_one = other_language(language)
+            other = outputs.path(f"{other_one}.srt")
             if other.is_file() and other.resolve() != srt.resolve():
-                other_blocks = _read_checked(other, reporter)
-                _same_cues(blocks, srt.name, other_blocks, other.name)
-                entries = [edits.Shown(e.start, e.end, **{language: e.line(language),
-                                                          other_language: edits.from_block(o).line(other_language)})
-                           for e, o in zip(entries, other_blocks)]
-        return edits.to_cues(entries, previous)
+                paired = _read_checked(other, reporter)
+                _same_cues(given, srt.name, paired, other.name)
+                given = [Shown.of(g.start, g.end, **{language: g.line(language), other_one: o.line(other_one)})
+                         for g, o in zip(given, paired)]
+        return edits.to_cues(given, previous)
     bilingual = outputs.path("bilingual.srt")
     if bilingual.is_file():
-        base_blocks, base_name = _read_checked(bilingual, reporter), bilingual.name
+        base, base_name = _read_checked(bilingual, reporter), bilingual.name
     elif previous:
-        base_blocks = srtio.parse_blocks(subtitles.bilingual_srt(previous), bilingual.name)
+        base = srtio.parse(subtitles.bilingual_srt(previous), bilingual.name)
         base_name = f"the last written {bilingual.name}"
     else:
         raise BivideoError(f"no subtitles for {job.source.name} in {outputs.folder}: "
                            f"run `bivideo make {job.source.name} --preview` first")
-    base = [edits.from_block(b) for b in base_blocks]
-    before = edits.shown(previous) if previous else None
-    for language in edits.LANGUAGES:
+    before = subtitles.shown(previous) if previous else None
+    on_file = base  # what the single-language files are checked against, with its file lines
+    for language in LANGUAGES:
         single = outputs.path(f"{language}.srt")
         if outputs.edited(single):
-            single_blocks = _read_checked(single, reporter)
-            _same_cues(single_blocks, single.name, base_blocks, base_name)
-            base, conflicts = edits.with_language(base, language, [edits.from_block(b) for b in single_blocks],
-                                                  before)
+            single_cues = _read_checked(single, reporter)
+            _same_cues(single_cues, single.name, on_file, base_name)
+            base, conflicts = edits.with_language(base, language, single_cues, before)
             if conflicts:
                 reporter.warn(f"cue {', '.join(map(str, conflicts))}: edited differently in {single.name} and "
                               f"{bilingual.name}; used {bilingual.name}")
@@ -349,9 +346,9 @@ def _write_subtitles(job: Job, rewrite_edited: bool) -> list[Path]:
     except that with `rewrite_edited` the bilingual one takes the new translations (its
     previous state backed up)."""
     outputs = job.outputs
-    spoken = max(edits.LANGUAGES, key=lambda lang: sum(c.language == lang for c in job.cues))
+    spoken = max(LANGUAGES, key=lambda lang: sum(c.language == lang for c in job.cues))
     texts = {f"{spoken}.srt": subtitles.srt_for_language(job.cues, spoken),
-             f"{cues.other_language(spoken)}.srt": subtitles.srt_for_language(job.cues, cues.other_language(spoken)),
+             f"{other_language(spoken)}.srt": subtitles.srt_for_language(job.cues, other_language(spoken)),
              "bilingual.srt": subtitles.bilingual_srt(job.cues)}
     written = []
     for suffix, text in texts.items():
@@ -494,7 +491,7 @@ def _translator(settings: Settings, reporter: Reporter) -> tuple[translators.Bac
 
 
 def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporter: Reporter,
-                         words: list[transcribe.Word] | None) -> list[str]:
+                         words: list[Word] | None) -> list[str]:
     """English for every cue from Whisper's translate task, each translation unit from its
     own stretch of audio (offline)."""
     from bivideo.translators import whisper_task
@@ -524,7 +521,7 @@ def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporte
 
 def _translate(built: list[Cue], job: Job, settings: Settings, reporter: Reporter, source_srt: Path,
                text_translator: tuple[translators.Backend, glossary.Glossary] | None,
-               words: list[transcribe.Word] | None = None) -> list[Cue]:
+               words: list[Word] | None = None) -> list[Cue]:
     """Each cue into the other language (per cue: a mixed talk goes both ways). The cues'
     count, times and source text come back unchanged. `words` (the transcript) shows where
     the speaker paused."""

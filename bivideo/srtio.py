@@ -5,31 +5,15 @@ be read is rejected with the line number and the reason, never silently mangled.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import srt
 
 from bivideo.errors import BivideoError
+from bivideo.model import Shown
 
 _ARROW = re.compile(r"-[ -] *>")  # what the srt library accepts between the two times
-
-
-@dataclass(frozen=True)
-class Block:
-    """One subtitle and the line of the file its times are on."""
-
-    line: int
-    subtitle: srt.Subtitle
-
-    @property
-    def start(self) -> float:
-        return self.subtitle.start.total_seconds()
-
-    @property
-    def end(self) -> float:
-        return self.subtitle.end.total_seconds()
 
 
 def decode(data: bytes, name: str) -> str:
@@ -45,29 +29,32 @@ def _normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse_blocks(text: str, name: str) -> list[Block]:
-    """Blocks in file order (numbering is ignored: editors often break it)."""
+def parse(text: str, name: str) -> list[Shown]:
+    """The cues in file order, each with the line its times are on (numbering is ignored:
+    editors often break it)."""
     text = _normalise(text)
-    blocks, position = [], 0
+    subtitles, file_lines, position = [], [], 0
     try:
         for subtitle in srt.parse(text):
             # the times line of this block: the first arrow after the last block's times line
             position = _ARROW.search(text, position).start()
-            blocks.append(Block(text.count("\n", 0, position) + 1, subtitle))
+            subtitles.append(subtitle)
+            file_lines.append(text.count("\n", 0, position) + 1)
             position = text.find("\n", position)
     except srt.SRTParseError as error:
         start = error.expected_start + len(error.unmatched_content) - len(error.unmatched_content.lstrip())
         _reject(name, text.count("\n", 0, start) + 1, error.unmatched_content)
-    for block in blocks:
+    for subtitle, file_line in zip(subtitles, file_lines):
         # the srt library lets a blank line into a subtitle, so a block without its times would
         # silently become part of the one before it
-        lines = block.subtitle.content.strip("\n").split("\n")
+        lines = subtitle.content.strip("\n").split("\n")
         if "" in lines:
             after = lines.index("") + 1
             while not lines[after].strip():
                 after += 1
-            _reject(name, block.line + 1 + after, "\n".join(lines[after:]))
-    return blocks
+            _reject(name, file_line + 1 + after, "\n".join(lines[after:]))
+    return [Shown(s.start.total_seconds(), s.end.total_seconds(), tuple(s.content.splitlines()), file_line)
+            for s, file_line in zip(subtitles, file_lines)]
 
 
 def _reject(name: str, line: int, content: str):
@@ -75,41 +62,39 @@ def _reject(name: str, line: int, content: str):
     raise BivideoError(f"{name}: line {line}: not a subtitle block (number, times, text): {snippet!r}")
 
 
-def parse(text: str, name: str) -> list[srt.Subtitle]:
-    return [block.subtitle for block in parse_blocks(text, name)]
-
-
-def read_blocks(path: Path) -> list[Block]:
+def read(path: Path) -> list[Shown]:
     try:
         data = path.read_bytes()
     except OSError as error:
         raise BivideoError(f"cannot read {path}: {error.strerror}") from None
-    return parse_blocks(decode(data, path.name), path.name)
+    return parse(decode(data, path.name), path.name)
 
 
-def read(path: Path) -> list[srt.Subtitle]:
-    return [block.subtitle for block in read_blocks(path)]
+def compose(shown: list[Shown]) -> str:
+    """An SRT file of the cues, numbered from 1, each cue's lines in order."""
+    return srt.compose([srt.Subtitle(number, timedelta(seconds=s.start), timedelta(seconds=s.end), "\n".join(s.lines))
+                        for number, s in enumerate(shown, 1)], reindex=False)
 
 
 def stamp(seconds: float) -> str:
     return srt.timedelta_to_srt_timestamp(timedelta(seconds=seconds))
 
 
-def timing_problems(blocks: list[Block], name: str) -> tuple[list[str], list[str]]:
+def timing_problems(blocks: list[Shown], name: str) -> tuple[list[str], list[str]]:
     """(errors, warnings) about times, each naming the line: a cue that ends before it starts
     cannot be shown (error); cues that overlap are shown stacked (warning)."""
     errors, warnings = [], []
     for previous, block in zip([None, *blocks], blocks):
         if block.end <= block.start:
-            errors.append(f"{name}: line {block.line}: cue ends ({stamp(block.end)}) "
+            errors.append(f"{name}: line {block.file_line}: cue ends ({stamp(block.end)}) "
                           f"before it starts ({stamp(block.start)})")
         elif previous is not None and block.start < previous.end:
-            warnings.append(f"{name}: line {block.line}: cue starts at {stamp(block.start)}, before the cue "
-                            f"on line {previous.line} ends ({stamp(previous.end)}); both will show at once")
+            warnings.append(f"{name}: line {block.file_line}: cue starts at {stamp(block.start)}, before the cue "
+                            f"on line {previous.file_line} ends ({stamp(previous.end)}); both will show at once")
     return errors, warnings
 
 
-def first_difference(ours: list[Block], ours_name: str, theirs: list[Block], theirs_name: str) -> str | None:
+def first_difference(ours: list[Shown], ours_name: str, theirs: list[Shown], theirs_name: str) -> str | None:
     """None when both files have the same cues (count and times); else one line naming the
     first cue that differs, so the user can find where one file drifted from the other."""
     for number, (a, b) in enumerate(zip(ours, theirs), 1):
@@ -120,11 +105,11 @@ def first_difference(ours: list[Block], ours_name: str, theirs: list[Block], the
             return None
         number = min(len(ours), len(theirs)) + 1
 
-    def where(blocks: list[Block], name: str) -> str:
+    def where(blocks: list[Shown], name: str) -> str:
         if number > len(blocks):
             return f"{name} has no cue {number}"
         block = blocks[number - 1]
-        return f"{name} line {block.line}: {stamp(block.start)} --> {stamp(block.end)}"
+        return f"{name} line {block.file_line}: {stamp(block.start)} --> {stamp(block.end)}"
 
     return (f"{ours_name} has {len(ours)} cues and {theirs_name} has {len(theirs)}; first difference at cue "
             f"{number} ({where(ours, ours_name)}; {where(theirs, theirs_name)})")

@@ -6,9 +6,9 @@ and by the preview page to highlight cues that break a rule.
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from dataclasses import dataclass
+
+from bivideo.model import Shown
 
 MAX_LINE = {"en": 42.0, "zh": 16.0}  # display width per line
 MAX_CPS = {"en": 20.0, "zh": 9.0}  # reading speed, display width per second
@@ -30,9 +30,6 @@ DEFAULT_FPS = 25.0
 
 RULES = ("line length", "lines per language", "reading speed", "duration", "gap", "overlap")
 
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
-
-
 def display_width(text: str, language: str) -> float:
     """Line length as the standard counts it: characters for English; for Chinese, full-width
     characters count 1 and half-width ones (Latin letters, digits, spaces) 0.5."""
@@ -41,28 +38,7 @@ def display_width(text: str, language: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
 
 
-def line_language(line: str) -> str:
-    """zh for a line with Chinese characters in it, else en."""
-    return "zh" if _HAN.search(line) else "en"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One cue as shown: its times and its lines (any language, any order)."""
-
-    start: float
-    end: float
-    lines: tuple[str, ...]
-
-    def by_language(self) -> dict[str, list[str]]:
-        grouped: dict[str, list[str]] = {}
-        for line in self.lines:
-            if line.strip():
-                grouped.setdefault(line_language(line), []).append(line.strip())
-        return grouped
-
-
-def entry_problems(entry: Entry, next_start: float | None, fps: float = DEFAULT_FPS) -> list[str]:
+def entry_problems(entry: Shown, next_start: float | None, fps: float = DEFAULT_FPS) -> list[str]:
     """The rules (from RULES) that this cue breaks, given when the next cue starts."""
     problems = []
     duration = entry.end - entry.start
@@ -87,7 +63,7 @@ def entry_problems(entry: Entry, next_start: float | None, fps: float = DEFAULT_
     return problems
 
 
-def problems(entries: list[Entry], fps: float = DEFAULT_FPS) -> list[list[str]]:
+def problems(entries: list[Shown], fps: float = DEFAULT_FPS) -> list[list[str]]:
     """Per entry, in order: the rules it breaks."""
     return [entry_problems(e, entries[i + 1].start if i + 1 < len(entries) else None, fps)
             for i, e in enumerate(entries)]

@@ -7,13 +7,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pysubs2
-import srt
 
-from bivideo import highlight
-from bivideo.cues import Cue, divide
+from bivideo import highlight, srtio
+from bivideo.cues import divide
+from bivideo.model import Cue, Shown
 from bivideo.highlight import DEFAULT_COLOR as HIGHLIGHT_COLOR
 from bivideo.standard import MAX_LINE, display_width
 
@@ -32,17 +31,17 @@ def line(cue: Cue, language: str) -> str:
     return chinese_display(text) if language == "zh" else text
 
 
-def _srt(cues: list[Cue], content) -> str:
-    return srt.compose([srt.Subtitle(i, timedelta(seconds=c.start), timedelta(seconds=c.end), content(c))
-                        for i, c in enumerate(cues, 1)], reindex=False)
+def shown(cues: list[Cue]) -> list[Shown]:
+    """The cues as the bilingual SRT shows them: the Chinese line above the English one."""
+    return [Shown.of(c.start, c.end, line(c, "zh"), line(c, "en")) for c in cues]
 
 
 def srt_for_language(cues: list[Cue], language: str) -> str:
-    return _srt(cues, lambda c: line(c, language))
+    return srtio.compose([Shown(c.start, c.end, (line(c, language),)) for c in cues])
 
 
 def bilingual_srt(cues: list[Cue]) -> str:
-    return _srt(cues, lambda c: "\n".join(filter(None, (line(c, "zh"), line(c, "en")))))
+    return srtio.compose(shown(cues))
 
 
 def _ass_escape(text: str) -> str:

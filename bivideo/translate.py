@@ -25,9 +25,8 @@ import requests
 
 from bivideo import cues as cue_stage
 from bivideo import glossary as glossaries
-from bivideo.cues import Cue
 from bivideo.errors import TranslationFailed
-from bivideo.model import Word
+from bivideo.model import Cue, Word, other_language
 from bivideo.standard import MAX_CPS, MAX_LINE, NOTICEABLE_PAUSE, TRANSLATION_WIDTH, display_width
 from bivideo.translation_cache import TranslationCache
 from bivideo.translators import OFFLINE, Backend, public_url
@@ -387,7 +386,7 @@ def plans(cues: list[Cue], pauses: list[float] | None = None) -> list[Plan]:
 
 def _plan(cues: list[Cue], group: list[int], before: str, after: str, first_pass: list[str] | None = None) -> Plan:
     source = cues[group[0]].language
-    target = cue_stage.other_language(source)
+    target = other_language(source)
     return Plan(group, source, target, [cues[i].source for i in group], [budget(cues[i], target) for i in group],
                 before, after, first_pass)
 

@@ -22,7 +22,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from bivideo.cues import Cue, other_language
+from bivideo.model import Cue, other_language
 from bivideo.highlight import Record
 from bivideo.translate import joined, units
 

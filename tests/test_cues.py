@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from bivideo import check, cues, standard, subtitles
-from bivideo.model import Word
+from bivideo.model import Shown, Word
 
 FPS = 25.0
 GAP = 2 / FPS
@@ -19,8 +19,8 @@ def words(text: str, start: float = 0.0, step: float = 0.3) -> list[Word]:
     return [Word(f" {w}", start + i * step, start + i * step + step * 0.8, 0.9) for i, w in enumerate(text.split())]
 
 
-def entries(built: list[cues.Cue]) -> list[standard.Entry]:
-    return [standard.Entry(c.start, c.end, (c.source,)) for c in built]
+def entries(built: list[cues.Cue]) -> list[Shown]:
+    return [Shown(c.start, c.end, (c.source,)) for c in built]
 
 
 english_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=14).map(
@@ -141,7 +141,7 @@ def test_translation_too_long_for_one_line_splits_the_cue_not_a_third_line():
     assert parts[1].start - parts[0].end == pytest.approx(GAP)
     for p in parts:
         assert standard.display_width(p.target, "zh") <= 16 and p.end - p.start >= standard.MIN_DURATION
-    report = check.score([standard.Entry(p.start, p.end, (subtitles.line(p, "zh"), p.source)) for p in parts], FPS)
+    report = check.score([Shown(p.start, p.end, (subtitles.line(p, "zh"), p.source)) for p in parts], FPS)
     assert report.compliance == 1.0
 
 

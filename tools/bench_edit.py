@@ -22,7 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bivideo import burn, cues, pipeline, subtitles, toolchain  # noqa: E402
+from bivideo import burn, pipeline, subtitles, toolchain  # noqa: E402
+from bivideo.model import Cue  # noqa: E402
 from bivideo.ui import Reporter  # noqa: E402
 from tools.bench import BIVIDEO, load_average, measure, status  # noqa: E402
 
@@ -38,8 +39,8 @@ def lavfi_video(dest: Path, seconds: int, size: str = "1280x720") -> Path:
     return dest
 
 
-def talk_cues(seconds: float) -> list[cues.Cue]:
-    return [cues.Cue(t, t + 2.8, f"Line {k} of the benchmark talk", f"基准测试第{k}行", "en")
+def talk_cues(seconds: float) -> list[Cue]:
+    return [Cue(t, t + 2.8, f"Line {k} of the benchmark talk", f"基准测试第{k}行", "en")
             for k, t in enumerate(range(1, int(seconds) - 3, 3), 1)]
 
 
