@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from bivideo.cues import chinese_boundaries, words_of
 from bivideo.model import Cue, Word
 
-CHOICES = ("none", "words")
-DEFAULT_COLOR = "#4DD8FF"  # a light cyan: apart from the white Chinese and pale gold English lines
 
 
 @dataclass(frozen=True)

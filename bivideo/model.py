@@ -14,6 +14,10 @@ from typing import Literal
 Language = Literal["en", "zh"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
 Status = Literal["pending", "done", "skipped", "failed", "interrupted", "not tried"]
+# The subtitle files written beside a talk (<stem>.<suffix>), the bilingual one first: the
+# ones a user edits by hand.
+SUBTITLE_FILES = ("bilingual.srt", "zh.srt", "en.srt")
+STYLED_FILE = "bilingual.ass"  # the styled subtitles of the first video, for restyling by hand
 
 
 def other_language(language: str) -> Language:

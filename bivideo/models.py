@@ -14,12 +14,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from bivideo import convert
 from bivideo.artifacts import atomic_path, cache_dir, sha256_file
 from bivideo.errors import BivideoError
 
 NAMES = ("tiny", "tiny.en", "base", "base.en", "small", "medium", "large-v3", "turbo")
-DEFAULT = "base"
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 _BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
@@ -103,6 +101,8 @@ def openai_checkpoint(model: str) -> Path:
     ct2 = ctranslate2_dir(model)
     out = models_dir() / "openai" / f"{model if model in NAMES else sha256_file(ct2 / 'model.bin')[:16]}.pt"
     if not out.is_file():
+        from bivideo import convert  # numpy and torch: only when a checkpoint is made
+
         convert.convert(ct2, out)
     return out
 
@@ -129,6 +129,6 @@ def status() -> list[ModelStatus]:
     return rows
 
 
-def prepare(name: str = DEFAULT) -> tuple[Path, Path]:
+def prepare(name: str) -> tuple[Path, Path]:
     """Make a model ready for both engines (used by `make install`)."""
     return ctranslate2_dir(name), openai_checkpoint(name)

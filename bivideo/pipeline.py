@@ -11,42 +11,17 @@ import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 import pysubs2
 
 from bivideo import (artifacts, audio, burn, cues, edits, glossary, highlight, platforms, post, probe, srtio,
                      subtitles, toolchain, transcribe, translate, translators)
-from bivideo.model import LANGUAGES, Cue, Shown, Transcript, Word, other_language
-from bivideo.highlight import DEFAULT_COLOR as HIGHLIGHT_COLOR
+from bivideo.model import LANGUAGES, STYLED_FILE, SUBTITLE_FILES, Cue, Shown, Transcript, Word, other_language
 from bivideo.errors import BivideoError, TranslationFailed
+from bivideo.settings import Settings
 from bivideo.translation_cache import TranslationCache
 from bivideo.ui import Reporter
-
-
-@dataclass(frozen=True)
-class Settings:
-    source: str = "auto"  # en | zh | auto
-    target: str | None = None  # default: the other language
-    engine: str = "faster-whisper"
-    model: str = "base"
-    translator: str = "auto"
-    translator_url: str | None = None
-    refine: bool = False  # a second LLM pass over the whole talk's translation
-    glossary: Path | None = None
-    output_dir: Path | None = None
-    force: bool = False  # redo every stage, ignoring cached artifacts
-    # the videos written (see platforms.py and `bivideo make --help`)
-    platform: str = "both"  # --for: linkedin | wechat | both | none
-    aspect: tuple[str, ...] = ()  # --aspect values: SHAPE or PLATFORM=SHAPE
-    soft: bool = False  # also an MP4 with selectable subtitle tracks
-    quality: str = "normal"  # draft | normal | high
-    audio_track: int = 1  # 1-based, as users count
-    chinese: str = "above"  # the Chinese line above or below the English one
-    zh_color: str = "#FFFFFF"
-    en_color: str = "#F5E7A1"
-    highlight: str = "none"  # none | words: karaoke on the spoken line
-    highlight_color: str = HIGHLIGHT_COLOR
-    vocab: bool | None = None  # vocab.csv; default: for English talks
 
 
 def _model_identity(model: str) -> str:
@@ -83,14 +58,15 @@ class Outputs:
         return path.exists() and self.written.get(str(path.resolve())) != self._signature(path)
 
     def kept(self, path: Path) -> bool:
-        """True (and says so, once) when `path` is the user's and must not be regenerated."""
-        if self.force or not self.edited(path):
-            return False
+        """True when `path` is the user's and must not be regenerated."""
+        return not self.force and self.edited(path)
+
+    def say_kept(self, path: Path) -> None:
+        """Tell the user (once per file) that their edited file is kept and used."""
         if path not in self.announced:
             self.announced.add(path)
             self.reporter.warn(f"kept your edited {path.name} and used it "
                                "(--force regenerates it after a timestamped backup)")
-        return True
 
     def claim(self, path: Path) -> None:
         """Make `path` safe to (re)write: back up anything there that isn't our own output."""
@@ -115,7 +91,9 @@ class Outputs:
     def write_text(self, suffix: str, text: str) -> Path:
         """Write an output, unless the user's edited version is there (then it is kept)."""
         path = self.path(suffix)
-        if not self.kept(path):
+        if self.kept(path):
+            self.say_kept(path)
+        else:
             self.claim(path)
             artifacts.write_text(path, text)
             self.done(path)
@@ -142,17 +120,6 @@ class Outputs:
 
     def remember_words(self, records: list[highlight.Record | None]) -> None:
         artifacts.write_json(self.words_record, [r.to_json() if r else None for r in records])
-
-
-def _output_folder(settings: Settings, source: Path) -> Path:
-    folder = (settings.output_dir or source.parent).expanduser()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise BivideoError(f"cannot create output folder {folder}: {error.strerror}") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise BivideoError(f"output folder {folder} is not writable")
-    return folder
 
 
 def _stage(path: Path, settings: Settings, label: str, reporter: Reporter) -> bool:
@@ -184,7 +151,7 @@ def open_job(source: Path, settings: Settings, reporter: Reporter) -> Job:
     if info.audio_codecs and not 1 <= settings.audio_track <= len(info.audio_codecs):
         raise BivideoError(f"--audio-track {settings.audio_track}: {source.name} has only "
                            f"{len(info.audio_codecs)} audio tracks")
-    folder = _output_folder(settings, source)
+    folder = artifacts.writable_folder(settings.output_dir or source.parent)
     if settings.target and settings.source == settings.target:
         raise BivideoError(f"--from and --to are both {settings.target!r}")
     fingerprint = artifacts.fingerprint(source)
@@ -193,15 +160,14 @@ def open_job(source: Path, settings: Settings, reporter: Reporter) -> Job:
     return Job(source, info, work, Outputs(folder, source.stem, work, source, reporter, settings.force))
 
 
-SUBTITLE_FILES = ("bilingual.srt", "zh.srt", "en.srt")
-
-
 def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
     """Transcribe, build cues, translate, and write the subtitle files. When the user has
     edited one, the cues come from the files instead, and only the sentences whose spoken
     line was edited (and not their translation) are translated again."""
     outputs = job.outputs
     kept = [suffix for suffix in SUBTITLE_FILES if outputs.kept(outputs.path(suffix))]
+    for suffix in kept:
+        outputs.say_kept(outputs.path(suffix))
     if not kept or not (outputs.path("bilingual.srt").is_file() or outputs.last_cues()):
         _transcribe_and_translate(job, settings, reporter)
     if kept:
@@ -363,9 +329,10 @@ def _write_subtitles(job: Job, rewrite_edited: bool) -> list[Path]:
 
 def _edited_ass(job: Job) -> tuple[str, tuple[int, int]] | None:
     """The user's edited bilingual.ass and the frame size it is styled for, if they have one."""
-    path = job.outputs.path("bilingual.ass")
+    path = job.outputs.path(STYLED_FILE)
     if not job.outputs.kept(path):
         return None
+    job.outputs.say_kept(path)
     text = path.read_text(encoding="utf-8-sig")
     try:
         info = pysubs2.SSAFile.from_string(text).info
@@ -397,33 +364,40 @@ def _highlighted_words(job: Job, settings: Settings, reporter: Reporter) -> list
 
 
 def targets(job: Job, settings: Settings, reporter: Reporter) -> list[burn.Target]:
-    """Each chosen platform's video: its frame, its styled subtitles and its bitrate cap, with
-    the platform's limits this video breaks said up front. A bilingual.ass the user edited is
-    used for the videos of the frame size it was styled for."""
-    info, outputs = job.info, job.outputs
-    font = toolchain.cjk_font().family
-    look = subtitles.Look(settings.chinese, settings.zh_color, settings.en_color, settings.highlight,
-                          settings.highlight_color)
-    words = _highlighted_words(job, settings, reporter)
+    """Each chosen platform's video, with what the user should know about it said up front.
+    The edge around `plan_videos`: it looks up the font, the words' times and an edited
+    bilingual.ass."""
+    videos, warnings = plan_videos(job.cues, job.info, settings, toolchain.cjk_font().family,
+                                   _highlighted_words(job, settings, reporter), _edited_ass(job),
+                                   job.outputs.path)
+    for warning in warnings:
+        reporter.warn(warning)
+    return videos
+
+
+def plan_videos(cues_shown: list[Cue], info: probe.MediaInfo, settings: Settings, font: str,
+                words: list[highlight.Record | None] | None, edited: tuple[str, tuple[int, int]] | None,
+                path_for: Callable[[str], Path]) -> tuple[list[burn.Target], list[str]]:
+    """Pure: each chosen platform's video (its frame, its styled subtitles, its bitrate cap)
+    and the platform limits this video breaks. A bilingual.ass the user edited (`edited`: its
+    text and frame size) is used for the videos of the frame size it was styled for."""
     aspects = platforms.parse_aspects(settings.aspect)
     audio_kbps = platforms.AUDIO_KBPS if info.audio_codecs else 0
-    edited = _edited_ass(job)
-    chosen = []
+    chosen, warnings = [], []
     for platform in platforms.chosen(settings.platform):
         frame = platforms.frame(info.width, info.height, platforms.aspect_for(platform, aspects))
         kbps = platforms.video_kbps(platform, frame, info.duration, audio_kbps)
-        for warning in platforms.warnings(platform, info.duration, frame, kbps, audio_kbps):
-            reporter.warn(warning)
+        warnings += platforms.warnings(platform, info.duration, frame, kbps, audio_kbps)
         if edited and edited[1] == (frame.width, frame.height):
             ass = edited[0]
         else:
-            ass = subtitles.bilingual_ass(job.cues, frame.width, frame.height, font, look, frame.subtitle_bottom,
-                                          words)
+            ass = subtitles.bilingual_ass(cues_shown, frame.width, frame.height, font, settings.look,
+                                          frame.subtitle_bottom, words)
             if edited:
-                reporter.warn(f"your edited bilingual.ass is styled for {edited[1][0]}x{edited[1][1]}; the "
-                              f"{platform.name} video ({frame.width}x{frame.height}) gets the generated styling")
-        chosen.append(burn.Target(outputs.path(f"{platform.name}.mp4"), frame, ass, kbps))
-    return chosen
+                warnings.append(f"your edited bilingual.ass is styled for {edited[1][0]}x{edited[1][1]}; the "
+                                f"{platform.name} video ({frame.width}x{frame.height}) gets the generated styling")
+        chosen.append(burn.Target(path_for(f"{platform.name}.mp4"), frame, ass, kbps))
+    return chosen, warnings
 
 
 def _audio_track(info: probe.MediaInfo, settings: Settings) -> int:
@@ -440,7 +414,7 @@ def render(job: Job, settings: Settings, reporter: Reporter) -> list[Path]:
         reporter.warn("HDR source, but this ffmpeg has no zscale filter to tone-map it: "
                       "colours will look washed out (install an ffmpeg built with libzimg)")
     # the styled subtitles of the first video, for reading or restyling by hand
-    written = [outputs.write_text("bilingual.ass", videos[0].ass)]
+    written = [outputs.write_text(STYLED_FILE, videos[0].ass)]
     soft = outputs.path("soft.mp4") if settings.soft else None
     finals = [t.path for t in videos] + ([soft] if soft else [])
     for path in finals:
@@ -457,12 +431,6 @@ def render(job: Job, settings: Settings, reporter: Reporter) -> list[Path]:
     for path in finals:
         outputs.done(path)
     return written + finals
-
-
-def make(source: Path, settings: Settings, reporter: Reporter) -> list[Path]:
-    """Run the whole pipeline; returns the files written."""
-    job = prepare(open_job(source, settings, reporter), settings, reporter)
-    return job.written + render(job, settings, reporter)
 
 
 def _samples(job: Job, settings: Settings, reporter: Reporter):

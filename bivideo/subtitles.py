@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
 import pysubs2
 
 from bivideo import highlight, srtio
 from bivideo.cues import divide
 from bivideo.model import Cue, Shown
-from bivideo.highlight import DEFAULT_COLOR as HIGHLIGHT_COLOR
+from bivideo.settings import DEFAULTS, Look
 from bivideo.standard import MAX_LINE, display_width
 
 
@@ -52,20 +51,6 @@ def _ass_escape(text: str) -> str:
 
 def _colour(rgb: int, alpha: int = 0) -> pysubs2.Color:
     return pysubs2.Color((rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255, alpha)
-
-
-@dataclass(frozen=True)
-class Look:
-    """What bivideo.toml may change: which language sits on top, and the colours. The
-    defaults follow bilingual releases: the larger white Chinese line first, the English
-    line below it smaller and in a pale gold, both with a dark outline. With `highlight`
-    "words", the spoken line's words turn `highlight_color` as they are said."""
-
-    chinese: str = "above"  # above | below the English line
-    zh_color: str = "#FFFFFF"
-    en_color: str = "#F5E7A1"
-    highlight: str = "none"  # none | words
-    highlight_color: str = HIGHLIGHT_COLOR
 
 
 SIDE_MARGIN = 0.05  # of the frame width, each side
@@ -115,7 +100,7 @@ def _block(cue: Cue, language: str, record: highlight.Record | None) -> tuple[st
     return language.upper() + "K", highlight.karaoke(parts, start_cs, end_cs, _ass_escape)
 
 
-def bilingual_ass(cues: list[Cue], width: int, height: int, font: str, look: Look = Look(),
+def bilingual_ass(cues: list[Cue], width: int, height: int, font: str, look: Look = DEFAULTS.look,
                   bottom: int | None = None, words: list[highlight.Record | None] | None = None) -> str:
     """Both languages, bottom centre, styled for a `width` x `height` frame. `bottom` is the
     distance in pixels from the frame's bottom edge to the lowest line (default: a 5% safe

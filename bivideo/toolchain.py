@@ -32,6 +32,13 @@ def _binary(name: str) -> str:
     return found
 
 
+def last_line(stderr: str | bytes | None) -> str:
+    """What ffmpeg or ffprobe said last before failing: the line that names the problem."""
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr or ""
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
 def ffmpeg() -> str:
     return _binary("ffmpeg")
 

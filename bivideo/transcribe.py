@@ -20,10 +20,10 @@ import numpy as np
 from bivideo import audio, guards, models, timing
 from bivideo.errors import BivideoError
 from bivideo.model import Segment, Transcript, Word
+from bivideo.settings import ENGINES
 
 LANGUAGES = ("en", "zh")
 FORMAT = 4  # bump when what a transcript holds changes, so cached ones are redone
-ENGINES = ("faster-whisper", "openai-whisper")
 SEED = 0  # for the temperature fallback's sampling: reruns give the same text
 Progress = Callable[[float], None]  # called with the seconds of audio done so far
 

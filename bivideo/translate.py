@@ -35,7 +35,7 @@ from bivideo.translators.openai_chat import KEY_VARIABLES, Ask, LineMismatch, Se
 
 REQUEST_TIMEOUT = 30.0  # seconds; deep-translator's own requests have no timeout at all
 RETRIES = 3  # after the first try, for 429s, 5xx, timeouts and dropped connections
-BACKOFF = float(os.environ.get("BIVIDEO_BACKOFF", "0.5"))  # seconds before the first retry, doubling
+BACKOFF = 0.5  # seconds before the first retry, doubling; BIVIDEO_BACKOFF overrides
 WORKERS = 4  # units in flight at once: polite to free services, quick on paid ones
 SENTENCE_END = cue_stage.SENTENCE_END
 CLAUSE_END = cue_stage.CLAUSE_END
@@ -215,7 +215,8 @@ def with_retries(call: Callable[[], object], stop: threading.Event):
         except Exception as error:
             if attempt == RETRIES or not _retryable(error):
                 raise
-            if stop.wait(BACKOFF * 2 ** attempt * (1 + random.random() / 4)):
+            backoff = float(os.environ.get("BIVIDEO_BACKOFF") or BACKOFF)
+            if stop.wait(backoff * 2 ** attempt * (1 + random.random() / 4)):
                 raise Stopped from None
 
 

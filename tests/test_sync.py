@@ -9,7 +9,6 @@ properties over any words (hypothesis), and the scorer on a deliberately shifted
 from __future__ import annotations
 
 import json
-import subprocess
 import wave
 from dataclasses import replace
 from datetime import timedelta

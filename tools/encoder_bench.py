@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bivideo import burn, platforms, toolchain  # noqa: E402
+from bivideo.settings import QUALITIES  # noqa: E402
 from tools.bench import MEDIA, measure, picture, status  # noqa: E402
 
 RECORDING = MEDIA / "en" / "en04_osr_us_000_0034_harvard_list72_8k.wav"
@@ -65,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each source [%(default)s]")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds [%(default)s]")
-    parser.add_argument("--level", choices=burn.QUALITIES, help="measure one level's candidates only")
+    parser.add_argument("--level", choices=QUALITIES, help="measure one level's candidates only")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     if not RECORDING.is_file():
@@ -101,7 +102,7 @@ def main() -> None:
                     cells += (f"{statistics.median(cpu[(label, kind)]):>14.2f}{out.stat().st_size / 1024:>8.0f}"
                               f"{ssim(out, src):>8.4f}")
                 print(f"  {level:<7}{label:<26}{cells}")
-        print(f"  chosen now: {', '.join(f'{q}: ' + ' '.join(burn._X264[q]) for q in burn.QUALITIES)}")
+        print(f"  chosen now: {', '.join(f'{q}: ' + ' '.join(burn._X264[q]) for q in QUALITIES)}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import os
 import re
 from dataclasses import dataclass, field
 
-import requests
 
 from bivideo.errors import BivideoError
 
@@ -166,10 +165,14 @@ class OpenAIChat:
 
     def list_models(self, timeout: float) -> int:
         """The HTTP status of GET …/models, which OpenAI-compatible servers answer for a valid key."""
+        import requests  # the HTTP client only when a request is made: the command line lists presets
+
         models = self.url.removesuffix("/chat/completions") + "/models"
         return requests.get(models, headers=self.headers, timeout=timeout).status_code
 
     def _ask(self, content: str) -> str:
+        import requests
+
         response = requests.post(self.url, headers=self.headers, timeout=(10, 120), json={
             "model": self.model, "temperature": 0, "response_format": {"type": "json_object"},
             "messages": [{"role": "system", "content": "You are a professional subtitle translator."},
