@@ -12,9 +12,10 @@ import hashlib
 import json
 import os
 import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from platformdirs import user_cache_dir
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
 
 from bivideo import toolchain
 from bivideo.artifacts import write_text

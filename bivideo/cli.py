@@ -7,13 +7,14 @@ import os
 import re
 import signal
 import sys
-import tomllib
 from pathlib import Path
 
 import click
+import tomllib
 from platformdirs import user_config_dir
 
-from bivideo import __version__, models as model_registry, translators
+from bivideo import __version__, translators
+from bivideo import models as model_registry
 from bivideo.errors import BivideoError, debugging
 from bivideo.settings import DEFAULTS, ENGINES, HIGHLIGHTS, PLACEMENTS, PLATFORMS, QUALITIES, SOURCES, Settings
 from bivideo.ui import Reporter
@@ -223,7 +224,8 @@ def burn(video: Path, srt: Path | None, quiet: bool, **options) -> None:
 def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options) -> None:
     """Stills of VIDEO with its subtitles as they will be burned (each platform's frame), and a
     contact sheet."""
-    from bivideo import flow, page, preview as stills
+    from bivideo import flow, page
+    from bivideo import preview as stills
 
     reporter = Reporter(quiet)
     at = stills.parse_times(times) if times else None
@@ -300,7 +302,8 @@ def check(subtitles: Path, as_json: bool, minimum: float, fps: float, media: Pat
 
     from rich.console import Console
 
-    from bivideo import check as standard_check, srtio
+    from bivideo import check as standard_check
+    from bivideo import srtio
 
     report = standard_check.score(srtio.read(subtitles), fps)
     synced = standard_check.sync_report(subtitles, media) if media else None

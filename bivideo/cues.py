@@ -21,9 +21,19 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from bivideo.standard import (CHAIN_GAP, MAX_CPS, MAX_DURATION, MAX_LEAD, MAX_LINE, MIN_DURATION, MIN_GAP_FRAMES,
-                              NOTICEABLE_PAUSE, TRANSLATION_WIDTH, display_width)
 from bivideo.model import Cue, Word, other_language
+from bivideo.standard import (
+    CHAIN_GAP,
+    MAX_CPS,
+    MAX_DURATION,
+    MAX_LEAD,
+    MAX_LINE,
+    MIN_DURATION,
+    MIN_GAP_FRAMES,
+    NOTICEABLE_PAUSE,
+    TRANSLATION_WIDTH,
+    display_width,
+)
 
 SENTENCE_END = tuple(".?!。？！…")
 CLAUSE_END = tuple(",;:，、；：—")
@@ -37,8 +47,10 @@ EN_BREAK_BEFORE = frozenset(
 EN_NO_BREAK_AFTER = frozenset(
     "a an the this that these those my your his her its our their i you he she we they it "
     "very more most so too quite such no not".split())
-ZH_BREAK_BEFORE = frozenset("但是 但 而且 而 所以 因为 如果 虽然 然后 并且 或者 还是 以及 和 跟 与 因此 不过 可是 就是 于是".split())
-ZH_NO_BREAK_AFTER = frozenset("的 地 得 这 那 这个 那个 一个 这些 那些 我 你 他 她 它 我们 你们 他们 很 最 更 太 不".split())
+ZH_BREAK_BEFORE = frozenset(
+    "但是 但 而且 而 所以 因为 如果 虽然 然后 并且 或者 还是 以及 和 跟 与 因此 不过 可是 就是 于是".split())
+ZH_NO_BREAK_AFTER = frozenset(
+    "的 地 得 这 那 这个 那个 一个 这些 那些 我 你 他 她 它 我们 你们 他们 很 最 更 太 不".split())
 ZH_ATTACH_BEFORE = frozenset("的 了 吗 呢 吧 啊 呀 们 着 过 个 地 得".split())
 
 # Break costs: lower is better.
@@ -256,7 +268,7 @@ def divide(text: str, language: str, shares: list[float]) -> list[str]:
             break
         def score(p: int) -> float:
             punct = text[:p].rstrip()[-1:] in SENTENCE_END + CLAUSE_END
-            return abs(p - goal) - (0.15 * len(text) if punct else 0)
+            return abs(p - goal) - (0.15 * len(text) if punct else 0)  # noqa: B023 - called in this iteration
         cut = min(candidates, key=score)
         pieces.append(text[begin:cut])
         begin = cut

@@ -12,9 +12,9 @@ import pysubs2
 import requests
 
 from bivideo import burn, models, toolchain, translators
-from bivideo.translators import deep, openai_chat, public_url
 from bivideo.errors import BivideoError
 from bivideo.settings import DEFAULTS
+from bivideo.translators import deep, openai_chat, public_url
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from bivideo.cues import chinese_boundaries, words_of
 from bivideo.model import Cue, Word
 
 
-
 @dataclass(frozen=True)
 class Timed:
     """A word of a cue's spoken line, with when it is said."""

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
-from typing import Callable
-
 
 from bivideo import artifacts, highlight, srtio, standard
-from bivideo.model import LANGUAGES, Cue, Shown
 from bivideo.errors import BivideoError
+from bivideo.model import LANGUAGES, Cue, Shown
 from bivideo.pipeline import Job
 from bivideo.ui import Reporter
 

@@ -8,17 +8,33 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import pysubs2
 
-from bivideo import (artifacts, audio, burn, cues, edits, glossary, highlight, platforms, post, probe, srtio,
-                     subtitles, toolchain, transcribe, translate, translators)
-from bivideo.model import LANGUAGES, STYLED_FILE, SUBTITLE_FILES, Cue, Shown, Transcript, Word, other_language
+from bivideo import (
+    artifacts,
+    audio,
+    burn,
+    cues,
+    edits,
+    glossary,
+    highlight,
+    platforms,
+    post,
+    probe,
+    srtio,
+    subtitles,
+    toolchain,
+    transcribe,
+    translate,
+    translators,
+)
 from bivideo.errors import BivideoError, TranslationFailed
+from bivideo.model import LANGUAGES, STYLED_FILE, SUBTITLE_FILES, Cue, Shown, Transcript, Word, other_language
 from bivideo.settings import Settings
 from bivideo.translation_cache import TranslationCache
 from bivideo.ui import Reporter
@@ -40,9 +56,9 @@ class Outputs:
         self.record = work / "written.json"
         self.written = artifacts.read_json(self.record) if self.record.is_file() else {}
         # the cues behind the subtitle files in this folder, as last written: what edits are measured against
-        self.cues_record = work / "cues-{}.json".format(artifacts.key(str(folder.resolve())))
+        self.cues_record = work / f"cues-{artifacts.key(str(folder.resolve()))}.json"
         # each cue's spoken words with their times, as transcribed: what highlighting matches lines to
-        self.words_record = work / "words-{}.json".format(artifacts.key(str(folder.resolve())))
+        self.words_record = work / f"words-{artifacts.key(str(folder.resolve()))}.json"
         self.announced: set[Path] = set()
 
     def path(self, suffix: str) -> Path:
@@ -494,7 +510,8 @@ def _translate(built: list[Cue], job: Job, settings: Settings, reporter: Reporte
     count, times and source text come back unchanged. `words` (the transcript) shows where
     the speaker paused."""
     if text_translator is None:
-        return [replace(c, target=t) for c, t in zip(built, _whisper_translation(built, job, settings, reporter, words))]
+        lines = _whisper_translation(built, job, settings, reporter, words)
+        return [replace(c, target=t) for c, t in zip(built, lines)]
     cache = TranslationCache()
     backend, terms = text_translator
     translator = translate.UnitTranslator(backend, cache, terms, settings.force)

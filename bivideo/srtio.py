@@ -97,7 +97,7 @@ def timing_problems(blocks: list[Shown], name: str) -> tuple[list[str], list[str
 def first_difference(ours: list[Shown], ours_name: str, theirs: list[Shown], theirs_name: str) -> str | None:
     """None when both files have the same cues (count and times); else one line naming the
     first cue that differs, so the user can find where one file drifted from the other."""
-    for number, (a, b) in enumerate(zip(ours, theirs), 1):
+    for number, (a, b) in enumerate(zip(ours, theirs), 1):  # noqa: B007 - `number` is read after the loop
         if abs(a.start - b.start) > 0.0015 or abs(a.end - b.end) > 0.0015:
             break
     else:

@@ -7,9 +7,9 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from bivideo.artifacts import cache_dir, write_text
 from bivideo.errors import BivideoError

@@ -11,9 +11,10 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
 import numpy as np
 

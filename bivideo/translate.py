@@ -18,9 +18,10 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Callable
+
 import requests
 
 from bivideo import cues as cue_stage
@@ -129,7 +130,7 @@ def _within_cap(run: list[int], cues: list[Cue], pauses: list[float]) -> list[li
         # k: the unit is run[:k]; a single cue over the cap goes alone (a cue is one line of text)
         fitting = [k for k in range(1, len(run)) if _fits(run[:k], cues)] or [1]
 
-        def rank(k: int) -> tuple:
+        def rank(k: int, run: list[int] = run) -> tuple:
             # clause punctuation, then a noticeable pause, then the cue builder's idea of a good
             # break; among equals the latest, so units stay long
             left, right = cues[run[k - 1]], cues[run[k]]
@@ -307,7 +308,8 @@ class UnitTranslator:
         """`lines` numbered from 1 with their budgets; `sources` (the spoken lines they stand
         for) tell which budgets are tight."""
         numbers = [str(k) for k in range(1, len(lines) + 1)]
-        return Ask(dict(zip(numbers, lines)), plan.source, plan.target, {n: b.to_json() for n, b in zip(numbers, budgets)},
+        return Ask(dict(zip(numbers, lines)), plan.source, plan.target,
+                   {n: b.to_json() for n, b in zip(numbers, budgets)},
                    plan.before, plan.after, self.glossary.lines(plan.source, plan.target),
                    tuple(numbers[k] for k in tight(sources, budgets, plan.source)))
 
@@ -352,7 +354,8 @@ class UnitTranslator:
         """--refine: one request for the window; a reply with the wrong numbers leaves the
         first pass as it was."""
         numbers = [str(k) for k in range(1, len(plan.lines) + 1)]
-        ask = replace(self._ask(plan, plan.first_pass, plan.budgets, plan.lines), sources=dict(zip(numbers, plan.lines)))
+        ask = replace(self._ask(plan, plan.first_pass, plan.budgets, plan.lines),
+                      sources=dict(zip(numbers, plan.lines)))
         try:
             return self._fitted(ask, plan.lines, self._request(lambda: self.backend.refine_lines(ask)), plan.budgets)
         except LineMismatch:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import re
 import socket
-import time
 import threading
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 from urllib.parse import parse_qs, urlparse
 
 ZH_MARK = "测试译文"

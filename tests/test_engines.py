@@ -3,11 +3,11 @@ faster-whisper, its lossless conversion for openai-whisper), on real speech."""
 
 from __future__ import annotations
 
+import jiwer
 import pytest
 import torch
 from whisper.model import ModelDimensions, Whisper
 
-import jiwer
 from bivideo import audio, convert, models, transcribe
 from bivideo.artifacts import sha256_file
 from tests.scoring import cer, normalise_en, wer

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bivideo import edits, page, srtio, subtitles
-from bivideo.model import Cue, Shown
 from bivideo.errors import BivideoError
+from bivideo.model import Cue, Shown
 
 TWO = "1\n00:00:01,000 --> 00:00:03,000\n你好 世界\nHello world\n\n1\n00:00:03,080 --> 00:00:05,000\n再见\nGoodbye\n"
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import srt
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bivideo import audio, cues, standard, sync
 from bivideo.model import Word

@@ -10,7 +10,8 @@ import subprocess
 import threading
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bivideo import glossary, pipeline, translate, translators
 from bivideo.cues import Cue

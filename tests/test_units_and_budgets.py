@@ -10,7 +10,8 @@ import subprocess
 
 import pytest
 
-from bivideo import audio, cues as cue_stage, glossary, pipeline, transcribe, translate, translators
+from bivideo import audio, glossary, pipeline, transcribe, translate, translators
+from bivideo import cues as cue_stage
 from bivideo.cues import Cue
 from bivideo.errors import BivideoError
 from bivideo.standard import NOTICEABLE_PAUSE, display_width

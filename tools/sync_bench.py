@@ -144,7 +144,8 @@ def main() -> None:
                   f"{v['over_silence']:>7} {v['compliance']:>7.1%} {v['unmatched']:>6}")
     print("\nfitting word times to the speech: cost and accuracy")
     for r in results:
-        print(f"{r['talk']:<4} {r['engine']:<15} {r['seconds']:>6}s audio: {r['fit_seconds_per_minute']:.3f} s per audio "
+        print(f"{r['talk']:<4} {r['engine']:<15} {r['seconds']:>6}s audio: "
+              f"{r['fit_seconds_per_minute']:.3f} s per audio "
               f"minute = {r['fit_share_of_transcription']:.2%} of transcription; "
               f"{'WER' if r['talk'] == 'en' else 'CER'} {r['error_before']:.3f} before, {r['error_after']:.3f} after")
 

@@ -15,7 +15,6 @@ import os
 import re
 from dataclasses import dataclass, field
 
-
 from bivideo.errors import BivideoError
 
 NAMES = {"en": "English", "zh": "Simplified Chinese"}
@@ -85,7 +84,8 @@ def parse_reply(content: str, numbers: list[str]) -> dict[str, str]:
     except json.JSONDecodeError:
         raise LineMismatch("reply is not JSON") from None
     if not isinstance(data, dict) or set(data) != set(numbers):
-        raise LineMismatch(f"asked for lines {', '.join(numbers)}, got {sorted(data) if isinstance(data, dict) else data!r}")
+        got = sorted(data) if isinstance(data, dict) else repr(data)
+        raise LineMismatch(f"asked for lines {', '.join(numbers)}, got {got}")
     return {n: str(data[n]).strip() for n in numbers}
 
 

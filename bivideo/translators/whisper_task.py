@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bivideo import audio, cues as cue_stage, guards
+from bivideo import audio, guards
+from bivideo import cues as cue_stage
 from bivideo.errors import BivideoError
 from bivideo.model import Cue, Word
 from bivideo.transcribe import Engine, Progress
