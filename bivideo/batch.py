@@ -16,6 +16,7 @@ import glob
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -87,7 +88,7 @@ class State:
 
     def __init__(self, path: Path):
         self.path = path
-        self.data = {"videos": {}, "ignored": {}}
+        self.data: dict[str, dict] = {"videos": {}, "ignored": {}}
         if path.is_file():
             try:
                 self.data |= artifacts.read_json(path)
@@ -208,7 +209,7 @@ class Batch:
         self.state = State(self.out_root / STATE)
         self.key = settings_key(settings)
         self.started = time.time()
-        self.finished = None  # the overall bar's callback while videos are processed
+        self.finished: Callable[[float], None] | None = None  # the overall bar's callback while videos run
         self.items = discover(folder, options.recursive, self.out_root, self.state)
         self.state.save()  # remembers the files found not to be media
 
@@ -252,7 +253,7 @@ class Batch:
                 self._fail(item, error)
             _remove_stale_temporaries(item.source.stem, self.output_folder(item))
         todo = [item for item in todo if item.status == "pending"]
-        total = sum(item.audio_seconds for item in todo)
+        total = sum(item.audio_seconds or 0.0 for item in todo)
         workers = ThreadPoolExecutor(max_workers=self.options.jobs - 1, initializer=_ignore_stop_signals) \
             if self.options.jobs > 1 else None
         running: list[Future] = []
@@ -368,9 +369,8 @@ def print_summary(items: list[Item], report: Path) -> None:
     from rich.table import Table
 
     table = Table(title=f"bivideo batch: {report}", title_justify="left")
-    for column, justify in (("file", "left"), ("status", "left"), ("audio", "right"), ("time", "right"),
-                            ("outputs / reason", "left")):
-        table.add_column(column, justify=justify, overflow="fold")
+    for column in ("file", "status", "audio", "time", "outputs / reason"):
+        table.add_column(column, justify="right" if column in ("audio", "time") else "left", overflow="fold")
     styles = {"done": "green", "skipped": "dim", "failed": "red", "interrupted": "yellow"}
     for item in items:
         audio = f"{item.audio_seconds / 60:.1f} min" if item.audio_seconds else ""

@@ -16,7 +16,7 @@ from platformdirs import user_config_dir
 from bivideo import __version__, translators
 from bivideo import models as model_registry
 from bivideo.errors import BivideoError, debugging
-from bivideo.settings import DEFAULTS, ENGINES, HIGHLIGHTS, PLACEMENTS, PLATFORMS, QUALITIES, SOURCES, Settings
+from bivideo.settings import DEFAULTS, ENGINES, HIGHLIGHTS, PLACEMENTS, PLATFORMS, QUALITIES, SOURCES, Mode, Settings
 from bivideo.ui import Reporter
 
 
@@ -250,7 +250,7 @@ def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options)
 @click.option("--preview", "mode", flag_value="preview", help="Only the subtitle files (and stills), for review.")
 @click.option("--burn", "mode", flag_value="burn", help="Burn from the (edited) subtitle files of a --preview run.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
-def batch(folder: Path, quiet: bool, recursive: bool, jobs: int, retry_failed: bool, mode: str | None,
+def batch(folder: Path, quiet: bool, recursive: bool, jobs: int, retry_failed: bool, mode: Mode | None,
           **options) -> None:
     """Every video in FOLDER: resumable, and one failure stops nothing."""
     from bivideo import batch as batches

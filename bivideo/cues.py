@@ -19,9 +19,10 @@ import functools
 import logging
 import math
 import re
+from collections.abc import Set
 from dataclasses import dataclass, replace
 
-from bivideo.model import Cue, Word, other_language
+from bivideo.model import Cue, Language, Word, other_language
 from bivideo.standard import (
     CHAIN_GAP,
     MAX_CPS,
@@ -70,7 +71,7 @@ class Token:
     text: str
     start: float
     end: float
-    language: str
+    language: Language
     segment_end: bool = False  # Whisper ended a segment here (its own idea of a sentence)
 
 
@@ -97,7 +98,7 @@ def chinese_boundaries(text: str) -> frozenset[int]:
                      and not (_TERM_CHAR.match(text[c - 1]) and _TERM_CHAR.match(text[c])))
 
 
-def tokens_for(words: list[Word], language: str, segment_ends: set[int] = frozenset()) -> list[Token]:
+def tokens_for(words: list[Word], language: Language, segment_ends: Set[int] = frozenset()) -> list[Token]:
     """Words -> tokens. English words stay as they are; Chinese pieces are joined until the
     boundary after them is one jieba (and our term rule) allows."""
     if language != "zh":
@@ -225,8 +226,8 @@ def retime(cues: list[Cue], fps: float) -> list[Cue]:
     return out
 
 
-def build(words: list[Word], language: str, fps: float = 25.0, segment_ends: set[int] = frozenset(),
-          languages: list[str] | None = None) -> list[Cue]:
+def build(words: list[Word], language: Language, fps: float = 25.0, segment_ends: Set[int] = frozenset(),
+          languages: list[Language] | None = None) -> list[Cue]:
     """Cues for a talk. `languages` gives each word's spoken language (mixed talks); by
     default every word is in `language`. `segment_ends` are indices of words that end one of
     Whisper's segments."""
@@ -322,7 +323,7 @@ def words_of(cues: list[Cue], words: list[Word]) -> list[list[Word] | None]:
     out: list[list[Word] | None] = []
     k = 0
     for cue in cues:
-        need, taken = "".join(cue.source.split()), []
+        need, taken = "".join(cue.source.split()), list[Word]()
         while k < len(words) and _solid("".join(w.text for w in taken)) < len(need):
             taken.append(words[k])
             k += 1

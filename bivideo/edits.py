@@ -24,10 +24,11 @@ def with_language(base: list[Shown], language: str, single: list[Shown],
     """`base` with the lines of `language` that the user changed in a single-language file
     (same number of cues, checked by the caller). Returns the cues and the numbers of those
     where the bilingual file changed the same line differently (the bilingual file wins)."""
-    out, conflicts = [], []
+    out: list[Shown] = []
+    conflicts: list[int] = []
     same_count = previous is not None and len(previous) == len(base)
     for i, (cue, one) in enumerate(zip(base, single)):
-        before = previous[i].line(language) if same_count else None
+        before = previous[i].line(language) if previous is not None and same_count else None
         mine = one.line(language)
         if mine == before or mine == cue.line(language):
             out.append(cue)
@@ -35,7 +36,8 @@ def with_language(base: list[Shown], language: str, single: list[Shown],
             conflicts.append(i + 1)
             out.append(cue)
         else:
-            out.append(Shown.of(cue.start, cue.end, **{**{lang: cue.line(lang) for lang in LANGUAGES}, language: mine}))
+            lines = {lang: cue.line(lang) for lang in LANGUAGES} | {language: mine}
+            out.append(Shown.of(cue.start, cue.end, **lines))
     return out, conflicts
 
 

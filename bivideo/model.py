@@ -46,12 +46,12 @@ class Segment:
     end: float
     text: str
     words: tuple[Word, ...]
-    language: str = ""
+    language: Language | Literal[""] = ""  # "": the transcript's language
 
 
 @dataclass(frozen=True)
 class Transcript:
-    language: str  # the main spoken language
+    language: Language  # the main spoken language
     segments: tuple[Segment, ...]
     removed: dict[str, int] = field(default_factory=dict)  # hallucinations dropped, by kind
 
@@ -60,7 +60,7 @@ class Transcript:
         return [w for s in self.segments for w in s.words]
 
     @property
-    def word_languages(self) -> list[str]:
+    def word_languages(self) -> list[Language]:
         return [s.language or self.language for s in self.segments for _ in s.words]
 
     @property

@@ -71,7 +71,7 @@ def _cached_download(name: str) -> Path | None:
     return dest if (dest / "model.bin").is_file() else None
 
 
-def ctranslate2_dir(model: str, download: bool = True) -> Path:
+def ctranslate2_dir(model: str) -> Path:
     """The faster-whisper (CTranslate2) model directory for a name or a path."""
     path = Path(model).expanduser()
     if model not in NAMES:
@@ -80,7 +80,7 @@ def ctranslate2_dir(model: str, download: bool = True) -> Path:
         raise BivideoError(f"model {model!r}: not a known name ({', '.join(NAMES)}) "
                            "nor a folder with a CTranslate2 model.bin")
     found = _bundled(model) or _cached_download(model)
-    if found or not download:
+    if found:
         return found
     from faster_whisper.utils import download_model
 

@@ -17,6 +17,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
+from typing import cast
 
 from bivideo import artifacts, highlight, srtio, standard
 from bivideo.errors import BivideoError
@@ -102,8 +103,8 @@ def handler(job: Job, srt_path: Path, lit: Highlight | None = None) -> type[Base
 
         def foreign(self) -> bool:
             """A request not addressed to this local server by name (DNS rebinding): refused."""
-            host = self.headers.get("Host", "")
-            if host in (f"127.0.0.1:{self.server.server_address[1]}", f"localhost:{self.server.server_address[1]}"):
+            host, port = self.headers.get("Host", ""), cast(tuple[str, int], self.server.server_address)[1]
+            if host in (f"127.0.0.1:{port!s}", f"localhost:{port!s}"):
                 return False
             self.reply(HTTPStatus.FORBIDDEN, b"forbidden", "text/plain")
             return True

@@ -37,7 +37,9 @@ def parse(text: str, name: str) -> list[Shown]:
     try:
         for subtitle in srt.parse(text):
             # the times line of this block: the first arrow after the last block's times line
-            position = _ARROW.search(text, position).start()
+            arrow = _ARROW.search(text, position)
+            assert arrow is not None  # srt.parse found a block, so its times line is there
+            position = arrow.start()
             subtitles.append(subtitle)
             file_lines.append(text.count("\n", 0, position) + 1)
             position = text.find("\n", position)

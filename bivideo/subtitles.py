@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 import pysubs2
 
@@ -111,7 +112,7 @@ def bilingual_ass(cues: list[Cue], width: int, height: int, font: str, look: Loo
     subs.info.update({"PlayResX": str(width), "PlayResY": str(height), "WrapStyle": "0",
                       "ScaledBorderAndShadow": "yes"})
     side = round(width * SIDE_MARGIN)
-    common = dict(fontname=font, alignment=pysubs2.Alignment.BOTTOM_CENTER, borderstyle=1, bold=False,
+    common: dict[str, Any] = dict(fontname=font, alignment=pysubs2.Alignment.BOTTOM_CENTER, borderstyle=1, bold=False,
                   outlinecolor=_colour(0x000000), backcolor=_colour(0x000000, 128), marginl=side, marginr=side,
                   marginv=round(min(width, height) * 0.05) if bottom is None else bottom)
     highlighting = look.highlight == "words" and words is not None
@@ -126,7 +127,7 @@ def bilingual_ass(cues: list[Cue], width: int, height: int, font: str, look: Loo
             subs.styles[name + "K"] = style.copy()
             subs.styles[name + "K"].primarycolor = _rgb(look.highlight_color)
     order = ("zh", "en") if look.chinese == "above" else ("en", "zh")
-    for cue, record in zip(cues, words if highlighting else [None] * len(cues)):
+    for cue, record in zip(cues, words if words is not None and highlighting else [None] * len(cues)):
         blocks = [_block(cue, lang, record) for lang in order if line(cue, lang).strip()]
         if not blocks:
             continue
