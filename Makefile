@@ -1,12 +1,12 @@
 # make install: everything from nothing (system packages, .venv, offline model)
-# make test:    the test suite (real models, real media, local test servers)
+# make test:    the checks (ruff, mypy) and the whole test suite (real models, real media, local test servers)
 # make bench:   speed and memory, measured side by side in one run
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install system venv models test bench sample clean
+.PHONY: install system venv models check test bench sample clean
 
 install: system venv models
 
@@ -23,7 +23,11 @@ venv:
 models:
 	$(BIN)/bivideo models --prepare base
 
-test:
+check:
+	$(BIN)/ruff check bivideo tests tools
+	$(BIN)/mypy
+
+test: check
 	$(BIN)/python -m pytest -q -ra
 
 bench:
