@@ -290,8 +290,10 @@ def _given_and_translate(job: Job, settings: Settings, path: Path, reporter: Rep
 
 
 def _read_checked(path: Path, reporter: Reporter) -> list[Shown]:
-    """An SRT's blocks; a cue that ends before it starts is an error, an overlap a warning."""
-    blocks = srtio.read(path)
+    """An SRT's blocks, as shown (formatting tags such as <i> or {\\an8} from another editor
+    are dropped: the burned style is bivideo's); a cue that ends before it starts is an
+    error, an overlap a warning."""
+    blocks = [replace(b, lines=tuple(map(standard.visible, b.lines))) for b in srtio.read(path)]
     if not blocks:
         raise BivideoError(f"{path.name}: no subtitles in it")
     errors, warnings = srtio.timing_problems(blocks, path.name)
