@@ -112,13 +112,14 @@ def work_folder(path: Path) -> Path:
 def translate_file(path: Path, settings: Settings, reporter: Reporter) -> list[Path]:
     """`bivideo translate SUBS`: the other language's SRT and the bilingual SRT (and the
     spoken language's, cleaned of tags, unless that is SUBS itself); returns the files."""
-    from bivideo import pipeline, subtitles, translators
+    from bivideo import pipeline, subtitles
     from bivideo.srtio import read_any
 
     shown = read_any(path)
     report_standard(shown, path.name, settings, reporter)
     given, main = spoken_cues(shown, settings, path.name)
-    if translators.choose(settings.translator)[0] == "whisper":
+    text_translator = pipeline._translator(settings, reporter)
+    if text_translator is None:
         raise BivideoError("the whisper translator works from the audio: `bivideo translate` has none; "
                            "choose another --translator (or `bivideo make VIDEO --subtitles SUBS`)")
     folder = artifacts.writable_folder(settings.output_dir or path.parent)
@@ -128,8 +129,7 @@ def translate_file(path: Path, settings: Settings, reporter: Reporter) -> list[P
         given, words = resegmented(given, main, standard.DEFAULT_FPS)
         reporter.note(f"resegmented by text: {len(shown)} cues became {len(given)}")
     target = settings.target or other_language(main)
-    translated = pipeline.translate_text(given, settings, reporter, path, pipeline._translator(settings, reporter),
-                                         words)
+    translated = pipeline.translate_text(given, settings, reporter, path, text_translator, words)
     done = cues.fit_bilingual(translated, standard.DEFAULT_FPS, words) if settings.resegment else fitted(translated)
     written = []
     if outputs.path(f"{main}.srt").resolve() != path.resolve():

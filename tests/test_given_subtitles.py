@@ -245,22 +245,40 @@ def test_make_with_given_subtitles_transcribes_nothing_and_burns_them(stale, lib
 # --- output folders copied elsewhere -----------------------------------------------------------
 
 
-def test_a_copied_output_folder_is_recognised_as_unedited(stale, libre, tmp_path):
-    folder, video, captions, _ = stale
-    if not (folder / "stale smell.linkedin.mp4").is_file():
-        assert make(video, libre, "--subtitles", captions)[0].code == 0
+def test_a_copied_output_folder_is_recognised_as_unedited(manifest, libre, tmp_path):
+    folder = tmp_path / "talk"
+    folder.mkdir()
+    video = make_video(manifest["en08_jfk_inaugural_ask_not.flac"]["path"], folder / "ask not.mp4")
+    first, sent = make(video, libre)
+    assert first.code == 0 and sent > 0, first.err
     copy = tmp_path / "copied talk"
     shutil.copytree(folder, copy)
-    run, sent = make(copy / video.name, libre, "--subtitles", copy / captions.name)
+    run, sent = make(copy / video.name, libre)
     assert run.code == 0, run.err
     assert "kept your edited" not in run.err and "not written by bivideo" not in run.err, run.err
     assert not list(copy.glob("*.bak")), "nothing backed up: every file is bivideo's own"
-    assert sent == 0 and "audio: reused" in run.err, "translations and audio reused"
+    assert "transcript: reused" in run.err and "transcribe " not in run.err and sent == 0, \
+        "the transcript and the translations are reused"
+    assert read_srt(copy / "ask not.bilingual.srt") == read_srt(folder / "ask not.bilingual.srt")
     # an edit in the copy is still the user's
-    bilingual = copy / "stale smell.bilingual.srt"
-    bilingual.write_text(bilingual.read_text(encoding="utf-8").replace("stale", "fresh", 1), encoding="utf-8")
-    again, _ = make(copy / video.name, libre, "--subtitles", copy / captions.name, "--preview")
-    assert "kept your edited stale smell.bilingual.srt" in again.err
+    bilingual = copy / "ask not.bilingual.srt"
+    bilingual.write_text(bilingual.read_text(encoding="utf-8").replace("ask", "Ask", 1), encoding="utf-8")
+    again, _ = make(copy / video.name, libre, "--preview")
+    assert again.code == 0 and "kept your edited ask not.bilingual.srt" in again.err, again.err
+
+
+def test_given_spoken_srt_in_the_output_folder_is_used_as_it_is_without_its_tags(stale, libre, tmp_path):
+    _, video, _, cues = stale
+    folder = tmp_path / "fixed"
+    folder.mkdir()
+    shutil.copyfile(video, folder / video.name)
+    mine = folder / f"{video.stem}.en.srt"  # the spoken-language file make would write, fixed by hand
+    mine.write_text(srt_text(cues), encoding="utf-8")
+    run, _ = make(folder / video.name, libre, "--subtitles", mine, "--preview")
+    assert run.code == 0, run.err
+    assert mine.read_text(encoding="utf-8") == srt_text(cues), "the given file is not rewritten"
+    bilingual = read_srt(folder / f"{video.stem}.bilingual.srt")
+    assert [c.content.split("\n")[-1] for c in bilingual] == [t for _, _, t in cues], "no <i> or {\\an8} left"
 
 
 # --- platforms: the size-limit warning -----------------------------------------------------------
