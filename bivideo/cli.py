@@ -182,6 +182,9 @@ def make(video: Path, quiet: bool, preview_only: bool, **options) -> None:
     from bivideo import flow  # loaded when needed: `batch` with nothing to do never is
 
     settings = Settings(**options)
+    if settings.resegment and not settings.subtitles:
+        raise click.UsageError("--resegment cuts the cues of --subtitles SUBS again; a transcript is always cut to "
+                               "the standard")
     written = flow.run("preview" if preview_only else "make", video, settings, Reporter(quiet))
     _echo(written, quiet)
     if preview_only and not quiet:

@@ -41,6 +41,8 @@ def spoken_cues(shown: list[Shown], settings: Settings, name: str) -> tuple[list
         raise BivideoError(f"{name}: no text in its cues")
     main: Language = settings.source if settings.source in ("en", "zh") else \
         ("zh" if counted["zh"] > counted["en"] else "en")  # type: ignore[assignment]
+    if not counted[main]:
+        raise BivideoError(f"{name}: --from {main}, but none of its lines is in that language")
     if settings.target == main:
         raise BivideoError(f"{name} is in {main!r} and so is the requested --to")
     out = []

@@ -26,6 +26,12 @@ def decode(data: bytes, name: str) -> str:
             return data.decode("utf-16")  # the BOM says which end first
         except UnicodeDecodeError:
             raise BivideoError(f"{name}: starts as UTF-16 but is not valid UTF-16 text") from None
+    if len(data) >= 4 and data.count(0) * 3 >= len(data):  # mostly ASCII as UTF-16, saved without a BOM
+        odd = data[1::2].count(0) > data[0::2].count(0)
+        try:
+            return data.decode("utf-16-le" if odd else "utf-16-be")
+        except UnicodeDecodeError:
+            pass
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)

@@ -6,6 +6,7 @@ output folders copied elsewhere."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -308,3 +309,24 @@ def test_a_seventy_minute_1080p_talk_for_wechat_names_the_1_gb_limit_and_a_plaus
     assert f"{kbps} kb/s" in found[0] and (kbps + platforms.AUDIO_KBPS) * 1000 / 8 * seconds < 1024**3
     # the same talk at 20 minutes fits at the full bitrate: no such warning
     assert not [w for w in warnings_for(platforms.WECHAT, 1920, 1080, 20 * 60, "9:16") if "size limit" in w]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gbk"])
+def test_every_common_encoding_decodes_the_same(encoding):
+    text = "1\r\n00:00:01,000 --> 00:00:02,500\r\n院子门口不远处就是一个地铁站 A gold ring\r\n"
+    data = text.encode(encoding)
+    if encoding in ("utf-16-le", "utf-16-be"):  # with the BOM an editor writes, and without
+        assert srtio.decode(codecs.BOM_UTF16_LE + data if encoding.endswith("le") else codecs.BOM_UTF16_BE + data,
+                            "x") == text
+    assert srtio.decode(data, "x") == text
+
+
+def test_wrong_language_and_misplaced_options_are_one_line_errors(harvard, libre, tmp_path):
+    given = tmp_path / "english.srt"
+    given.write_text(srt_text(harvard[:2], tags=False), encoding="utf-8")
+    run, sent = translate(given, libre, "--from", "zh")
+    assert run.code == 1 and "none of its lines is in that language" in run.err and sent == 0, run.err
+    run, _ = translate(given, libre, "--to", "en")
+    assert run.code == 1 and "so is the requested --to" in run.err, run.err
+    run = bivideo("make", tmp_path / "talk.mp4", "--resegment")
+    assert run.code == 2 and "--resegment" in run.err and "Traceback" not in run.err, run.err
