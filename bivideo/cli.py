@@ -235,7 +235,7 @@ def translate(subs: Path, quiet: bool, **options) -> None:
 @main.command()
 @click.argument("video", type=click.Path(path_type=Path))
 @click.option("--srt", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="Burn this SRT (bilingual, or one language) instead of VIDEO's subtitle files.")
+              help="Burn this SRT (bilingual, or one language; also WebVTT or ASS) instead of VIDEO's subtitle files.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path),
               help="Where VIDEO's subtitle files are and the videos go [default: beside VIDEO].")
 @look_options

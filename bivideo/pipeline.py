@@ -293,7 +293,8 @@ def _read_checked(path: Path, reporter: Reporter) -> list[Shown]:
     """An SRT's blocks, as shown (formatting tags such as <i> or {\\an8} from another editor
     are dropped: the burned style is bivideo's); a cue that ends before it starts is an
     error, an overlap a warning."""
-    blocks = [replace(b, lines=tuple(map(standard.visible, b.lines))) for b in srtio.read(path)]
+    read = srtio.read(path) if path.suffix.lower() == ".srt" else srtio.read_any(path)  # burn --srt talk.vtt
+    blocks = [replace(b, lines=tuple(map(standard.visible, b.lines))) for b in read]
     if not blocks:
         raise BivideoError(f"{path.name}: no subtitles in it")
     errors, warnings = srtio.timing_problems(blocks, path.name)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bivideo import artifacts, platforms, srtio
-from tests.conftest import bivideo, make_video
+from tests.conftest import bivideo, make_video, probe_json
 from tests.scoring import frame, normalise_en, ocr_subtitles, read_srt
 
 
@@ -330,3 +330,12 @@ def test_wrong_language_and_misplaced_options_are_one_line_errors(harvard, libre
     assert run.code == 1 and "so is the requested --to" in run.err, run.err
     run = bivideo("make", tmp_path / "talk.mp4", "--resegment")
     assert run.code == 2 and "--resegment" in run.err and "Traceback" not in run.err, run.err
+
+
+def test_burn_takes_a_webvtt_file_too(stale, tmp_path):
+    _, video, captions, cues = stale
+    run = bivideo("burn", video, "--srt", captions, "--for", "linkedin", "--quality", "draft", "-o", tmp_path)
+    assert run.code == 0, run.err
+    styled = (tmp_path / f"{video.stem}.bilingual.ass").read_text(encoding="utf-8")
+    assert cues[0][2] in styled and "<v " not in styled and "Alice" not in styled
+    assert float(probe_json(tmp_path / f"{video.stem}.linkedin.mp4")["format"]["duration"]) > 15
