@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -114,7 +115,9 @@ def read_any(path: Path) -> list[Shown]:
         import pysubs2
 
         try:
-            events = pysubs2.SSAFile.from_string(_normalise(text), format_=kind).events
+            with warnings.catch_warnings():  # e.g. SSA v4's "Marked=0" for a layer: read fine, said noisily
+                warnings.simplefilter("ignore")
+                events = pysubs2.SSAFile.from_string(_normalise(text), format_=kind).events
         except (pysubs2.exceptions.Pysubs2Error, ValueError) as error:
             raise BivideoError(f"{path.name}: not a readable {kind.upper()} file ({error})") from None
         found = sorted((Shown(e.start / 1000, e.end / 1000, tuple(e.plaintext.splitlines()))

@@ -80,6 +80,18 @@ def ass_script(cues: list[tuple[float, float, str]]) -> str:
         "", "[Events]", "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text", *events, ""])
 
 
+def ssa_script(cues: list[tuple[float, float, str]]) -> str:
+    """The older SubStation Alpha v4 script (Marked= in its events)."""
+    events = [f"Dialogue: Marked=0,{ass_stamp(a)},{ass_stamp(b)},Default,,0000,0000,0000,,"
+              + ("{\\i1}" + t + "{\\i0}" if n == 1 else t) for n, (a, b, t) in enumerate(cues, 1)]
+    return "\n".join([
+        "[Script Info]", "ScriptType: v4.00", "", "[V4 Styles]",
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, TertiaryColour, BackColour, Bold, Italic, "
+        "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, AlphaLevel, Encoding",
+        "Style: Default,Arial,20,16777215,65535,65535,-2147483640,-1,0,1,3,0,2,30,30,30,0,0", "",
+        "[Events]", "Format: Marked, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text", *events, ""])
+
+
 @pytest.fixture(scope="module")
 def harvard(manifest) -> list[tuple[float, float, str]]:
     """Ten real English sentences (Harvard list 72, as read in en04), timed 3 s apart."""
@@ -90,6 +102,7 @@ FORMATS = {
     "zoom.vtt": lambda cues: zoom_vtt(cues).encode("utf-8"),
     "fixed by hand.srt": lambda cues: b"\xff\xfe" + srt_text(cues).replace("\n", "\r\n").encode("utf-16-le"),
     "aegisub.ass": lambda cues: ass_script(cues).encode("utf-8-sig"),
+    "older.ssa": lambda cues: ssa_script(cues).encode("gbk"),
 }
 
 
@@ -108,6 +121,7 @@ def test_translate_keeps_every_cue_and_its_times_and_a_rerun_sends_nothing(name,
     out, cache = tmp_path / "out", tmp_path / "cache"  # a cache of its own: each format translates afresh
     run, sent = translate(given, libre, "-o", out, cache=cache)
     assert run.code == 0, run.err
+    assert "Warning" not in run.err and "warning:" not in run.err, run.err  # the files meet the standard
     stem = given.stem
     bilingual = read_srt(out / f"{stem}.bilingual.srt")
     assert len(bilingual) == len(harvard)
