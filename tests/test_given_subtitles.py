@@ -353,3 +353,14 @@ def test_burn_takes_a_webvtt_file_too(stale, tmp_path):
     styled = (tmp_path / f"{video.stem}.bilingual.ass").read_text(encoding="utf-8")
     assert cues[0][2] in styled and "<v " not in styled and "Alice" not in styled
     assert float(probe_json(tmp_path / f"{video.stem}.linkedin.mp4")["format"]["duration"]) > 15
+
+
+def test_translate_uses_the_glossary_like_make(harvard, libre, tmp_path):
+    terms = tmp_path / "terms.tsv"
+    terms.write_text("gold ring\t金戒指\n", encoding="utf-8")
+    given = tmp_path / "ring.srt"
+    given.write_text(srt_text(harvard[:2], tags=False), encoding="utf-8")
+    run, sent = translate(given, libre, "--glossary", terms, cache=tmp_path / "cache")
+    assert run.code == 0 and sent > 0, run.err
+    assert "gold ring" not in " ".join(r["q"] for r in libre[1].requests[-sent:]), "the term never reaches the server"
+    assert "金戒指" in read_srt(tmp_path / "ring.zh.srt")[0].content
