@@ -210,8 +210,8 @@ def _quoted(video: Path, settings: Settings) -> str:
 
 @main.command()
 @click.argument("subs", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--from", "source", type=click.Choice(SOURCES), default=DEFAULTS.source, show_default=True,
-              help="Language of SUBS [default: found from its text].")
+@click.option("--from", "source", type=click.Choice(SOURCES), default=DEFAULTS.source,
+              help="Language of SUBS [default: auto, found from its text].")
 @click.option("--to", "target", type=click.Choice(["en", "zh"]), help="Language to add [default: the other one].")
 @click.option("--translator", type=click.Choice([n for n in translators.NAMES if n != "whisper"]),
               default=DEFAULTS.translator, show_default=True,
@@ -332,7 +332,7 @@ def doctor(translator: str, translator_url: str | None) -> None:
 @click.option("--max-lead", type=click.FloatRange(min=0), default=0.3, show_default=True,
               help="With --audio: exit non-zero when a cue appears this many seconds before its speech.")
 def check(subtitles: Path, as_json: bool, minimum: float, fps: float, media: Path | None, max_lead: float) -> None:
-    """Report how SUBTITLES (an SRT) meets the subtitle standard, rule by rule, and with
+    """Report how SUBTITLES (an SRT, WebVTT or ASS file) meets the subtitle standard, rule by rule, and with
     --audio how well its cues follow the speech."""
     import json
 
