@@ -36,7 +36,7 @@ def sync_report(subtitles: Path, media: Path) -> sync.Report:
         wav = Path(folder) / "speech.wav"
         audio.extract(media, wav)
         samples = audio.load(wav)
-    cues = [(s.start, s.end) for s in srtio.read(subtitles)]
+    cues = [(s.start, s.end) for s in srtio.read_any(subtitles)]
     return sync.score(cues, audio.energy_speech_regions(samples))
 
 

@@ -160,9 +160,18 @@ encode_options = _options(
 )
 
 
+_resegment = click.option("--resegment", is_flag=True,
+                          help="Cut the given cues again to the subtitle standard (by their text: there are "
+                               "no word times) [default: keep their times].")
+
+
 @main.command()
 @click.argument("video", type=click.Path(path_type=Path))
 @make_options
+@click.option("--subtitles", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Use these subtitles (SRT, WebVTT, ASS) as the spoken-language transcript instead of "
+                   "transcribing; they are translated, styled and burned, and checked against the speech.")
+@_resegment
 @click.option("--preview", "preview_only", is_flag=True,
               help="Stop after the subtitle files and preview stills; burn later with `bivideo burn`.")
 @look_options
@@ -173,6 +182,9 @@ def make(video: Path, quiet: bool, preview_only: bool, **options) -> None:
     from bivideo import flow  # loaded when needed: `batch` with nothing to do never is
 
     settings = Settings(**options)
+    if settings.resegment and not settings.subtitles:
+        raise click.UsageError("--resegment cuts the cues of --subtitles SUBS again; a transcript is always cut to "
+                               "the standard")
     written = flow.run("preview" if preview_only else "make", video, settings, Reporter(quiet))
     _echo(written, quiet)
     if preview_only and not quiet:
@@ -197,9 +209,33 @@ def _quoted(video: Path, settings: Settings) -> str:
 
 
 @main.command()
+@click.argument("subs", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--from", "source", type=click.Choice(SOURCES), default=DEFAULTS.source,
+              help="Language of SUBS [default: auto, found from its text].")
+@click.option("--to", "target", type=click.Choice(["en", "zh"]), help="Language to add [default: the other one].")
+@click.option("--translator", type=click.Choice([n for n in translators.NAMES if n != "whisper"]),
+              default=DEFAULTS.translator, show_default=True,
+              help="As for make (whisper needs the audio: use `make VIDEO --subtitles SUBS`).")
+@click.option("--translator-url", help="Server URL for libre (LibreTranslate) or the OpenAI-compatible ones.")
+@click.option("--refine", is_flag=True, help="A second LLM pass over the whole translation.")
+@click.option("--glossary", type=click.Path(path_type=Path, dir_okay=False),
+              help="TSV of terms: English<TAB>Chinese, or a term twice to keep it as is.")
+@click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Write here [default: beside SUBS].")
+@click.option("--force", is_flag=True, help="Translate again, and regenerate edited files (after a backup).")
+@_resegment
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
+def translate(subs: Path, quiet: bool, **options) -> None:
+    """Translate subtitles made elsewhere (SRT, WebVTT, ASS; UTF-8, UTF-16 or GBK): writes the
+    other language's SRT and the bilingual SRT, with the same cues and times. No video needed."""
+    from bivideo import given
+
+    _echo(given.translate_file(subs, Settings(**options), Reporter(quiet)), quiet)
+
+
+@main.command()
 @click.argument("video", type=click.Path(path_type=Path))
 @click.option("--srt", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="Burn this SRT (bilingual, or one language) instead of VIDEO's subtitle files.")
+              help="Burn this SRT (bilingual, or one language; also WebVTT or ASS) instead of VIDEO's subtitle files.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path),
               help="Where VIDEO's subtitle files are and the videos go [default: beside VIDEO].")
 @look_options
@@ -296,7 +332,7 @@ def doctor(translator: str, translator_url: str | None) -> None:
 @click.option("--max-lead", type=click.FloatRange(min=0), default=0.3, show_default=True,
               help="With --audio: exit non-zero when a cue appears this many seconds before its speech.")
 def check(subtitles: Path, as_json: bool, minimum: float, fps: float, media: Path | None, max_lead: float) -> None:
-    """Report how SUBTITLES (an SRT) meets the subtitle standard, rule by rule, and with
+    """Report how SUBTITLES (an SRT, WebVTT or ASS file) meets the subtitle standard, rule by rule, and with
     --audio how well its cues follow the speech."""
     import json
 
@@ -305,7 +341,7 @@ def check(subtitles: Path, as_json: bool, minimum: float, fps: float, media: Pat
     from bivideo import check as standard_check
     from bivideo import srtio
 
-    report = standard_check.score(srtio.read(subtitles), fps)
+    report = standard_check.score(srtio.read_any(subtitles), fps)
     synced = standard_check.sync_report(subtitles, media) if media else None
     if as_json:
         click.echo(json.dumps(report.to_json() | ({"sync": synced.to_json()} if synced else {}),

@@ -27,7 +27,9 @@ from bivideo import (
     post,
     probe,
     srtio,
+    standard,
     subtitles,
+    sync,
     toolchain,
     transcribe,
     translate,
@@ -70,8 +72,15 @@ class Outputs:
         return artifacts.sha256_file(path) if path.suffix in (".srt", ".ass") else artifacts.fingerprint(path)
 
     def edited(self, path: Path) -> bool:
-        """True when `path` holds something other than what we last wrote there."""
-        return path.exists() and self.written.get(str(path.resolve())) != self._signature(path)
+        """True when `path` holds something other than what we last wrote there. A file we
+        never wrote there but whose content is what we wrote under its name elsewhere (an
+        output folder copied or moved) is ours too."""
+        if not path.exists():
+            return False
+        key, signature = str(path.resolve()), self._signature(path)
+        if key in self.written:
+            return self.written[key] != signature
+        return signature not in {value for written, value in self.written.items() if Path(written).name == path.name}
 
     def kept(self, path: Path) -> bool:
         """True when `path` is the user's and must not be regenerated."""
@@ -185,7 +194,10 @@ def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
     for suffix in kept:
         outputs.say_kept(outputs.path(suffix))
     if not kept or not (outputs.path("bilingual.srt").is_file() or outputs.last_cues()):
-        _transcribe_and_translate(job, settings, reporter)
+        if settings.subtitles:
+            _given_and_translate(job, settings, settings.subtitles, reporter)
+        else:
+            _transcribe_and_translate(job, settings, reporter)
     if kept:
         merged = _cues_on_disk(job, reporter)
         job.cues = _retranslate(merged, job, settings, reporter) if merged.to_translate else merged.cues
@@ -246,9 +258,43 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
     outputs.remember_words(highlight.records(job.cues, transcript.words))
 
 
+def _given_and_translate(job: Job, settings: Settings, path: Path, reporter: Reporter) -> None:
+    """`make --subtitles SUBS`: SUBS is the spoken-language transcript (nothing is transcribed,
+    no model is loaded); its cues are translated with their times kept (or cut again to the
+    standard with --resegment), then checked against the speech."""
+    from bivideo import given
+
+    outputs, fps = job.outputs, job.info.fps or standard.DEFAULT_FPS
+    shown = srtio.read_any(path)
+    given.report_standard(shown, path.name, settings, reporter, fps)
+    built, main = given.spoken_cues(shown, settings, path.name)
+    translator = _translator(settings, reporter)
+    words: list[Word] | None = None
+    if settings.resegment:
+        built, words = given.resegmented(built, main, fps)
+        reporter.note(f"resegmented by text: {len(shown)} cues became {len(built)}")
+    spoken = subtitles.srt_for_language(built, main)
+    source_srt = outputs.path(f"{main}.srt")
+    if source_srt.resolve() != path.resolve():
+        outputs.write_text(f"{main}.srt", spoken)  # kept should translation fail
+    translated = _translate(built, job, settings, reporter, source_srt, translator, words)
+    job.cues = cues.fit_bilingual(translated, fps, words) if settings.resegment else given.fitted(translated)
+    job.written = _write_subtitles(job, rewrite_edited=False)
+    outputs.remember_cues(job.cues)
+    outputs.remember_words([None] * len(job.cues))  # no word times: nothing to highlight word by word
+    if job.info.audio_codecs:
+        found = sync.score([(c.start, c.end) for c in job.cues],
+                           audio.energy_speech_regions(_samples(job, settings, reporter)))
+        for line in sync.summary(found, path.name, standard.MAX_LEAD):
+            reporter.note(line)
+
+
 def _read_checked(path: Path, reporter: Reporter) -> list[Shown]:
-    """An SRT's blocks; a cue that ends before it starts is an error, an overlap a warning."""
-    blocks = srtio.read(path)
+    """An SRT's blocks, as shown (formatting tags such as <i> or {\\an8} from another editor
+    are dropped: the burned style is bivideo's); a cue that ends before it starts is an
+    error, an overlap a warning."""
+    read = srtio.read(path) if path.suffix.lower() == ".srt" else srtio.read_any(path)  # burn --srt talk.vtt
+    blocks = [replace(b, lines=tuple(map(standard.visible, b.lines))) for b in read]
     if not blocks:
         raise BivideoError(f"{path.name}: no subtitles in it")
     errors, warnings = srtio.timing_problems(blocks, path.name)
@@ -512,6 +558,13 @@ def _translate(built: list[Cue], job: Job, settings: Settings, reporter: Reporte
     if text_translator is None:
         lines = _whisper_translation(built, job, settings, reporter, words)
         return [replace(c, target=t) for c, t in zip(built, lines)]
+    return translate_text(built, settings, reporter, source_srt, text_translator, words)
+
+
+def translate_text(built: list[Cue], settings: Settings, reporter: Reporter, source_srt: Path,
+                   text_translator: tuple[translators.Backend, glossary.Glossary],
+                   words: list[Word] | None = None) -> list[Cue]:
+    """`_translate` with a text translator: needs no video (`bivideo translate` uses it too)."""
     cache = TranslationCache()
     backend, terms = text_translator
     translator = translate.UnitTranslator(backend, cache, terms, settings.force)

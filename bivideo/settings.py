@@ -52,6 +52,8 @@ class Settings:
     output_dir: Path | None = None
     force: bool = False  # redo every stage, ignoring cached artifacts
     vocab: bool | None = None  # vocab.csv; default: for English talks
+    subtitles: Path | None = None  # make --subtitles: the spoken-language transcript, made elsewhere
+    resegment: bool = False  # given subtitles cut again to the standard (by text: no word times)
     # the videos written (see platforms.py and `bivideo make --help`)
     platform: PlatformChoice = "both"  # --for
     aspect: tuple[str, ...] = ()  # --aspect values: SHAPE or PLATFORM=SHAPE

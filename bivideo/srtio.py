@@ -1,10 +1,14 @@
-"""Reading SRT files as people actually save them: UTF-8 with or without a BOM, GBK/GB18030
-from Chinese Windows tools, CRLF line endings, numbering that skips or repeats. What cannot
-be read is rejected with the line number and the reason, never silently mangled."""
+"""Reading subtitle files as people actually save them: UTF-8 with or without a BOM, UTF-16
+with a BOM, GBK/GB18030 from Chinese Windows tools, CRLF line endings, numbering that skips or
+repeats. What cannot be read is rejected with the line number and the reason, never silently
+mangled. `read_any` also takes WebVTT (Zoom, Teams, YouTube) and ASS/SSA, through pysubs2, and
+gives the text a viewer reads: formatting tags, voice tags and inline timestamps removed."""
 
 from __future__ import annotations
 
+import codecs
 import re
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,11 +16,23 @@ import srt
 
 from bivideo.errors import BivideoError
 from bivideo.model import Shown
+from bivideo.standard import visible
 
 _ARROW = re.compile(r"-[ -] *>")  # what the srt library accepts between the two times
 
 
 def decode(data: bytes, name: str) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")  # the BOM says which end first
+        except UnicodeDecodeError:
+            raise BivideoError(f"{name}: starts as UTF-16 but is not valid UTF-16 text") from None
+    if len(data) >= 4 and data.count(0) * 3 >= len(data):  # mostly ASCII as UTF-16, saved without a BOM
+        odd = data[1::2].count(0) > data[0::2].count(0)
+        try:
+            return data.decode("utf-16-le" if odd else "utf-16-be")
+        except UnicodeDecodeError:
+            pass
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
@@ -70,6 +86,50 @@ def read(path: Path) -> list[Shown]:
     except OSError as error:
         raise BivideoError(f"cannot read {path}: {error.strerror}") from None
     return parse(decode(data, path.name), path.name)
+
+
+FORMATS = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ssa"}
+
+
+def _format_of(path: Path, text: str) -> str:
+    head = text.lstrip("\ufeff \n\t")[:200]
+    if head.startswith("WEBVTT"):
+        return "vtt"
+    if head.startswith("[Script Info]") or "[V4+ Styles]" in text or "[V4 Styles]" in text:
+        return "ass"
+    return FORMATS.get(path.suffix.lower(), "srt")
+
+
+def read_any(path: Path) -> list[Shown]:
+    """The cues of an SRT, WebVTT or ASS/SSA file (by its content, else its name) in display
+    order, each line as the viewer reads it. An empty file or one without cues is an error."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise BivideoError(f"cannot read {path}: {error.strerror}") from None
+    text = decode(data, path.name)
+    if not text.strip(" \ufeff\r\n\t"):
+        raise BivideoError(f"{path.name}: the file is empty, no subtitles in it")
+    kind = _format_of(path, text)
+    if kind == "srt":
+        found = parse(text, path.name)
+    else:
+        import pysubs2
+
+        try:
+            with warnings.catch_warnings():  # e.g. SSA v4's "Marked=0" for a layer: read fine, said noisily
+                warnings.simplefilter("ignore")
+                events = pysubs2.SSAFile.from_string(_normalise(text), format_=kind).events
+        except (pysubs2.exceptions.Pysubs2Error, ValueError) as error:
+            raise BivideoError(f"{path.name}: not a readable {kind.upper()} file ({error})") from None
+        found = sorted((Shown(e.start / 1000, e.end / 1000, tuple(e.plaintext.splitlines()))
+                        for e in events if not e.is_comment), key=lambda s: (s.start, s.end))
+    shown = [Shown(s.start, s.end, tuple(line for line in map(visible, s.lines) if line.strip()), s.file_line)
+             for s in found]
+    shown = [s for s in shown if s.lines]
+    if not shown:
+        raise BivideoError(f"{path.name}: no cues in it (no subtitle with times and text)")
+    return shown
 
 
 def compose(shown: list[Shown]) -> str:

@@ -6,6 +6,7 @@ and by the preview page to highlight cues that break a rule.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from bivideo.model import Shown
@@ -28,7 +29,19 @@ MAX_LEAD = 0.15  # s: a cue may appear at most this long before its first word i
 NOTICEABLE_PAUSE = 0.4
 DEFAULT_FPS = 25.0
 
+# What a viewer never sees: HTML-like tags (<i>, </font>, WebVTT's <v Name>, <c.yellow>, inline
+# timestamps <00:01:02.500>) and ASS override blocks ({\an8}, {\i1}).
+_TAGS = re.compile(r"</?[A-Za-z][^<>\n]*>|<\d[\d:.]*>|\{\\[^{}]*\}")
+
 RULES = ("line length", "lines per language", "reading speed", "duration", "gap", "overlap")
+
+
+def visible(text: str) -> str:
+    """`text` as shown: formatting tags removed, spaces they leave behind collapsed."""
+    if "<" not in text and "{" not in text:
+        return text
+    return " ".join(_TAGS.sub("", text).split())
+
 
 def display_width(text: str, language: str) -> float:
     """Line length as the standard counts it: characters for English; for Chinese, full-width
@@ -42,7 +55,8 @@ def entry_problems(entry: Shown, next_start: float | None, fps: float = DEFAULT_
     """The rules (from RULES) that this cue breaks, given when the next cue starts."""
     problems = []
     duration = entry.end - entry.start
-    grouped = entry.by_language()
+    # formatting tags (<i>, {\an8}) are not shown: they take no room on a line
+    grouped = Shown(entry.start, entry.end, tuple(visible(line) for line in entry.lines)).by_language()
     if any(display_width(line, lang) > MAX_LINE[lang] for lang, lines in grouped.items() for line in lines):
         problems.append("line length")
     if any(len(lines) > MAX_LINES for lines in grouped.values()):
