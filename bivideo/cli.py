@@ -227,9 +227,9 @@ def _quoted(video: Path, settings: Settings) -> str:
 def translate(subs: Path, quiet: bool, **options) -> None:
     """Translate subtitles made elsewhere (SRT, WebVTT, ASS; UTF-8, UTF-16 or GBK): writes the
     other language's SRT and the bilingual SRT, with the same cues and times. No video needed."""
-    from bivideo import given
+    from bivideo import flow
 
-    _echo(given.translate_file(subs, Settings(**options), Reporter(quiet)), quiet)
+    _echo(flow.translate(subs, Settings(**options), Reporter(quiet)), quiet)
 
 
 @main.command()

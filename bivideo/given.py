@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from bivideo import artifacts, check, cues, standard
+from bivideo import check, cues, standard
 from bivideo.errors import BivideoError
 from bivideo.model import Cue, Language, Shown, Word, other_language
 from bivideo.settings import Settings
@@ -53,13 +53,13 @@ def spoken_cues(shown: list[Shown], settings: Settings, name: str) -> tuple[list
     return out, main
 
 
-def words_by_text(given: list[Cue]) -> tuple[list[Word], set[int], list[str]]:
+def words_by_text(given: list[Cue]) -> tuple[list[Word], set[int], list[Language]]:
     """Words with times for cues that have none: each cue's time shared among its words (for
     Chinese, its characters) by their length. Also the index of each cue's last word (where
     a transcript segment would end) and each word's language."""
     words: list[Word] = []
     ends: set[int] = set()
-    languages: list[str] = []
+    languages: list[Language] = []
     for cue in given:
         if cue.language == "zh":
             pieces = [c for c in cue.source if not c.isspace()]
@@ -78,7 +78,7 @@ def words_by_text(given: list[Cue]) -> tuple[list[Word], set[int], list[str]]:
     return words, ends, languages
 
 
-def resegmented(given: list[Cue], main: str, fps: float) -> tuple[list[Cue], list[Word]]:
+def resegmented(given: list[Cue], main: Language, fps: float) -> tuple[list[Cue], list[Word]]:
     """The cues cut again to the standard, as `make` cuts a transcript, from words timed by
     their length (there is no audio): and those words."""
     words, ends, languages = words_by_text(given)
@@ -102,40 +102,3 @@ def report_standard(shown: list[Shown], name: str, settings: Settings, reporter:
     reporter.warn(f"{name}: {report.cues - report.compliant} of {report.cues} cues break the subtitle standard; {then}")
     if not reporter.quiet:
         reporter.console.print(check.table(report, name))
-
-
-def work_folder(path: Path) -> Path:
-    """The subtitle file's own work folder (its written-file record), keyed by its content."""
-    work = artifacts.cache_dir() / "work" / artifacts.fingerprint(path)
-    work.mkdir(parents=True, exist_ok=True)
-    return work
-
-
-def translate_file(path: Path, settings: Settings, reporter: Reporter) -> list[Path]:
-    """`bivideo translate SUBS`: the other language's SRT and the bilingual SRT (and the
-    spoken language's, cleaned of tags, unless that is SUBS itself); returns the files."""
-    from bivideo import pipeline, subtitles
-    from bivideo.srtio import read_any
-
-    shown = read_any(path)
-    report_standard(shown, path.name, settings, reporter)
-    given, main = spoken_cues(shown, settings, path.name)
-    text_translator = pipeline._translator(settings, reporter)
-    if text_translator is None:
-        raise BivideoError("the whisper translator works from the audio: `bivideo translate` has none; "
-                           "choose another --translator (or `bivideo make VIDEO --subtitles SUBS`)")
-    folder = artifacts.writable_folder(settings.output_dir or path.parent)
-    outputs = pipeline.Outputs(folder, stem(path), work_folder(path), path, reporter, settings.force)
-    words: list[Word] | None = None
-    if settings.resegment:
-        given, words = resegmented(given, main, standard.DEFAULT_FPS)
-        reporter.note(f"resegmented by text: {len(shown)} cues became {len(given)}")
-    target = settings.target or other_language(main)
-    translated = pipeline.translate_text(given, settings, reporter, path, text_translator, words)
-    done = cues.fit_bilingual(translated, standard.DEFAULT_FPS, words) if settings.resegment else fitted(translated)
-    written = []
-    if outputs.path(f"{main}.srt").resolve() != path.resolve():
-        written.append(outputs.write_text(f"{main}.srt", subtitles.srt_for_language(done, main)))
-    written.append(outputs.write_text(f"{target}.srt", subtitles.srt_for_language(done, target)))
-    written.append(outputs.write_text("bilingual.srt", subtitles.bilingual_srt(done)))
-    return written

@@ -225,7 +225,7 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
     if not job.info.audio_codecs:
         raise BivideoError(f"{source.name}: no audio stream, nothing to transcribe "
                            "(`bivideo burn` takes a silent video with subtitles you give it)")
-    translator = _translator(settings, reporter)  # a missing key or a bad glossary fails before the slow stages
+    translator = text_translator(settings, reporter)  # a missing key or a bad glossary fails before the slow stages
     audio_key = artifacts.key("audio", work.name, _audio_track(job.info, settings))
     transcript_path = work / "transcript-{}.json".format(artifacts.key(
         audio_key, settings.engine, _model_identity(settings.model), settings.source, transcribe.FORMAT))
@@ -268,7 +268,7 @@ def _given_and_translate(job: Job, settings: Settings, path: Path, reporter: Rep
     shown = srtio.read_any(path)
     given.report_standard(shown, path.name, settings, reporter, fps)
     built, main = given.spoken_cues(shown, settings, path.name)
-    translator = _translator(settings, reporter)
+    translator = text_translator(settings, reporter)
     words: list[Word] | None = None
     if settings.resegment:
         built, words = given.resegmented(built, main, fps)
@@ -359,7 +359,7 @@ def _retranslate(merged: edits.Merged, job: Job, settings: Settings, reporter: R
     groups = [g for g in translate.units(merged.cues) if merged.to_translate.intersection(g)]
     order = [i for g in groups for i in g]
     fresh = _translate([replace(merged.cues[i], target="") for i in order], job, settings, reporter,
-                       job.outputs.path("bilingual.srt"), _translator(settings, reporter))
+                       job.outputs.path("bilingual.srt"), text_translator(settings, reporter))
     out = list(merged.cues)
     for i, cue in zip(order, fresh):
         if i not in merged.target_edited:
@@ -505,7 +505,7 @@ def _samples(job: Job, settings: Settings, reporter: Reporter):
     return audio.load(wav)
 
 
-def _translator(settings: Settings, reporter: Reporter) -> tuple[translators.Backend, glossary.Glossary] | None:
+def text_translator(settings: Settings, reporter: Reporter) -> tuple[translators.Backend, glossary.Glossary] | None:
     """The text translator and the glossary (None for whisper, which works from the audio)."""
     terms = glossary.load(settings.glossary)
     name, why = translators.choose(settings.translator)

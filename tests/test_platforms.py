@@ -290,7 +290,7 @@ def test_ass_styling_follows_bivideo_toml_order_and_colours(tmp_path):
     settings = pipeline.Settings(chinese="below", en_color="#FFFFFF")
     from bivideo import subtitles
     ass = subtitles.bilingual_ass(LONGEST, 1280, 720, "Noto Sans CJK SC",
-                                  subtitles.Look(settings.chinese, settings.zh_color, settings.en_color))
+                                  settings.look)
     assert f"{EN}\\N{{\\rZH}}{ZH}" in ass and "&H00FFFFFF" in ass
 
 

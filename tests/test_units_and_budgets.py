@@ -274,4 +274,4 @@ def test_refine_one_request_per_window_cached_and_cues_unchanged(tmp_path, monke
 
 def test_refine_needs_an_llm_translator():
     with pytest.raises(BivideoError, match="--refine needs an LLM translator"):
-        pipeline._translator(pipeline.Settings(translator="google", refine=True), Reporter(quiet=True))
+        pipeline.text_translator(pipeline.Settings(translator="google", refine=True), Reporter(quiet=True))
