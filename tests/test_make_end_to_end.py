@@ -20,6 +20,8 @@ from tests.servers import EN_MARK, ZH_MARK
 
 WEIRD_NAME = """it's a "talk" [v1], 50%: 中文 -dash.mp4"""
 
+pytestmark = pytest.mark.slow  # real Whisper and real encodes throughout
+
 
 class Talk:
     """One recording made into a video and run through `bivideo make` once."""

@@ -23,6 +23,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
+pytestmark = pytest.mark.slow  # real Whisper and real encodes throughout
+
 
 class Talk:
     def __init__(self, folder: Path, audio: Path, libre):

@@ -194,6 +194,7 @@ LECTURE = ["zh03_osr_cn_000_0072_8k.wav", "zh04_wenetspeech_TEST_MEETING_T000000
            "zh04_wenetspeech_TEST_MEETING_T0000000001_S00000.wav", "zh03_osr_cn_000_0072_8k.wav"]
 
 
+@pytest.mark.slow
 def test_whisper_gives_every_cue_of_a_mandarin_lecture_english_from_its_own_unit(tmp_path, manifest):
     # read and spontaneous Mandarin, 80 s, with pauses between the recordings
     wav = join_audio([manifest[name]["path"] for name in LECTURE], tmp_path / "lecture.wav", silence=1.0)
