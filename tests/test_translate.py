@@ -5,7 +5,6 @@ replies with the wrong numbers, the glossary; and Whisper's offline translate ta
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 
@@ -232,7 +231,7 @@ def test_whisper_cannot_translate_into_chinese():
 
     with pytest.raises(BivideoError, match="only translates into English"):
         whisper_task.check_languages([Cue(0, 1, "你好", language="zh"), Cue(1, 2, "hello", language="en")])
-    assert os.environ.get("BIVIDEO_CACHE")
+    whisper_task.check_languages([Cue(0, 1, "你好", language="zh")])  # Mandarin only: into English is fine
 
 
 def test_translator_keys_come_from_the_environment(monkeypatch):
