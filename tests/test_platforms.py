@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bivideo import burn, cues, doctor, pipeline, platforms, probe
+from bivideo import burn, cues, doctor, pipeline, platforms, probe, standard
 from bivideo.ui import Reporter
 from tests.conftest import bivideo, probe_json
 from tests.scoring import frame, normalise_en, ocr_mask
@@ -22,7 +22,26 @@ LONGEST = [cues.Cue(0.3, 2.7, EN, ZH, "en")]
 
 
 def test_longest_lines_are_the_standards_limits():
-    assert len(EN) == 42 and len(ZH) == 16
+    assert standard.entry_problems(standard.Entry(0.3, 2.7, (ZH, EN)), None) == []
+    assert standard.entry_problems(standard.Entry(0.3, 2.7, (ZH + "字", EN)), None) == ["line length"]
+    assert standard.entry_problems(standard.Entry(0.3, 2.7, (ZH, EN + "s")), None) == ["line length"]
+
+
+# DESIGN.md "Platforms": LinkedIn takes 3 s to 15 min and at most 5 GB; WeChat up to 60 min, under 1 GB
+@pytest.mark.parametrize("platform, shortest, longest, most_bytes", [(platforms.LINKEDIN, 3, 15 * 60, 5 * 1024**3),
+                                                                     (platforms.WECHAT, 0, 60 * 60, 1024**3)])
+def test_the_longest_talk_a_platform_takes_fits_its_size_limit_and_longer_ones_warn(platform, shortest, longest,
+                                                                                    most_bytes):
+    f = platforms.frame(1920, 1080, platform.default_aspect)
+    assert (f.width, f.height) == {"keep": (1920, 1080), "9:16": (1080, 1920)}[platform.default_aspect]
+
+    def warned(seconds):
+        kbps = platforms.video_kbps(platform, f, seconds, platforms.AUDIO_KBPS)
+        assert (kbps + platforms.AUDIO_KBPS) * 1000 / 8 * seconds < most_bytes
+        return platforms.warnings(platform, seconds, f, kbps, platforms.AUDIO_KBPS)
+
+    assert warned(longest) == [] and warned(max(shortest, 1)) == []
+    assert warned(longest + 60) and (shortest == 0 or warned(shortest - 1))
 
 
 @pytest.mark.parametrize("source", [(1920, 1080), (1280, 720), (1080, 1920), (720, 1280), (641, 361), (1080, 1080)])
