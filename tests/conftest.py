@@ -12,8 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.servers import libre_server
+
+# no per-example deadline: on a shared, loaded machine an example can take 0.6 s, and a timing
+# failure says nothing about the property
+settings.register_profile("shared-machine", deadline=None)
+settings.load_profile("shared-machine")
 
 REPO = Path(__file__).resolve().parents[1]
 MEDIA = Path(os.environ.get("BIVIDEO_MEDIA", REPO.parent / "shared" / "media"))
