@@ -1,12 +1,13 @@
 # make install: everything from nothing (system packages, .venv, offline model)
 # make test:    the checks (ruff, mypy) and the whole test suite (real models, real media, local test servers)
+# make test-fast: unit and property tests only (no Whisper model, no encode), under a minute
 # make bench:   speed and memory, measured side by side in one run
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install system venv models check test bench sample clean
+.PHONY: install system venv models check test test-fast bench sample clean
 
 install: system venv models
 
@@ -29,6 +30,9 @@ check:
 
 test: check
 	$(BIN)/python -m pytest -q -ra
+
+test-fast:
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench:
 	$(BIN)/python tools/bench.py

@@ -28,6 +28,8 @@ COUNTING_LOADS = ("import atexit, sys\nfrom bivideo import cli, transcribe\n"
                   "atexit.register(lambda: print('model loads:', transcribe.load_engine.cache_info().misses,"
                   " file=sys.stderr))\nsys.argv[0] = 'bivideo'\ncli.main()\n")
 
+pytestmark = pytest.mark.slow  # real Whisper and real encodes throughout
+
 
 def batch_args(folder: Path, libre, *more: str) -> list[str]:
     # --for none: one video per talk (<stem>.bilingual.mp4) keeps the burns quick

@@ -51,6 +51,7 @@ def mixed(tmp_path_factory, manifest):
     return en, zh, wav, transcribe.transcribe(engine, samples, "auto", lambda t: None)
 
 
+@pytest.mark.slow
 def test_each_part_of_a_mixed_talk_is_transcribed_in_its_language(mixed):
     en, zh, _, transcript = mixed
     english = " ".join(s.text for s in transcript.segments if s.language == "en")
@@ -63,6 +64,7 @@ def test_each_part_of_a_mixed_talk_is_transcribed_in_its_language(mixed):
     assert {c.language for c in built} == {"en", "zh"}
 
 
+@pytest.mark.slow
 def test_mixed_talk_gets_both_languages_on_every_cue(mixed, tmp_path, libre):
     _, _, wav, _ = mixed
     video = make_video(wav, tmp_path / "mixed talk.mp4")
@@ -95,6 +97,7 @@ class Hallucinating:
         yield segment("you", self.at + 3.0)
 
 
+@pytest.mark.slow
 def test_silence_between_sentences_gets_no_invented_text(tmp_path, manifest):
     row = manifest["en10_librispeech_1089-134686-0001.wav"]
     wav = _wav([row["path"], row["path"]], tmp_path / "twice.wav", silence=8.0)

@@ -21,6 +21,8 @@ HIGHLIGHT = "#4DD8FF"  # the default --highlight-color
 LINE = {"en": "#F5E7A1", "zh": "#FFFFFF"}  # the default colours of the lines
 OCR = {"en": "eng", "zh": "chi_sim"}
 
+pytestmark = pytest.mark.slow  # real Whisper and real encodes throughout
+
 
 class Talk:
     def __init__(self, folder: Path, audio: Path, libre, name: str, language: str):

@@ -5,7 +5,6 @@ replies with the wrong numbers, the glossary; and Whisper's offline translate ta
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 
@@ -195,6 +194,7 @@ LECTURE = ["zh03_osr_cn_000_0072_8k.wav", "zh04_wenetspeech_TEST_MEETING_T000000
            "zh04_wenetspeech_TEST_MEETING_T0000000001_S00000.wav", "zh03_osr_cn_000_0072_8k.wav"]
 
 
+@pytest.mark.slow
 def test_whisper_gives_every_cue_of_a_mandarin_lecture_english_from_its_own_unit(tmp_path, manifest):
     # read and spontaneous Mandarin, 80 s, with pauses between the recordings
     wav = join_audio([manifest[name]["path"] for name in LECTURE], tmp_path / "lecture.wav", silence=1.0)
@@ -232,7 +232,7 @@ def test_whisper_cannot_translate_into_chinese():
 
     with pytest.raises(BivideoError, match="only translates into English"):
         whisper_task.check_languages([Cue(0, 1, "你好", language="zh"), Cue(1, 2, "hello", language="en")])
-    assert os.environ.get("BIVIDEO_CACHE")
+    whisper_task.check_languages([Cue(0, 1, "你好", language="zh")])  # Mandarin only: into English is fine
 
 
 def test_translator_keys_come_from_the_environment(monkeypatch):
