@@ -26,7 +26,8 @@ def entries(built: list[cues.Cue]) -> list[Shown]:
 
 english_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=14).map(
     lambda w: w) | st.sampled_from(["the", "a", "and", "of", "I", "Zhiwei", "Chen", "well,", "done.", "why?"])
-chinese_piece = st.text(alphabet="我们今天讨论语音识别模型的训练数据和评估方法以及未来的工作GPT3.5", min_size=1, max_size=3)
+chinese_piece = st.text(alphabet="我们今天讨论语音识别模型的训练数据和评估方法以及未来的工作GPT3.5",
+                        min_size=1, max_size=3)
 
 
 @st.composite
@@ -113,7 +114,8 @@ def test_chinese_is_cut_on_word_boundaries_never_inside_terms():
 
 
 def test_languages_switch_cues_in_a_mixed_talk():
-    spoken = words("This part is in English.") + [Word(ch, 3 + i * 0.25, 3.2 + i * 0.25, 0.9) for i, ch in enumerate("这部分是中文")]
+    chinese = [Word(ch, 3 + i * 0.25, 3.2 + i * 0.25, 0.9) for i, ch in enumerate("这部分是中文")]
+    spoken = words("This part is in English.") + chinese
     built = cues.build(spoken, "en", FPS, languages=["en"] * 5 + ["zh"] * 6)
     assert [(c.language, c.source) for c in built] == [("en", "This part is in English."), ("zh", "这部分是中文")]
 

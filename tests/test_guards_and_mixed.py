@@ -24,7 +24,8 @@ def test_stock_phrases_loops_and_words_over_silence_are_removed_and_counted():
         segment("we measured the error rate on real meetings", 0.5),
         segment("Thanks for watching!", 10.0),  # over silence and a stock phrase
         segment("and then and then and then and then it worked", 20.2, 0.2),
-        Segment(24.5, 26.0, "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目", (Word("请不吝点赞", 24.5, 25.0, 0.5),), "zh"),
+        Segment(24.5, 26.0, "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目", (Word("请不吝点赞", 24.5, 25.0, 0.5),),
+                "zh"),
         segment("late words", 40.0),  # no speech there at all
     ]
     kept, removed = guards.clean(segments, speech)

@@ -81,7 +81,8 @@ def test_single_language_edit_is_merged_and_a_conflict_keeps_the_bilingual_line(
 
 
 def test_page_rows_compose_a_bilingual_srt_and_bad_rows_are_named():
-    text = page.compose([{"start": 1, "end": 2.5, "zh": "你好", "en": "Hello"}, {"start": 3, "end": 4, "zh": "", "en": "x"}])
+    text = page.compose([{"start": 1, "end": 2.5, "zh": "你好", "en": "Hello"},
+                         {"start": 3, "end": 4, "zh": "", "en": "x"}])
     assert text == subtitles.bilingual_srt([Cue(1, 2.5, "Hello", "你好"), Cue(3, 4, "x")])
     with pytest.raises(BivideoError, match="cue 2: ends"):
         page.compose([{"start": 1, "end": 2, "zh": "a", "en": "b"}, {"start": 5, "end": 4, "zh": "a", "en": "b"}])

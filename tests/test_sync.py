@@ -156,7 +156,7 @@ def test_cues_never_lead_their_first_word_nor_leave_before_their_last(words):
     for cue, following in zip(shown, shown[1:]):
         assert following.start - cue.end >= GAP - 1e-9
     # a pause the viewer notices is never inside a cue
-    for cue, said in zip(shown, cues.words_of(shown, words)):
+    for said in cues.words_of(shown, words):
         assert all(later.start - earlier.end < standard.NOTICEABLE_PAUSE for earlier, later in zip(said, said[1:]))
 
 

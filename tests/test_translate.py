@@ -29,8 +29,8 @@ TALK = JFK + [Cue(11.0, 13.0, "We choose to go to the moon."), Cue(13.1, 15.0, "
 pytestmark = pytest.mark.usefixtures("quick_retries")
 
 
-def run(cues, backend, cache, terms=glossary.Glossary()):
-    translator = translate.UnitTranslator(backend, cache, terms)
+def run(cues, backend, cache, terms=None):
+    translator = translate.UnitTranslator(backend, cache, terms or glossary.Glossary())
     done = []
     return translate.translate_cues(cues, translator, done.append), done, translator
 
