@@ -229,6 +229,7 @@ def make(video: Path, libre, *args) -> tuple:
     return run, len(recorder.requests) - before
 
 
+@pytest.mark.slow  # a real make or burn
 def test_make_with_given_subtitles_transcribes_nothing_and_burns_them(stale, libre, tmp_path):
     folder, video, captions, cues = stale
     # a model that cannot load: any attempt to transcribe fails the run (shown first, so the
@@ -260,6 +261,7 @@ def test_make_with_given_subtitles_transcribes_nothing_and_burns_them(stale, lib
 # --- output folders copied elsewhere -----------------------------------------------------------
 
 
+@pytest.mark.slow  # a real make or burn
 def test_a_copied_output_folder_is_recognised_as_unedited(manifest, libre, tmp_path):
     folder = tmp_path / "talk"
     folder.mkdir()
@@ -282,6 +284,7 @@ def test_a_copied_output_folder_is_recognised_as_unedited(manifest, libre, tmp_p
     assert again.code == 0 and "kept your edited ask not.bilingual.srt" in again.err, again.err
 
 
+@pytest.mark.slow  # a real make or burn
 def test_given_spoken_srt_in_the_output_folder_is_used_as_it_is_without_its_tags(stale, libre, tmp_path):
     _, video, _, cues = stale
     folder = tmp_path / "fixed"
@@ -346,6 +349,7 @@ def test_wrong_language_and_misplaced_options_are_one_line_errors(harvard, libre
     assert run.code == 2 and "--resegment" in run.err and "Traceback" not in run.err, run.err
 
 
+@pytest.mark.slow  # a real make or burn
 def test_burn_takes_a_webvtt_file_too(stale, tmp_path):
     _, video, captions, cues = stale
     run = bivideo("burn", video, "--srt", captions, "--for", "linkedin", "--quality", "draft", "-o", tmp_path)
