@@ -47,8 +47,9 @@ IMAGE_FORMATS = ("image2", "_pipe", "gif", "apng", "webp")
 class Options:
     mode: Mode = "make"
     recursive: bool = False
-    jobs: int = 2
+    jobs: int = 2  # with `cluster`, 0: as many videos in flight as the cluster takes
     retry_failed: bool = False
+    cluster: str | None = None  # `ray`, ray://HOST:PORT or HOST:PORT: spread over a Ray cluster (cluster.py)
 
 
 @dataclass
@@ -63,11 +64,13 @@ class Item:
     audio_seconds: float | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
+    retried: dict[str, int] = field(default_factory=dict)  # on a cluster: stage -> times run again
 
     def report(self) -> dict:
         row = {"file": self.name, "status": self.status, "audio_seconds": self.audio_seconds,
                "seconds": {k: round(v, 2) for k, v in self.seconds.items()}, "outputs": self.outputs}
-        return row | ({"reason": self.reason} if self.reason else {})
+        return row | ({"reason": self.reason} if self.reason else {}) | \
+            ({"retried": self.retried} if self.retried else {})
 
 
 def _signature(path: Path) -> list[int]:
@@ -209,6 +212,7 @@ class Batch:
         self.key = settings_key(settings)
         self.started = time.time()
         self.finished = None  # the overall bar's callback while videos are processed
+        self.cluster_info: dict | None = None  # with --cluster: the nodes, actors and costs, for the report
         self.items = discover(folder, options.recursive, self.out_root, self.state)
         self.state.save()  # remembers the files found not to be media
 
@@ -252,6 +256,12 @@ class Batch:
                 self._fail(item, error)
             _remove_stale_temporaries(item.source.stem, self.output_folder(item))
         todo = [item for item in todo if item.status == "pending"]
+        if self.options.cluster:
+            from bivideo import cluster
+
+            if todo:
+                cluster.run(self, todo, self.reporter, self.options.cluster)
+            return
         total = sum(item.audio_seconds for item in todo)
         workers = ThreadPoolExecutor(max_workers=self.options.jobs - 1, initializer=_ignore_stop_signals) \
             if self.options.jobs > 1 else None
@@ -344,7 +354,8 @@ class Batch:
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
             "seconds": round(time.time() - self.started, 2), "counts": counts,
             "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self.settings).items()},
-            "files": [item.report() for item in self.items]})
+            "files": [item.report() for item in self.items],
+            **({"cluster": self.cluster_info} if self.cluster_info else {})})
         return path
 
 
