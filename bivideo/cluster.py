@@ -177,12 +177,19 @@ def finish(mode: str, job, source: str, settings, name: str, ledger) -> dict:
         if job is None:
             job = flow.start(mode, Path(source), settings, reporter)  # type: ignore[arg-type]
             prepared = time.time() - began
-        job.outputs.reporter = reporter
+        _current(job.outputs, reporter)
         written = flow.finish(mode, job, settings, reporter)  # type: ignore[arg-type]
     except Exception as error:  # noqa: BLE001
         return {"error": _reason(error), "messages": reporter.messages}
     return {"written": [str(p.resolve()) for p in written], "began": began, "ended": time.time(),
             "prepared": prepared, "messages": reporter.messages, "node": _node()}
+
+
+def _current(outputs, reporter: Reporter) -> None:
+    """The outputs' record of what bivideo wrote, as it is on disk now rather than as it was
+    sent: an attempt lost mid-burn may have written files since (which are ours, not edits)."""
+    outputs.reporter = reporter
+    outputs.written = artifacts.read_json(outputs.record) if outputs.record.is_file() else {}
 
 
 # --- the driver ---------------------------------------------------------------------------
@@ -219,8 +226,9 @@ def check_storage(ray, batch, todo) -> None:
             marker.unlink(missing_ok=True)
     for node, problem in zip(nodes, answers):
         if problem:
-            raise BivideoError(f"node {node['NodeManagerAddress']} {problem}: inputs, outputs and the work folder "
-                               "(BIVIDEO_CACHE) must be on storage every node sees, at the same path")
+            name = f"{node['NodeManagerAddress']} ({node['NodeID'][:8]})"
+            raise BivideoError(f"node {name} {problem}: inputs, outputs and the work folder (BIVIDEO_CACHE) "
+                               "must be on storage every node sees, at the same path")
 
 
 def _placement(ray, videos: int) -> tuple[int, dict, int]:
