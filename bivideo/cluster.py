@@ -321,11 +321,15 @@ def _run(ray, batch, todo: list, reporter: Reporter, cluster: str) -> None:
                     item, actor, sent = preparing.pop(ref)
                     try:
                         result = ray.get(ref)
-                    except ray.exceptions.RayActorError as error:
+                    except ray.exceptions.RayActorError as error:  # lost more often than it may restart
                         lost(item, error)
                         if spares:  # a new actor in place of the one lost for good
                             spares -= 1
                             idle.append(actor_class.remote())
+                        continue
+                    except ray.exceptions.RayError as error:  # the result lost with its node, out of memory...
+                        idle.append(actor)
+                        lost(item, error)
                         continue
                     idle.append(actor)
                     moved[item.name] += size(result)
@@ -340,8 +344,7 @@ def _run(ray, batch, todo: list, reporter: Reporter, cluster: str) -> None:
                     item, sent = burning.pop(ref)
                     try:
                         result = ray.get(ref)
-                    except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
-                            ray.exceptions.RayTaskError, ray.exceptions.ObjectLostError) as error:
+                    except ray.exceptions.RayError as error:  # its worker lost more often than it may retry
                         lost(item, error)
                         continue
                     moved[item.name] += size(result)

@@ -90,6 +90,12 @@ def main() -> None:
           f"per actor {loads}; burns ask for {info[0]['burn_cpus']} CPU")
     print(f"\n2. Scheduling overhead: {scheduling:.2f} s per video (driver send -> result, less the stage's own "
           "time; includes waiting for a free CPU)")
+    done = [row for r in reports for row in r["files"] if row["status"] == "done"]
+    audio = sum(row["audio_seconds"] for row in done)
+    for stage in ("prepare", "burn"):
+        spent = sum(row["seconds"].get(stage, 0.0) for row in done)
+        print(f"   {stage}: {spent / audio:.2f} s per audio second on one CPU slot ({args.size}, "
+              "default quality; short clips, so fixed costs weigh more than in a long talk)")
     verdict = "PASS, no media bytes" if moved < media_bytes / 10 else "FAIL"
     print(f"\n3. Through Ray per video: {moved / 1024:.1f} kB (paths, settings, cues) against "
           f"{media_bytes / 1e6:.1f} MB of video: {verdict}")
