@@ -274,6 +274,7 @@ def _run(ray, batch, todo: list, reporter: Reporter, cluster: str) -> None:
     burner = ray.remote(finish).options(num_cpus=burn_cpus, max_retries=RETRIES, retry_exceptions=False)
     settings = {item.name: _portable(batch.settings_for(item)) for item in todo}
     queue, idle = deque(todo), list(actors)
+    loads: list[dict] = []  # each retired actor's model loads
     preparing: dict[Any, tuple[Any, Any, float]] = {}
     burning: dict[Any, tuple[Any, float]] = {}
     overhead: list[float] = []
@@ -296,6 +297,14 @@ def _run(ray, batch, todo: list, reporter: Reporter, cluster: str) -> None:
             for kind, message in result.get("messages", ()):
                 (reporter.warn if kind == "warn" else reporter.note)(message)
 
+    def retire(actor) -> None:
+        """An actor with nothing left to transcribe: its CPUs (or GPU) go to the burns."""
+        try:
+            loads.append(ray.get(actor.loads.remote(), timeout=30))
+        except ray.exceptions.RayError:
+            pass
+        ray.kill(actor, no_restart=True)
+
     def lost(item, error: Exception) -> None:
         batch._fail(item, BivideoError(f"its worker was lost {RETRIES + 1} times ({type(error).__name__}); "
                                        "see the Ray logs of the node"))
@@ -313,6 +322,8 @@ def _run(ray, batch, todo: list, reporter: Reporter, cluster: str) -> None:
                     args = (mode, str(item.source.resolve()), settings[item.name], item.name, ledger)
                     moved[item.name] = moved.get(item.name, 0) + size(args[:4])
                     preparing[actor.prepare.remote(*args)] = (item, actor, time.time())
+                while idle and not queue:
+                    retire(idle.pop())
                 if not idle and not preparing and queue and mode != "burn":
                     raise BivideoError("every transcriber was lost; see the Ray logs of the nodes")
                 ready, _ = ray.wait([*preparing, *burning], num_returns=1)
@@ -368,7 +379,8 @@ def _run(ray, batch, todo: list, reporter: Reporter, cluster: str) -> None:
             for item in batch.items:
                 if item.status == "pending":
                     item.status = "interrupted"
-            _account(ray, batch, todo, ledger, actors, overhead, moved)
+            _account(ray, batch, todo, ledger, idle + [actor for _, actor, _ in preparing.values()], loads,
+                     overhead, moved)
 
 
 def _portable(settings):
@@ -379,16 +391,16 @@ def _portable(settings):
     return replace(settings, output_dir=absolute(settings.output_dir), glossary=absolute(settings.glossary))
 
 
-def _account(ray, batch, todo, ledger, actors, overhead, moved) -> None:
+def _account(ray, batch, todo, ledger, actors, loads, overhead, moved) -> None:
     """What was run again, how often each actor loaded the model, and what scheduling and
     Ray's object store cost per video: into the report."""
     from bivideo.batch import _remove_stale_temporaries
 
     try:
         starts = ray.get(ledger.counts.remote(), timeout=30)
-        loads = ray.get([a.loads.remote() for a in actors], timeout=30)
-    except (ray.exceptions.RayError, TimeoutError):
-        starts, loads = {}, []
+        loads = loads + ray.get([a.loads.remote() for a in actors], timeout=30)
+    except ray.exceptions.RayError:
+        starts = {}
     for item in todo:
         retried = {stage: n - 1 for stage, n in starts.get(item.name, {}).items() if n > 1}
         if retried:

@@ -16,6 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 RAY = Path(sys.executable).with_name("ray")
+# a cluster of its own on 127.0.0.1, whatever ~/.ray/auth_token an earlier local Ray left behind
+# (`ray start` turns token authentication on when it finds one, and then refuses clients without it)
+AUTH = {"RAY_AUTH_MODE": "disabled"}
 
 
 def _free_ports(count: int) -> list[int]:
@@ -48,7 +51,7 @@ class Cluster:
         command = [str(RAY), "start", "--block", "--node-ip-address=127.0.0.1", "--disable-usage-stats",
                    *_node_ports(), *args]
         proc = subprocess.Popen([*(wrap or []), *command], stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, env={**os.environ, **(env or {})})
+                                start_new_session=True, env={**os.environ, **AUTH, **(env or {})})
         self.nodes.append(proc)
         return proc
 

@@ -49,18 +49,6 @@ def assert_whole_video(video: Path, source: Path) -> None:
     assert abs(float(data["format"]["duration"]) - float(probe_json(source)["format"]["duration"])) <= 0.1
 
 
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
-
-
 def burning(pattern: str) -> tuple[int, int] | None:
     """(ffmpeg's pid, its parent's: the Ray worker running the burn) for the ffmpeg whose
     command line holds `pattern`."""
@@ -164,6 +152,38 @@ def test_c_a_worker_killed_mid_burn_is_retried_and_the_outputs_are_whole(tmp_pat
     assert "kept your edited" not in err, "the retry took the first attempt's files for the user's edits"
     time.sleep(1)  # the killed attempt's ffmpeg stops at its next progress line (its pipe is gone)
     assert not list(folder.glob(".*part*")), "a half-written file was left"
+
+
+def test_c2_a_worker_killed_mid_transcription_is_retried_in_a_restarted_actor(tmp_path, manifest, libre, cluster):
+    folder = tmp_path / "killed transcriber"
+    folder.mkdir()
+    make_video(manifest["en06_harvard_stale_smell_44k_stereo.wav"]["path"], folder / "talk.mp4", size="320x180")
+    proc = subprocess.Popen([str(BIVIDEO), *batch_args(folder, libre, "--cluster", cluster.address)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline, actor = time.monotonic() + 300, None
+    while actor is None and time.monotonic() < deadline and proc.poll() is None:
+        actor = next((pid for pid, command in processes() if command.startswith("ray::Transcriber.prepare")), None)
+        time.sleep(0.05)
+    assert actor, "the transcription was never seen running"
+    time.sleep(1)  # inside the stage
+    os.kill(actor, signal.SIGKILL)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    row = rows(folder)["talk.mp4"]
+    assert row["status"] == "done" and row["retried"] == {"transcribe": 1}, row
+    assert_whole_video(folder / "talk.bilingual.mp4", folder / "talk.mp4")
+    assert not list(folder.glob(".*part*"))
+
+
+def processes() -> list[tuple[int, str]]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found.append((int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()))
+            except (OSError, UnicodeDecodeError):
+                continue
+    return found
 
 
 def test_d_the_driver_killed_then_a_rerun_redoes_nothing_finished(tmp_path, manifest, libre, cluster):
