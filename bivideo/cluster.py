@@ -371,9 +371,12 @@ def _run(ray, batch, todo: list, reporter: Reporter, cluster: str) -> None:
                     item.seconds["total"] = sum(item.seconds.values())
                     item.status, item.outputs = "done", result["written"]
                     batch._record(item)
-        except KeyboardInterrupt:
-            for ref in [*preparing, *burning]:
+        except KeyboardInterrupt:  # stop the work in flight: its temporary files are removed below
+            for ref in burning:
                 ray.cancel(ref, force=True)
+            for _, actor, _ in preparing.values():
+                ray.kill(actor, no_restart=True)
+            preparing.clear()
             raise
         finally:
             for item in batch.items:

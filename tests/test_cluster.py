@@ -221,6 +221,25 @@ def test_d_the_driver_killed_then_a_rerun_redoes_nothing_finished(tmp_path, mani
     assert not list(folder.glob(".*part*"))
 
 
+def test_ctrl_c_stops_the_cluster_batch_cleanly_and_reports_interrupted(tmp_path, manifest, libre, cluster):
+    folder = tmp_path / "interrupted"
+    folder.mkdir()
+    make_video(manifest["en06_harvard_stale_smell_44k_stereo.wav"]["path"], folder / "talk.mp4", size="960x540")
+    proc = subprocess.Popen([str(BIVIDEO), *batch_args(folder, libre, "--cluster", cluster.address)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline, found = time.monotonic() + 300, None
+    while found is None and time.monotonic() < deadline and proc.poll() is None:
+        found = burning(f"{folder}/.talk.bilingual.")
+        time.sleep(0.05)
+    assert found, "the burn was never seen running"
+    os.killpg(proc.pid, signal.SIGINT)  # the driver's terminal; the nodes are elsewhere
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert rows(folder)["talk.mp4"]["status"] == "interrupted"
+    time.sleep(1)  # the cancelled burn's ffmpeg stops at its next progress line
+    assert not (folder / "talk.bilingual.mp4").exists() and not list(folder.glob(".*part*"))
+
+
 def test_e_a_path_a_node_cannot_see_is_one_line_naming_node_and_path(tmp_path, manifest, libre, cluster):
     """A third node whose view of the folder is an empty directory (a tmpfs mounted over it
     in its own mount namespace): as a node without the NFS mount would see it."""
