@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import time
 from collections import deque
 from dataclasses import replace
@@ -37,6 +38,7 @@ INSTALL = "pip install 'bivideo[cluster]'"
 RETRIES = 2  # a task (or actor call) whose worker or node was lost is run again at most this often
 ENCODER_CPUS = 4  # what a burn asks for at most: libx264's threads make good use of about this many
 CHECK_SECONDS = 120  # how long the storage check waits for every node to answer
+REACH_SECONDS = 10  # how long a named cluster's head may take to accept a connection
 
 
 def require_ray() -> Any:
@@ -70,10 +72,25 @@ def _forwarded_environment() -> dict[str, str]:
     return env | {"BIVIDEO_CACHE": str(artifacts.cache_dir().expanduser().resolve())}
 
 
+def _reachable(where: str, cluster: str) -> None:
+    """A named cluster that does not answer: said at once (Ray itself waits minutes)."""
+    host, _, port = where.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise BivideoError(f"--cluster {cluster}: give `ray`, ray://HOST:PORT or HOST:PORT")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_SECONDS).close()
+    except OSError as error:
+        raise BivideoError(f"--cluster {cluster}: no Ray cluster answers at {host}:{port} "
+                           f"({error.strerror or error}); start one with `ray start --head`") from None
+
+
 def connect(cluster: str) -> Any:
     ray = require_ray()
+    where = address(cluster)
+    if where and where != "auto":
+        _reachable(where, cluster)
     try:
-        ray.init(address=address(cluster), log_to_driver=False, logging_level="WARNING",
+        ray.init(address=where, log_to_driver=False, logging_level="WARNING",
                  configure_logging=True, runtime_env={"env_vars": _forwarded_environment()})
     except ConnectionError as error:
         raise BivideoError(f"--cluster {cluster}: cannot join the Ray cluster ({str(error).splitlines()[0]})") from None

@@ -266,3 +266,12 @@ def test_f_without_ray_cluster_says_what_to_install(tmp_path):
     run = Run(done.returncode, done.stdout, done.stderr)
     assert run.code == 1 and run.err.count("\n") == 1, run.err
     assert "pip install 'bivideo[cluster]'" in run.err and "Traceback" not in run.err
+
+
+def test_a_named_cluster_that_does_not_answer_is_one_line_at_once(tmp_path, manifest):
+    pytest.importorskip("ray", reason="Ray not installed: pip install 'bivideo[cluster]'")
+    make_video(manifest["zh06_aishell1_BAC009S0724W0121.wav"]["path"], tmp_path / "talk.mp4", size="320x180")
+    started = time.monotonic()
+    run = bivideo("batch", tmp_path, "--cluster", "127.0.0.1:1")
+    assert run.code == 1 and time.monotonic() - started < 60
+    assert run.err.strip().count("\n") == 0 and "no Ray cluster answers at 127.0.0.1:1" in run.err, run.err
