@@ -6,7 +6,8 @@ the work: finding the videos, the state file (written only here), the report. In
 - Transcription (and translation, cue building, the subtitle files) runs in `Transcriber`
   actors, each loading the Whisper model once and keeping it for every video it is given.
   One per GPU when the cluster has GPUs (faster-whisper float16 on CUDA), otherwise CPU
-  actors holding about half of the cluster's CPUs.
+  actors holding about half of the cluster's CPUs. An actor with nothing left to transcribe
+  is ended, so that its CPUs (or GPU) go to the burns.
 - Burns (and --preview's stills) are CPU tasks sized to the encoder, on any node; the
   transcript of one video and the burn of another run at once across the cluster.
 - Only paths, settings and cues travel through Ray (a few kB per video): inputs, outputs and
