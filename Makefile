@@ -19,7 +19,7 @@ venv:
 	$(BIN)/pip install -q --upgrade pip
 	# the CPU build of PyTorch; an unpinned torch would pull several GB of CUDA packages
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,cluster]'
 
 models:
 	$(BIN)/bivideo models --prepare base
@@ -39,6 +39,7 @@ bench:
 	$(BIN)/python tools/encoder_bench.py
 	$(BIN)/python tools/bench_edit.py
 	$(BIN)/python tools/batch_bench.py
+	$(BIN)/python tools/cluster_bench.py
 	$(BIN)/python tools/segmentation_report.py
 	$(BIN)/python tools/sync_bench.py
 	$(BIN)/python tools/bench_highlight.py

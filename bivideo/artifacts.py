@@ -8,6 +8,7 @@ never leaves a half-written file under a final name.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -90,6 +91,13 @@ def writable_folder(folder: Path) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise BivideoError(f"output folder {folder} is not writable")
     return folder
+
+
+def remove_temporaries(stem: str, folder: Path) -> None:
+    """Half-written files a killed run left beside its outputs (hidden `.STEM.*.part.*`, made
+    by `atomic_path`): ours, never useful."""
+    for leftover in folder.glob(f".{glob.escape(stem)}.*.part*"):
+        leftover.unlink(missing_ok=True)
 
 
 def write_text(final: Path, text: str) -> None:

@@ -12,7 +12,6 @@ burn the videos already prepared (ffmpeg is a subprocess, so the two overlap on 
 
 from __future__ import annotations
 
-import glob
 import signal
 import threading
 import time
@@ -48,8 +47,9 @@ IMAGE_FORMATS = ("image2", "_pipe", "gif", "apng", "webp")
 class Options:
     mode: Mode = "make"
     recursive: bool = False
-    jobs: int = 2
+    jobs: int = 2  # with `cluster`, 0: as many videos in flight as the cluster takes
     retry_failed: bool = False
+    cluster: str | None = None  # `ray`, ray://HOST:PORT or HOST:PORT: spread over a Ray cluster (cluster.py)
 
 
 @dataclass
@@ -64,11 +64,13 @@ class Item:
     audio_seconds: float | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
+    retried: dict[str, int] = field(default_factory=dict)  # on a cluster: stage -> times run again
 
     def report(self) -> dict:
         row = {"file": self.name, "status": self.status, "audio_seconds": self.audio_seconds,
                "seconds": {k: round(v, 2) for k, v in self.seconds.items()}, "outputs": self.outputs}
-        return row | ({"reason": self.reason} if self.reason else {})
+        return row | ({"reason": self.reason} if self.reason else {}) | \
+            ({"retried": self.retried} if self.retried else {})
 
 
 def _signature(path: Path) -> list[int]:
@@ -210,6 +212,7 @@ class Batch:
         self.key = settings_key(settings)
         self.started = time.time()
         self.finished: Callable[[float], None] | None = None  # the overall bar's callback while videos run
+        self.cluster_info: dict | None = None  # with --cluster: the nodes, actors and costs, for the report
         self.items = discover(folder, options.recursive, self.out_root, self.state)
         self.state.save()  # remembers the files found not to be media
 
@@ -250,9 +253,15 @@ class Batch:
             try:
                 item.audio_seconds = round(probe.probe(item.source).duration, 2)
             except BivideoError as error:
-                self._fail(item, error)
-            _remove_stale_temporaries(item.source.stem, self.output_folder(item))
+                self.fail(item, error)
+            artifacts.remove_temporaries(item.source.stem, self.output_folder(item))
         todo = [item for item in todo if item.status == "pending"]
+        if self.options.cluster:
+            from bivideo import cluster
+
+            if todo:
+                cluster.run(self, todo, self.reporter, self.options.cluster)
+            return
         total = sum(item.audio_seconds or 0.0 for item in todo)
         workers = ThreadPoolExecutor(max_workers=self.options.jobs - 1, initializer=_ignore_stop_signals) \
             if self.options.jobs > 1 else None
@@ -291,7 +300,7 @@ class Batch:
             with self.reporter.working_on(item.name):
                 job = flow.start(self.options.mode, item.source, settings, self.reporter)
         except Exception as error:  # noqa: BLE001 - any failure is this file's, the batch goes on
-            self._fail(item, error)
+            self.fail(item, error)
             return None
         item.seconds["prepare"] = time.monotonic() - started
         return job
@@ -311,22 +320,22 @@ class Batch:
             if self.reporter.stopping.is_set():  # stopped because the batch was: not the file's fault
                 item.status = "interrupted"
             else:
-                self._fail(item, error)
+                self.fail(item, error)
             return
         item.seconds["burn" if self.options.mode != "preview" else "stills"] = time.monotonic() - started
         item.seconds["total"] = sum(item.seconds.values())
         item.status, item.outputs = "done", [str(p.resolve()) for p in written]
-        self._record(item)
+        self.record(item)
 
-    def _fail(self, item: Item, error: Exception) -> None:
+    def fail(self, item: Item, error: Exception) -> None:
         if debugging() and not isinstance(error, BivideoError):
             raise error
         reason = str(error) if isinstance(error, BivideoError) else f"unexpected {type(error).__name__}: {error}"
         item.status, item.reason = "failed", reason.removeprefix(f"{item.source.name}: ")
         self.reporter.failed(item.name, item.reason)
-        self._record(item)
+        self.record(item)
 
-    def _record(self, item: Item) -> None:
+    def record(self, item: Item) -> None:
         self.state.record(item.name, self.options.mode, {
             "status": item.status, "settings": self.key, "source": item.signature, "outputs": item.outputs,
             "reason": item.reason, "audio_seconds": item.audio_seconds,
@@ -345,7 +354,8 @@ class Batch:
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
             "seconds": round(time.time() - self.started, 2), "counts": counts,
             "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self.settings).items()},
-            "files": [item.report() for item in self.items]})
+            "files": [item.report() for item in self.items],
+            **({"cluster": self.cluster_info} if self.cluster_info else {})})
         return path
 
 
@@ -355,12 +365,6 @@ def _ignore_stop_signals() -> None:
     not kill it mid-file; the batch stops it instead, and an interrupted burn is never
     mistaken for a failed one."""
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-
-
-def _remove_stale_temporaries(stem: str, folder: Path) -> None:
-    """Half-written files a killed run left (hidden `.STEM.*.part.*`): ours, never useful."""
-    for leftover in folder.glob(f".{glob.escape(stem)}.*.part*"):
-        leftover.unlink(missing_ok=True)
 
 
 def print_summary(items: list[Item], report: Path) -> None:

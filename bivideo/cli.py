@@ -280,20 +280,30 @@ def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options)
 @look_options
 @encode_options
 @click.option("--recursive", is_flag=True, help="Also the videos in subfolders.")
-@click.option("--jobs", type=click.IntRange(min=1), default=min(2, os.cpu_count() or 1), show_default=True,
-              help="Videos in flight: while one is transcribed, up to N-1 others are burned.")
+@click.option("--jobs", type=click.IntRange(min=1),
+              help="Videos in flight: while one is transcribed, up to N-1 others are burned "
+                   f"[default: {min(2, os.cpu_count() or 1)}; with --cluster, as many as the cluster takes].")
 @click.option("--retry-failed", is_flag=True, help="Run again only the videos that failed last time.")
 @click.option("--preview", "mode", flag_value="preview", help="Only the subtitle files (and stills), for review.")
 @click.option("--burn", "mode", flag_value="burn", help="Burn from the (edited) subtitle files of a --preview run.")
+@click.option("--cluster", metavar="ray|ray://HOST:PORT",
+              help="Spread the videos over a Ray cluster: RAY_ADDRESS, the one started on this machine, or a new "
+                   "local one (needs `pip install 'bivideo[cluster]'`; files on storage every node sees).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
-def batch(folder: Path, quiet: bool, recursive: bool, jobs: int, retry_failed: bool, mode: Mode | None,
-          **options) -> None:
+def batch(folder: Path, quiet: bool, recursive: bool, jobs: int | None, retry_failed: bool, mode: Mode | None,
+          cluster: str | None, **options) -> None:
     """Every video in FOLDER: resumable, and one failure stops nothing."""
     from bivideo import batch as batches
 
+    if cluster:
+        from bivideo import cluster as clusters
+
+        clusters.address(cluster)  # a malformed --cluster, or no Ray: said before anything is looked at
+        clusters.require_ray()
     reporter = Reporter(quiet)
+    jobs = jobs or (0 if cluster else min(2, os.cpu_count() or 1))
     run = batches.Batch(folder, Settings(**options), batches.Options(
-        mode or "make", recursive, jobs, retry_failed), reporter)
+        mode or "make", recursive, jobs, retry_failed, cluster), reporter)
     try:
         items = run.run()
     finally:
