@@ -28,11 +28,12 @@ check:
 	$(BIN)/ruff check bivideo tests tools
 	$(BIN)/mypy
 
+# in a network namespace with only loopback (tools/loopback-only): the tests reach 127.0.0.1 alone
 test: check
-	$(BIN)/python -m pytest -q -ra
+	tools/loopback-only $(BIN)/python -m pytest -q -ra
 
 test-fast:
-	$(BIN)/python -m pytest -q -m "not slow"
+	tools/loopback-only $(BIN)/python -m pytest -q -m "not slow"
 
 bench:
 	$(BIN)/python tools/bench.py

@@ -21,6 +21,11 @@ RAY = Path(sys.executable).with_name("ray")
 AUTH = {"RAY_AUTH_MODE": "disabled"}
 
 
+def loopback_only() -> bool:
+    """True in a network namespace whose only interface is loopback (tools/loopback-only)."""
+    return {name for _, name in socket.if_nameindex()} == {"lo"}
+
+
 def _free_ports(count: int) -> list[int]:
     sockets = [socket.socket() for _ in range(count)]
     for s in sockets:
@@ -117,6 +122,8 @@ def ray_cluster(workers: int = 1, cpus: int = 1):
     # short: Ray's socket paths must fit in 107 bytes
     temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
     cluster = Cluster(temp)
+    saved = {name: os.environ.get(name) for name in AUTH}
+    os.environ.update(AUTH)  # for the drivers the tests start too
     try:
         cluster.head(cpus)
         for _ in range(workers):
@@ -125,3 +132,8 @@ def ray_cluster(workers: int = 1, cpus: int = 1):
     finally:
         cluster.stop()
         shutil.rmtree(temp, ignore_errors=True)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
