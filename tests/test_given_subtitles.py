@@ -18,6 +18,7 @@ import pytest
 from bivideo import artifacts, platforms, srtio
 from tests.conftest import bivideo, make_video, probe_json
 from tests.scoring import frame, normalise_en, ocr_subtitles, read_srt
+from tests.servers import libre_server
 
 
 def sentences(text: str) -> list[str]:
@@ -221,6 +222,14 @@ def stale(manifest, tmp_path_factory):
     return folder, video, captions, cues
 
 
+@pytest.fixture
+def own_libre():
+    """A translation server of the test's own: its address is part of the translation cache's
+    key, so what other tests translated before is not in the cache for it."""
+    with libre_server() as server:
+        yield server
+
+
 def make(video: Path, libre, *args) -> tuple:
     url, recorder = libre
     before = len(recorder.requests)
@@ -230,7 +239,7 @@ def make(video: Path, libre, *args) -> tuple:
 
 
 @pytest.mark.slow  # a real make or burn
-def test_make_with_given_subtitles_transcribes_nothing_and_burns_them(stale, libre, tmp_path):
+def test_make_with_given_subtitles_transcribes_nothing_and_burns_them(stale, own_libre, tmp_path):
     folder, video, captions, cues = stale
     # a model that cannot load: any attempt to transcribe fails the run (shown first, so the
     # trap is known to spring)
@@ -238,7 +247,7 @@ def test_make_with_given_subtitles_transcribes_nothing_and_burns_them(stale, lib
     plain = bivideo("make", video, "--model", trap, "--for", "linkedin", "-o", tmp_path / "plain")
     assert plain.code != 0 and "no such model" in plain.err, plain.err
 
-    run, sent = make(video, libre, "--subtitles", captions, "--model", trap)
+    run, sent = make(video, own_libre, "--subtitles", captions, "--model", trap)
     assert run.code == 0, run.err
     assert "transcribe" not in run.err and sent > 0
     work = Path(os.environ["BIVIDEO_CACHE"]) / "work" / artifacts.fingerprint(video)
@@ -262,7 +271,8 @@ def test_make_with_given_subtitles_transcribes_nothing_and_burns_them(stale, lib
 
 
 @pytest.mark.slow  # a real make or burn
-def test_a_copied_output_folder_is_recognised_as_unedited(manifest, libre, tmp_path):
+def test_a_copied_output_folder_is_recognised_as_unedited(manifest, own_libre, tmp_path):
+    libre = own_libre
     folder = tmp_path / "talk"
     folder.mkdir()
     video = make_video(manifest["en08_jfk_inaugural_ask_not.flac"]["path"], folder / "ask not.mp4")
