@@ -1,12 +1,13 @@
 # make install: everything from nothing (system packages, .venv, offline model)
-# make test:    the test suite (real models, real media, local test servers)
+# make test:    the checks (ruff, mypy) and the whole test suite (real models, real media, local test servers)
+# make test-fast: unit and property tests only (no Whisper model, no encode), under a minute
 # make bench:   speed and memory, measured side by side in one run
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install system venv models test bench sample clean
+.PHONY: install system venv models check test test-fast bench sample clean
 
 install: system venv models
 
@@ -18,19 +19,28 @@ venv:
 	$(BIN)/pip install -q --upgrade pip
 	# the CPU build of PyTorch; an unpinned torch would pull several GB of CUDA packages
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,cluster]'
 
 models:
 	$(BIN)/bivideo models --prepare base
 
-test:
-	$(BIN)/python -m pytest -q -ra
+check:
+	$(BIN)/ruff check bivideo tests tools
+	$(BIN)/mypy
+
+# in a network namespace with only loopback (tools/loopback-only): the tests reach 127.0.0.1 alone
+test: check
+	tools/loopback-only $(BIN)/python -m pytest -q -ra
+
+test-fast:
+	tools/loopback-only $(BIN)/python -m pytest -q -m "not slow"
 
 bench:
 	$(BIN)/python tools/bench.py
 	$(BIN)/python tools/encoder_bench.py
 	$(BIN)/python tools/bench_edit.py
 	$(BIN)/python tools/batch_bench.py
+	$(BIN)/python tools/cluster_bench.py
 	$(BIN)/python tools/segmentation_report.py
 	$(BIN)/python tools/sync_bench.py
 	$(BIN)/python tools/bench_highlight.py

@@ -8,19 +8,21 @@ never leaves a half-written file under a final name.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
-import tempfile
+import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from platformdirs import user_cache_dir
 
+from bivideo.errors import BivideoError
+
 _SAMPLE = 1 << 20  # bytes read from each of the start, middle and end of a media file
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 def cache_dir() -> Path:
@@ -59,17 +61,43 @@ def atomic_path(final: Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside `final`; rename it into place only if the block
     succeeds. The temporary name keeps `final`'s extension (ffmpeg picks formats by it)."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{final.stem}.", suffix=f".part{suffix or final.suffix}", dir=final.parent
-    )
-    os.close(fd)
-    tmp_path = Path(tmp)
-    os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes it private; finished files are not
+    tmp_path = _new_file(final.parent, f".{final.stem}.", f".part{suffix or final.suffix}")
     try:
         yield tmp_path
         os.replace(tmp_path, final)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _new_file(folder: Path, prefix: str, suffix: str) -> Path:
+    """A new empty file with a name no one else has. Not tempfile's: that makes files private,
+    and a finished output should get the permissions the user's umask gives any new file."""
+    while True:
+        path = folder / f"{prefix}{secrets.token_hex(4)}{suffix}"
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return path
+        except FileExistsError:
+            continue
+
+
+def writable_folder(folder: Path) -> Path:
+    """`folder`, created if need be; a clear error when it cannot be created or written."""
+    folder = folder.expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BivideoError(f"cannot create output folder {folder}: {error.strerror}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise BivideoError(f"output folder {folder} is not writable")
+    return folder
+
+
+def remove_temporaries(stem: str, folder: Path) -> None:
+    """Half-written files a killed run left beside its outputs (hidden `.STEM.*.part.*`, made
+    by `atomic_path`): ours, never useful."""
+    for leftover in folder.glob(f".{glob.escape(stem)}.*.part*"):
+        leftover.unlink(missing_ok=True)
 
 
 def write_text(final: Path, text: str) -> None:

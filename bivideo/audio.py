@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import subprocess
 import wave
 from pathlib import Path
@@ -44,7 +43,7 @@ def extract(source: Path, dest: Path, track: int = 0) -> None:
              "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", str(tmp)],
             capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            reason = (result.stderr.strip().splitlines() or ["unknown ffmpeg error"])[-1]
+            reason = toolchain.last_line(result.stderr) or "unknown ffmpeg error"
             raise BivideoError(f"{source.name}: could not decode the audio ({reason})")
 
 

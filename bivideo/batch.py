@@ -12,22 +12,22 @@ burn the videos already prepared (ffmpeg is a subprocess, so the two overlap on 
 
 from __future__ import annotations
 
-import glob
-import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from bivideo import artifacts
-from bivideo.errors import BivideoError
+from bivideo.errors import BivideoError, debugging
+from bivideo.model import STYLED_FILE, SUBTITLE_FILES, Status
+from bivideo.settings import MODES, Mode, Settings
 from bivideo.ui import Reporter
 
 STATE = ".bivideo-batch.json"
 REPORT = "batch-report.json"
-MODES = ("make", "preview", "burn")
 # Earlier records that count as finished for each mode: a made video needs no separate burn.
 SATISFIED_BY = {"make": ("make", "burn"), "burn": ("burn", "make"), "preview": ("preview",)}
 # Named like media: always listed, so a broken one is reported rather than silently passed over.
@@ -39,17 +39,17 @@ NOT_MEDIA = frozenset(
     ".srt .ass .vtt .txt .md .json .toml .yaml .yml .csv .tsv .log .bak .part .pdf .doc .docx "
     ".ppt .pptx .key .pages .png .jpg .jpeg .gif .webp .heic .bmp .svg .zip .py .html".split())
 OUTPUT_VIDEOS = (".bilingual.mp4", ".linkedin.mp4", ".wechat.mp4", ".soft.mp4")
-SUBTITLE_FILES = ("bilingual.srt", "en.srt", "zh.srt", "bilingual.ass")
 # ffprobe's names for still-image formats: a picture has a "video" stream but is no talk.
 IMAGE_FORMATS = ("image2", "_pipe", "gif", "apng", "webp")
 
 
 @dataclass(frozen=True)
 class Options:
-    mode: str = "make"  # make | preview (subtitles and stills) | burn (from the subtitle files)
+    mode: Mode = "make"
     recursive: bool = False
-    jobs: int = 2
+    jobs: int = 2  # with `cluster`, 0: as many videos in flight as the cluster takes
     retry_failed: bool = False
+    cluster: str | None = None  # `ray`, ray://HOST:PORT or HOST:PORT: spread over a Ray cluster (cluster.py)
 
 
 @dataclass
@@ -59,16 +59,18 @@ class Item:
     source: Path
     name: str  # relative to the folder, as reported
     signature: list[int]  # size, mtime_ns
-    status: str = "pending"  # done | skipped | failed | interrupted | not tried
+    status: Status = "pending"
     reason: str = ""
     audio_seconds: float | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
+    retried: dict[str, int] = field(default_factory=dict)  # on a cluster: stage -> times run again
 
     def report(self) -> dict:
         row = {"file": self.name, "status": self.status, "audio_seconds": self.audio_seconds,
                "seconds": {k: round(v, 2) for k, v in self.seconds.items()}, "outputs": self.outputs}
-        return row | ({"reason": self.reason} if self.reason else {})
+        return row | ({"reason": self.reason} if self.reason else {}) | \
+            ({"retried": self.retried} if self.retried else {})
 
 
 def _signature(path: Path) -> list[int]:
@@ -76,9 +78,9 @@ def _signature(path: Path) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def settings_key(make_options: dict) -> str:
+def settings_key(settings: Settings) -> str:
     """What makes a batch's outputs differ: every `make` option but where they go and --force."""
-    return artifacts.key({k: v for k, v in make_options.items() if k not in ("output_dir", "force")})
+    return artifacts.key({k: v for k, v in asdict(settings).items() if k not in ("output_dir", "force")})
 
 
 class State:
@@ -88,7 +90,7 @@ class State:
 
     def __init__(self, path: Path):
         self.path = path
-        self.data = {"videos": {}, "ignored": {}}
+        self.data: dict[str, dict] = {"videos": {}, "ignored": {}}
         if path.is_file():
             try:
                 self.data |= artifacts.read_json(path)
@@ -128,7 +130,7 @@ def _inputs(item: Item, record: dict) -> list[Path]:
     outputs, which the user may have edited since (an edit means burning again)."""
     folders = {Path(o).parent for o in record["outputs"]}
     stem = item.source.stem
-    subtitles = [folder / f"{stem}.{suffix}" for folder in folders for suffix in SUBTITLE_FILES]
+    subtitles = [folder / f"{stem}.{suffix}" for folder in folders for suffix in (*SUBTITLE_FILES, STYLED_FILE)]
     return [item.source, *(path for path in subtitles if path.is_file())]
 
 
@@ -197,24 +199,20 @@ def discover(folder: Path, recursive: bool, out_root: Path, state: State) -> lis
 class Batch:
     """One run over a folder: plan what to do, then do it, then report."""
 
-    def __init__(self, folder: Path, make_options: dict, options: Options, reporter: Reporter):
-        """`make_options`: pipeline.Settings fields as `make` takes them; the pipeline (and
-        everything it imports) is loaded only when there is work to do."""
+    def __init__(self, folder: Path, settings: Settings, options: Options, reporter: Reporter):
+        """The pipeline (and everything it imports) is loaded only when there is work to do."""
         if not folder.is_dir():
             raise BivideoError(f"{folder}: no such folder" if not folder.exists() else f"{folder}: not a folder")
         if options.mode not in MODES:
             raise BivideoError(f"unknown batch mode {options.mode!r}")
-        self.folder, self.make_options, self.options, self.reporter = folder, make_options, options, reporter
-        self.force, self.output_dir = make_options.get("force", False), make_options.get("output_dir")
-        self.out_root = Path(self.output_dir or folder).expanduser()
-        try:
-            self.out_root.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise BivideoError(f"cannot create output folder {self.out_root}: {error.strerror}") from None
+        self.folder, self.settings, self.options, self.reporter = folder, settings, options, reporter
+        self.force, self.output_dir = settings.force, settings.output_dir
+        self.out_root = artifacts.writable_folder(Path(self.output_dir or folder))
         self.state = State(self.out_root / STATE)
-        self.key = settings_key(make_options)
+        self.key = settings_key(settings)
         self.started = time.time()
-        self.finished = None  # the overall bar's callback while videos are processed
+        self.finished: Callable[[float], None] | None = None  # the overall bar's callback while videos run
+        self.cluster_info: dict | None = None  # with --cluster: the nodes, actors and costs, for the report
         self.items = discover(folder, options.recursive, self.out_root, self.state)
         self.state.save()  # remembers the files found not to be media
 
@@ -239,10 +237,8 @@ class Batch:
         """Beside the input, or under -o in the same subfolder as the input."""
         return self.out_root / Path(item.name).parent if self.output_dir else item.source.parent
 
-    def settings_for(self, item: Item):
-        from bivideo import pipeline
-
-        return pipeline.Settings(**self.make_options | {"output_dir": self.output_folder(item)})
+    def settings_for(self, item: Item) -> Settings:
+        return replace(self.settings, output_dir=self.output_folder(item))
 
     def run(self) -> list[Item]:
         todo = self.plan()
@@ -257,10 +253,16 @@ class Batch:
             try:
                 item.audio_seconds = round(probe.probe(item.source).duration, 2)
             except BivideoError as error:
-                self._fail(item, error)
-            _remove_stale_temporaries(item.source.stem, self.output_folder(item))
+                self.fail(item, error)
+            artifacts.remove_temporaries(item.source.stem, self.output_folder(item))
         todo = [item for item in todo if item.status == "pending"]
-        total = sum(item.audio_seconds for item in todo)
+        if self.options.cluster:
+            from bivideo import cluster
+
+            if todo:
+                cluster.run(self, todo, self.reporter, self.options.cluster)
+            return
+        total = sum(item.audio_seconds or 0.0 for item in todo)
         workers = ThreadPoolExecutor(max_workers=self.options.jobs - 1, initializer=_ignore_stop_signals) \
             if self.options.jobs > 1 else None
         running: list[Future] = []
@@ -291,35 +293,26 @@ class Batch:
     def _front(self, item: Item):
         """In the main thread: the slow CPU part (transcribe, translate), or reading the
         subtitle files for --burn. Returns the job, or None when the video failed."""
-        from bivideo import pipeline
+        from bivideo import flow
 
         settings, started = self.settings_for(item), time.monotonic()
         try:
             with self.reporter.working_on(item.name):
-                job = pipeline.open_job(item.source, settings, self.reporter)
-                if self.options.mode == "burn":
-                    job = pipeline.load_subtitles(job, settings, self.reporter)
-                else:
-                    job = pipeline.prepare(job, settings, self.reporter)
+                job = flow.start(self.options.mode, item.source, settings, self.reporter)
         except Exception as error:  # noqa: BLE001 - any failure is this file's, the batch goes on
-            self._fail(item, error)
+            self.fail(item, error)
             return None
         item.seconds["prepare"] = time.monotonic() - started
         return job
 
     def _back(self, item: Item, job) -> None:
         """The burn (or the stills for --preview), in a worker thread when --jobs > 1."""
-        from bivideo import pipeline, preview
+        from bivideo import flow
 
         settings, started = self.settings_for(item), time.monotonic()
         try:
             with self.reporter.working_on(item.name):
-                if self.options.mode == "preview":
-                    written = job.written + preview.stills(job, settings, self.reporter)
-                elif self.options.mode == "burn":
-                    written = pipeline.render(job, settings, self.reporter)
-                else:
-                    written = job.written + pipeline.render(job, settings, self.reporter)
+                written = flow.finish(self.options.mode, job, settings, self.reporter)
         except KeyboardInterrupt:
             item.status = "interrupted"
             raise
@@ -327,22 +320,22 @@ class Batch:
             if self.reporter.stopping.is_set():  # stopped because the batch was: not the file's fault
                 item.status = "interrupted"
             else:
-                self._fail(item, error)
+                self.fail(item, error)
             return
         item.seconds["burn" if self.options.mode != "preview" else "stills"] = time.monotonic() - started
         item.seconds["total"] = sum(item.seconds.values())
-        item.status, item.outputs = "done", [str(p.resolve()) for p in dict.fromkeys(written)]
-        self._record(item)
+        item.status, item.outputs = "done", [str(p.resolve()) for p in written]
+        self.record(item)
 
-    def _fail(self, item: Item, error: Exception) -> None:
-        if os.environ.get("BIVIDEO_DEBUG") and not isinstance(error, BivideoError):
+    def fail(self, item: Item, error: Exception) -> None:
+        if debugging() and not isinstance(error, BivideoError):
             raise error
         reason = str(error) if isinstance(error, BivideoError) else f"unexpected {type(error).__name__}: {error}"
         item.status, item.reason = "failed", reason.removeprefix(f"{item.source.name}: ")
         self.reporter.failed(item.name, item.reason)
-        self._record(item)
+        self.record(item)
 
-    def _record(self, item: Item) -> None:
+    def record(self, item: Item) -> None:
         self.state.record(item.name, self.options.mode, {
             "status": item.status, "settings": self.key, "source": item.signature, "outputs": item.outputs,
             "reason": item.reason, "audio_seconds": item.audio_seconds,
@@ -360,8 +353,9 @@ class Batch:
             "mode": self.options.mode, "jobs": self.options.jobs, "retry_failed": self.options.retry_failed,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
             "seconds": round(time.time() - self.started, 2), "counts": counts,
-            "settings": {k: str(v) if isinstance(v, Path) else v for k, v in self.make_options.items()},
-            "files": [item.report() for item in self.items]})
+            "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self.settings).items()},
+            "files": [item.report() for item in self.items],
+            **({"cluster": self.cluster_info} if self.cluster_info else {})})
         return path
 
 
@@ -373,21 +367,14 @@ def _ignore_stop_signals() -> None:
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
-def _remove_stale_temporaries(stem: str, folder: Path) -> None:
-    """Half-written files a killed run left (hidden `.STEM.*.part.*`): ours, never useful."""
-    for leftover in folder.glob(f".{glob.escape(stem)}.*.part*"):
-        leftover.unlink(missing_ok=True)
-
-
 def print_summary(items: list[Item], report: Path) -> None:
     """The table on the terminal: each file's status, audio, time, and outputs or reason."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"bivideo batch: {report}", title_justify="left")
-    for column, justify in (("file", "left"), ("status", "left"), ("audio", "right"), ("time", "right"),
-                            ("outputs / reason", "left")):
-        table.add_column(column, justify=justify, overflow="fold")
+    for column in ("file", "status", "audio", "time", "outputs / reason"):
+        table.add_column(column, justify="right" if column in ("audio", "time") else "left", overflow="fold")
     styles = {"done": "green", "skipped": "dim", "failed": "red", "interrupted": "yellow"}
     for item in items:
         audio = f"{item.audio_seconds / 60:.1f} min" if item.audio_seconds else ""

@@ -13,10 +13,10 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
 
 from bivideo import toolchain
 from bivideo.artifacts import write_text
@@ -26,7 +26,6 @@ from bivideo.probe import MediaInfo
 
 FONTS = "fonts"
 SOFT_TRACKS = (("zh.srt", "chi", "中文"), ("en.srt", "eng", "English"))  # file in the folder, ISO 639-2, title
-QUALITIES = ("draft", "normal", "high")
 HARDWARE = ("h264_videotoolbox", "h264_nvenc", "h264_qsv")
 # Per encoder, per quality: the rate-control arguments (all capped by the platform's bitrate).
 # x264's by measurement (tools/encoder_bench.py, README "Development"). normal: veryfast's cheap
@@ -198,8 +197,8 @@ def run_ffmpeg(args: list[str], cwd: Path, duration: float, progress: Callable[[
             proc.kill()
             raise
     if proc.returncode != 0:
-        lines = log.read_text(errors="replace").strip().splitlines()
-        raise BivideoError(f"ffmpeg failed while burning subtitles: {lines[-1] if lines else proc.returncode}")
+        reason = toolchain.last_line(log.read_text(errors="replace")) or f"exit code {proc.returncode}"
+        raise BivideoError(f"ffmpeg failed while burning subtitles: {reason}")
 
 
 def prepare_folder(folder: Path, subtitle_files: dict[str, str]) -> None:

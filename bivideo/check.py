@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bivideo import audio, srtio, standard, sync
+from bivideo.model import Shown
 
 
 @dataclass
@@ -29,22 +30,17 @@ class Report:
                 "one_line_per_language": self.one_line_per_language, "problems": self.problems}
 
 
-def entries_from_srt(path: Path) -> list[standard.Entry]:
-    return [standard.Entry(s.start.total_seconds(), s.end.total_seconds(), tuple(s.content.splitlines()))
-            for s in srtio.read(path)]
-
-
 def sync_report(subtitles: Path, media: Path) -> sync.Report:
     """The cues of an SRT against the speech in a video or recording (bivideo.sync)."""
     with tempfile.TemporaryDirectory(prefix="bivideo-check-") as folder:
         wav = Path(folder) / "speech.wav"
         audio.extract(media, wav)
         samples = audio.load(wav)
-    cues = [(e.start, e.end) for e in entries_from_srt(subtitles)]
+    cues = [(s.start, s.end) for s in srtio.read_any(subtitles)]
     return sync.score(cues, audio.energy_speech_regions(samples))
 
 
-def score(entries: list[standard.Entry], fps: float = standard.DEFAULT_FPS) -> Report:
+def score(entries: list[Shown], fps: float = standard.DEFAULT_FPS) -> Report:
     """Pure: the per-rule report for cues in display order."""
     found = standard.problems(entries, fps)
     broken = {rule: sum(rule in p for p in found) for rule in standard.RULES}

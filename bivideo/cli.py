@@ -7,15 +7,16 @@ import os
 import re
 import signal
 import sys
-import tomllib
 from pathlib import Path
 
 import click
+import tomllib
 from platformdirs import user_config_dir
 
-from bivideo import __version__, burn, highlight, models as model_registry, platforms
-from bivideo import transcribe, translators
-from bivideo.errors import BivideoError
+from bivideo import __version__, translators
+from bivideo import models as model_registry
+from bivideo.errors import BivideoError, debugging
+from bivideo.settings import DEFAULTS, ENGINES, HIGHLIGHTS, PLACEMENTS, PLATFORMS, QUALITIES, SOURCES, Mode, Settings
 from bivideo.ui import Reporter
 
 
@@ -55,7 +56,7 @@ class Group(click.Group):
             click.secho("interrupted; finished stages are kept and the next run resumes", err=True)
             sys.exit(130)
         except Exception as error:  # a bug: one line unless asked for the traceback
-            if os.environ.get("BIVIDEO_DEBUG"):
+            if debugging():
                 raise
             click.secho(f"error: unexpected {type(error).__name__}: {error} "
                         "(set BIVIDEO_DEBUG=1 for the traceback)", err=True, fg="red")
@@ -74,6 +75,8 @@ def main(ctx: click.Context) -> None:
 
 
 def _aspects(ctx, param, values):
+    from bivideo import platforms
+
     try:
         platforms.parse_aspects(values)
     except ValueError as error:
@@ -98,15 +101,15 @@ def _options(*options):
 
 # What `make` takes, and `batch` too.
 make_options = _options(
-    click.option("--from", "source", type=click.Choice(["en", "zh", "auto"]), default="auto", show_default=True,
+    click.option("--from", "source", type=click.Choice(SOURCES), default=DEFAULTS.source, show_default=True,
                  help="Spoken language."),
     click.option("--to", "target", type=click.Choice(["en", "zh"]),
                  help="Subtitle language added [default: the other one]."),
-    click.option("--engine", type=click.Choice(transcribe.ENGINES), default="faster-whisper", show_default=True),
-    click.option("--model", default=model_registry.DEFAULT, show_default=True,
+    click.option("--engine", type=click.Choice(ENGINES), default=DEFAULTS.engine, show_default=True),
+    click.option("--model", default=DEFAULTS.model, show_default=True,
                  help=f"{' | '.join(model_registry.NAMES)} | PATH"),
-    click.option("--translator", type=click.Choice(translators.NAMES), default="auto", show_default=True,
-                 help="auto: the first of deepseek, openai, qwen whose API key is set, else google. "
+    click.option("--translator", type=click.Choice(translators.NAMES), default=DEFAULTS.translator,
+                 show_default=True, help="auto: the first of deepseek, openai, qwen whose API key is set, else google. "
                       "deepseek/qwen/ollama: presets of the OpenAI-compatible backend. "
                       "whisper: Whisper's own translate task, offline, into English only."),
     click.option("--translator-url",
@@ -119,7 +122,7 @@ make_options = _options(
                  help="Write outputs here [default: beside the input]."),
     click.option("--force", is_flag=True,
                  help="Redo every stage, and regenerate edited subtitle files (after a timestamped backup)."),
-    click.option("--vocab/--no-vocab", default=None,
+    click.option("--vocab/--no-vocab", default=DEFAULTS.vocab,
                  help="Write <stem>.vocab.csv, the rarest words with glosses (Anki) [default: for English talks]."),
 )
 
@@ -127,22 +130,22 @@ make_options = _options(
 # can also be set in bivideo.toml (e.g. `for = "wechat"`, `aspect = ["wechat=keep"]`,
 # `chinese = "below"`, `en-color = "#FFFFFF"`).
 look_options = _options(
-    click.option("--for", "platform", type=click.Choice(platforms.CHOICES), default="both", show_default=True,
+    click.option("--for", "platform", type=click.Choice(PLATFORMS), default=DEFAULTS.platform, show_default=True,
                  help="Videos to write: <stem>.linkedin.mp4, <stem>.wechat.mp4, both, "
                       "or none of those but <stem>.bilingual.mp4."),
     click.option("--aspect", multiple=True, callback=_aspects, metavar="[PLATFORM=]SHAPE",
                  help="Frame shape keep|16:9|1:1|9:16, for every video or for one platform "
                       "(repeatable: --aspect wechat=keep). A picture of another shape is fitted over "
                       "a blurred copy of itself. [default: linkedin=keep, wechat=9:16]"),
-    click.option("--chinese", type=click.Choice(["above", "below"]), default="above", show_default=True,
+    click.option("--chinese", type=click.Choice(PLACEMENTS), default=DEFAULTS.chinese, show_default=True,
                  help="The Chinese line above or below the English one."),
-    click.option("--zh-color", default="#FFFFFF", show_default=True, callback=_colour,
+    click.option("--zh-color", default=DEFAULTS.zh_color, show_default=True, callback=_colour,
                  help="Colour of the Chinese line."),
-    click.option("--en-color", default="#F5E7A1", show_default=True, callback=_colour,
+    click.option("--en-color", default=DEFAULTS.en_color, show_default=True, callback=_colour,
                  help="Colour of the English line."),
-    click.option("--highlight", type=click.Choice(highlight.CHOICES), default="none", show_default=True,
+    click.option("--highlight", type=click.Choice(HIGHLIGHTS), default=DEFAULTS.highlight, show_default=True,
                  help="words: on the spoken line, each word lights up as it is said (karaoke)."),
-    click.option("--highlight-color", default=highlight.DEFAULT_COLOR, show_default=True, callback=_colour,
+    click.option("--highlight-color", default=DEFAULTS.highlight_color, show_default=True, callback=_colour,
                  help="Colour of the words already said, with --highlight words."),
 )
 
@@ -150,16 +153,25 @@ look_options = _options(
 encode_options = _options(
     click.option("--soft", is_flag=True,
                  help="Also write <stem>.soft.mp4 with Chinese and English as selectable subtitle tracks."),
-    click.option("--quality", type=click.Choice(burn.QUALITIES), default="normal", show_default=True,
+    click.option("--quality", type=click.Choice(QUALITIES), default=DEFAULTS.quality, show_default=True,
                  help="Encoding effort and quality (draft is fastest)."),
-    click.option("--audio-track", type=click.IntRange(min=1), default=1, show_default=True,
+    click.option("--audio-track", type=click.IntRange(min=1), default=DEFAULTS.audio_track, show_default=True,
                  help="Which audio track to transcribe and keep, counting from 1."),
 )
+
+
+_resegment = click.option("--resegment", is_flag=True,
+                          help="Cut the given cues again to the subtitle standard (by their text: there are "
+                               "no word times) [default: keep their times].")
 
 
 @main.command()
 @click.argument("video", type=click.Path(path_type=Path))
 @make_options
+@click.option("--subtitles", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Use these subtitles (SRT, WebVTT, ASS) as the spoken-language transcript instead of "
+                   "transcribing; they are translated, styled and burned, and checked against the speech.")
+@_resegment
 @click.option("--preview", "preview_only", is_flag=True,
               help="Stop after the subtitle files and preview stills; burn later with `bivideo burn`.")
 @look_options
@@ -167,18 +179,17 @@ encode_options = _options(
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
 def make(video: Path, quiet: bool, preview_only: bool, **options) -> None:
     """Transcribe, translate and burn bilingual subtitles into VIDEO."""
-    from bivideo import pipeline  # loaded when needed: `batch` with nothing to do never is
-    reporter = Reporter(quiet)
-    settings = pipeline.Settings(**options)
-    if not preview_only:
-        _echo(pipeline.make(video, settings, reporter), quiet)
-        return
-    from bivideo import preview
+    from bivideo import flow  # loaded when needed: `batch` with nothing to do never is
 
-    job = pipeline.prepare(pipeline.open_job(video, settings, reporter), settings, reporter)
-    _echo(job.written + preview.stills(job, settings, reporter), quiet)
-    if not quiet:
-        click.echo(f"\nCheck the stills, fix the subtitles in {job.outputs.path('bilingual.srt')}\n"
+    settings = Settings(**options)
+    if settings.resegment and not settings.subtitles:
+        raise click.UsageError("--resegment cuts the cues of --subtitles SUBS again; a transcript is always cut to "
+                               "the standard")
+    written = flow.run("preview" if preview_only else "make", video, settings, Reporter(quiet))
+    _echo(written, quiet)
+    if preview_only and not quiet:
+        bilingual = (settings.output_dir or video.parent).expanduser() / f"{video.stem}.bilingual.srt"
+        click.echo(f"\nCheck the stills, fix the subtitles in {bilingual}\n"
                    f"(or in a page: bivideo preview {_quoted(video, settings)} --serve), then burn them:\n"
                    f"  bivideo burn {_quoted(video, settings)}")
 
@@ -189,7 +200,7 @@ def _echo(paths: list[Path], quiet: bool) -> None:
             click.echo(str(path))
 
 
-def _quoted(video: Path, settings: pipeline.Settings) -> str:
+def _quoted(video: Path, settings: Settings) -> str:
     """The video (and -o) as the user would type them again in a shell."""
     import shlex
 
@@ -197,18 +208,34 @@ def _quoted(video: Path, settings: pipeline.Settings) -> str:
     return shlex.quote(str(video)) + out
 
 
-def _job(video: Path, settings: pipeline.Settings, reporter: Reporter, srt: Path | None = None) -> pipeline.Job:
-    """A video's job with its cues loaded from the subtitle files on disk."""
-    from bivideo import pipeline
+@main.command()
+@click.argument("subs", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--from", "source", type=click.Choice(SOURCES), default=DEFAULTS.source,
+              help="Language of SUBS [default: auto, found from its text].")
+@click.option("--to", "target", type=click.Choice(["en", "zh"]), help="Language to add [default: the other one].")
+@click.option("--translator", type=click.Choice([n for n in translators.NAMES if n != "whisper"]),
+              default=DEFAULTS.translator, show_default=True,
+              help="As for make (whisper needs the audio: use `make VIDEO --subtitles SUBS`).")
+@click.option("--translator-url", help="Server URL for libre (LibreTranslate) or the OpenAI-compatible ones.")
+@click.option("--refine", is_flag=True, help="A second LLM pass over the whole translation.")
+@click.option("--glossary", type=click.Path(path_type=Path, dir_okay=False),
+              help="TSV of terms: English<TAB>Chinese, or a term twice to keep it as is.")
+@click.option("-o", "--output-dir", type=click.Path(path_type=Path), help="Write here [default: beside SUBS].")
+@click.option("--force", is_flag=True, help="Translate again, and regenerate edited files (after a backup).")
+@_resegment
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
+def translate(subs: Path, quiet: bool, **options) -> None:
+    """Translate subtitles made elsewhere (SRT, WebVTT, ASS; UTF-8, UTF-16 or GBK): writes the
+    other language's SRT and the bilingual SRT, with the same cues and times. No video needed."""
+    from bivideo import flow
 
-    job = pipeline.open_job(video, settings, reporter)
-    return pipeline.load_subtitles(job, settings, reporter, srt)
+    _echo(flow.translate(subs, Settings(**options), Reporter(quiet)), quiet)
 
 
 @main.command()
 @click.argument("video", type=click.Path(path_type=Path))
 @click.option("--srt", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="Burn this SRT (bilingual, or one language) instead of VIDEO's subtitle files.")
+              help="Burn this SRT (bilingual, or one language; also WebVTT or ASS) instead of VIDEO's subtitle files.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path),
               help="Where VIDEO's subtitle files are and the videos go [default: beside VIDEO].")
 @look_options
@@ -217,12 +244,9 @@ def _job(video: Path, settings: pipeline.Settings, reporter: Reporter, srt: Path
 def burn(video: Path, srt: Path | None, quiet: bool, **options) -> None:
     """Burn VIDEO's (possibly hand-edited) subtitle files into it; nothing is transcribed or
     translated again."""
-    from bivideo import pipeline
+    from bivideo import flow
 
-    reporter = Reporter(quiet)
-    settings = pipeline.Settings(**options)
-    job = _job(video, settings, reporter, srt)
-    _echo(job.written + pipeline.render(job, settings, reporter), quiet)
+    _echo(flow.run("burn", video, Settings(**options), Reporter(quiet), srt), quiet)
 
 
 @main.command()
@@ -236,12 +260,13 @@ def burn(video: Path, srt: Path | None, quiet: bool, **options) -> None:
 def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options) -> None:
     """Stills of VIDEO with its subtitles as they will be burned (each platform's frame), and a
     contact sheet."""
-    from bivideo import page, pipeline, preview as stills
+    from bivideo import flow, page
+    from bivideo import preview as stills
 
     reporter = Reporter(quiet)
     at = stills.parse_times(times) if times else None
-    settings = pipeline.Settings(**options)
-    job = _job(video, settings, reporter)
+    settings = Settings(**options)
+    job = flow.on_disk(video, settings, reporter)
     _echo(stills.stills(job, settings, reporter, at), quiet)
     if serve:
         lit = page.Highlight(settings.highlight_color, job.outputs.last_words()) \
@@ -255,20 +280,30 @@ def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options)
 @look_options
 @encode_options
 @click.option("--recursive", is_flag=True, help="Also the videos in subfolders.")
-@click.option("--jobs", type=click.IntRange(min=1), default=min(2, os.cpu_count() or 1), show_default=True,
-              help="Videos in flight: while one is transcribed, up to N-1 others are burned.")
+@click.option("--jobs", type=click.IntRange(min=1),
+              help="Videos in flight: while one is transcribed, up to N-1 others are burned "
+                   f"[default: {min(2, os.cpu_count() or 1)}; with --cluster, as many as the cluster takes].")
 @click.option("--retry-failed", is_flag=True, help="Run again only the videos that failed last time.")
 @click.option("--preview", "mode", flag_value="preview", help="Only the subtitle files (and stills), for review.")
 @click.option("--burn", "mode", flag_value="burn", help="Burn from the (edited) subtitle files of a --preview run.")
+@click.option("--cluster", metavar="ray|ray://HOST:PORT",
+              help="Spread the videos over a Ray cluster: RAY_ADDRESS, the one started on this machine, or a new "
+                   "local one (needs `pip install 'bivideo[cluster]'`; files on storage every node sees).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
-def batch(folder: Path, quiet: bool, recursive: bool, jobs: int, retry_failed: bool, mode: str | None,
-          **options) -> None:
+def batch(folder: Path, quiet: bool, recursive: bool, jobs: int | None, retry_failed: bool, mode: Mode | None,
+          cluster: str | None, **options) -> None:
     """Every video in FOLDER: resumable, and one failure stops nothing."""
     from bivideo import batch as batches
 
+    if cluster:
+        from bivideo import cluster as clusters
+
+        clusters.address(cluster)  # a malformed --cluster, or no Ray: said before anything is looked at
+        clusters.require_ray()
     reporter = Reporter(quiet)
-    run = batches.Batch(folder, options, batches.Options(
-        mode or "make", recursive, jobs, retry_failed), reporter)
+    jobs = jobs or (0 if cluster else min(2, os.cpu_count() or 1))
+    run = batches.Batch(folder, Settings(**options), batches.Options(
+        mode or "make", recursive, jobs, retry_failed, cluster), reporter)
     try:
         items = run.run()
     finally:
@@ -307,15 +342,16 @@ def doctor(translator: str, translator_url: str | None) -> None:
 @click.option("--max-lead", type=click.FloatRange(min=0), default=0.3, show_default=True,
               help="With --audio: exit non-zero when a cue appears this many seconds before its speech.")
 def check(subtitles: Path, as_json: bool, minimum: float, fps: float, media: Path | None, max_lead: float) -> None:
-    """Report how SUBTITLES (an SRT) meets the subtitle standard, rule by rule, and with
+    """Report how SUBTITLES (an SRT, WebVTT or ASS file) meets the subtitle standard, rule by rule, and with
     --audio how well its cues follow the speech."""
     import json
 
     from rich.console import Console
 
     from bivideo import check as standard_check
+    from bivideo import srtio
 
-    report = standard_check.score(standard_check.entries_from_srt(subtitles), fps)
+    report = standard_check.score(srtio.read_any(subtitles), fps)
     synced = standard_check.sync_report(subtitles, media) if media else None
     if as_json:
         click.echo(json.dumps(report.to_json() | ({"sync": synced.to_json()} if synced else {}),

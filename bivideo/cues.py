@@ -19,11 +19,22 @@ import functools
 import logging
 import math
 import re
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Set
+from dataclasses import dataclass, replace
 
-from bivideo.standard import (CHAIN_GAP, MAX_CPS, MAX_DURATION, MAX_LEAD, MAX_LINE, MIN_DURATION, MIN_GAP_FRAMES,
-                              NOTICEABLE_PAUSE, TRANSLATION_WIDTH, display_width)
-from bivideo.model import Word
+from bivideo.model import Cue, Language, Word, other_language
+from bivideo.standard import (
+    CHAIN_GAP,
+    MAX_CPS,
+    MAX_DURATION,
+    MAX_LEAD,
+    MAX_LINE,
+    MIN_DURATION,
+    MIN_GAP_FRAMES,
+    NOTICEABLE_PAUSE,
+    TRANSLATION_WIDTH,
+    display_width,
+)
 
 SENTENCE_END = tuple(".?!。？！…")
 CLAUSE_END = tuple(",;:，、；：—")
@@ -37,8 +48,10 @@ EN_BREAK_BEFORE = frozenset(
 EN_NO_BREAK_AFTER = frozenset(
     "a an the this that these those my your his her its our their i you he she we they it "
     "very more most so too quite such no not".split())
-ZH_BREAK_BEFORE = frozenset("但是 但 而且 而 所以 因为 如果 虽然 然后 并且 或者 还是 以及 和 跟 与 因此 不过 可是 就是 于是".split())
-ZH_NO_BREAK_AFTER = frozenset("的 地 得 这 那 这个 那个 一个 这些 那些 我 你 他 她 它 我们 你们 他们 很 最 更 太 不".split())
+ZH_BREAK_BEFORE = frozenset(
+    "但是 但 而且 而 所以 因为 如果 虽然 然后 并且 或者 还是 以及 和 跟 与 因此 不过 可是 就是 于是".split())
+ZH_NO_BREAK_AFTER = frozenset(
+    "的 地 得 这 那 这个 那个 一个 这些 那些 我 你 他 她 它 我们 你们 他们 很 最 更 太 不".split())
 ZH_ATTACH_BEFORE = frozenset("的 了 吗 呢 吧 啊 呀 们 着 过 个 地 得".split())
 
 # Break costs: lower is better.
@@ -51,26 +64,6 @@ COST_LONG_TRANSLATION = 3  # its translation will likely need more than one line
 
 
 @dataclass(frozen=True)
-class Cue:
-    start: float
-    end: float
-    source: str
-    target: str = ""
-    language: str = "en"  # the spoken language, i.e. the language of `source`
-
-    def text(self, language: str) -> str:
-        """This cue's line in `language` (en or zh), whichever of source/target that is."""
-        return self.source if language == self.language else self.target
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-def other_language(language: str) -> str:
-    return "en" if language == "zh" else "zh"
-
-
-@dataclass(frozen=True)
 class Token:
     """The smallest unit a cue boundary may not cut: an English word, or a Chinese word (as
     jieba sees it) made of one or more of Whisper's pieces."""
@@ -78,7 +71,7 @@ class Token:
     text: str
     start: float
     end: float
-    language: str
+    language: Language
     segment_end: bool = False  # Whisper ended a segment here (its own idea of a sentence)
 
 
@@ -105,7 +98,7 @@ def chinese_boundaries(text: str) -> frozenset[int]:
                      and not (_TERM_CHAR.match(text[c - 1]) and _TERM_CHAR.match(text[c])))
 
 
-def tokens_for(words: list[Word], language: str, segment_ends: set[int] = frozenset()) -> list[Token]:
+def tokens_for(words: list[Word], language: Language, segment_ends: Set[int] = frozenset()) -> list[Token]:
     """Words -> tokens. English words stay as they are; Chinese pieces are joined until the
     boundary after them is one jieba (and our term rule) allows."""
     if language != "zh":
@@ -233,8 +226,8 @@ def retime(cues: list[Cue], fps: float) -> list[Cue]:
     return out
 
 
-def build(words: list[Word], language: str, fps: float = 25.0, segment_ends: set[int] = frozenset(),
-          languages: list[str] | None = None) -> list[Cue]:
+def build(words: list[Word], language: Language, fps: float = 25.0, segment_ends: Set[int] = frozenset(),
+          languages: list[Language] | None = None) -> list[Cue]:
     """Cues for a talk. `languages` gives each word's spoken language (mixed talks); by
     default every word is in `language`. `segment_ends` are indices of words that end one of
     Whisper's segments."""
@@ -276,7 +269,7 @@ def divide(text: str, language: str, shares: list[float]) -> list[str]:
             break
         def score(p: int) -> float:
             punct = text[:p].rstrip()[-1:] in SENTENCE_END + CLAUSE_END
-            return abs(p - goal) - (0.15 * len(text) if punct else 0)
+            return abs(p - goal) - (0.15 * len(text) if punct else 0)  # noqa: B023 - called in this iteration
         cut = min(candidates, key=score)
         pieces.append(text[begin:cut])
         begin = cut
@@ -330,7 +323,7 @@ def words_of(cues: list[Cue], words: list[Word]) -> list[list[Word] | None]:
     out: list[list[Word] | None] = []
     k = 0
     for cue in cues:
-        need, taken = "".join(cue.source.split()), []
+        need, taken = "".join(cue.source.split()), list[Word]()
         while k < len(words) and _solid("".join(w.text for w in taken)) < len(need):
             taken.append(words[k])
             k += 1

@@ -12,8 +12,9 @@ import pysubs2
 import requests
 
 from bivideo import burn, models, toolchain, translators
-from bivideo.translators import deep, openai_chat, public_url
 from bivideo.errors import BivideoError
+from bivideo.settings import DEFAULTS
+from bivideo.translators import deep, openai_chat, public_url
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,8 @@ def _font() -> str:
 
 
 def _model() -> str:
-    ct2, checkpoint = models.prepare(models.DEFAULT)
-    return f"{models.DEFAULT}: faster-whisper {ct2}; openai-whisper {checkpoint}"
+    ct2, checkpoint = models.prepare(DEFAULTS.model)
+    return f"{DEFAULTS.model}: faster-whisper {ct2}; openai-whisper {checkpoint}"
 
 
 def _translator(name: str, url: str | None) -> str:

@@ -11,41 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bivideo import srtio, subtitles
-from bivideo.cues import Cue, other_language
-from bivideo.standard import line_language
-
-LANGUAGES = ("zh", "en")
+from bivideo import subtitles
+from bivideo.model import LANGUAGES, Cue, Shown, other_language
 
 
-@dataclass(frozen=True)
-class Shown:
-    """One cue as the SRT files show it: times and the line in each language."""
-
-    start: float
-    end: float
-    zh: str = ""
-    en: str = ""
-
-    def line(self, language: str) -> str:
-        return self.zh if language == "zh" else self.en
-
-
-def shown(cues: list[Cue]) -> list[Shown]:
-    return [Shown(c.start, c.end, subtitles.line(c, "zh"), subtitles.line(c, "en")) for c in cues]
-
-
-def from_block(block: srtio.Block) -> Shown:
-    """A subtitle's lines sorted by language; a language wrapped over two lines is joined."""
-    lines: dict[str, list[str]] = {"zh": [], "en": []}
-    for line in block.subtitle.content.splitlines():
-        if line.strip():
-            lines[line_language(line)].append(line.strip())
-    return Shown(block.start, block.end, "".join(lines["zh"]), " ".join(lines["en"]))
-
-
-def languages_in(blocks: list[srtio.Block]) -> set[str]:
-    return {lang for b in blocks for lang in LANGUAGES if from_block(b).line(lang)}
+def languages_in(shown: list[Shown]) -> set[str]:
+    return {lang for s in shown for lang in LANGUAGES if s.line(lang)}
 
 
 def with_language(base: list[Shown], language: str, single: list[Shown],
@@ -53,10 +24,11 @@ def with_language(base: list[Shown], language: str, single: list[Shown],
     """`base` with the lines of `language` that the user changed in a single-language file
     (same number of cues, checked by the caller). Returns the cues and the numbers of those
     where the bilingual file changed the same line differently (the bilingual file wins)."""
-    out, conflicts = [], []
+    out: list[Shown] = []
+    conflicts: list[int] = []
     same_count = previous is not None and len(previous) == len(base)
     for i, (cue, one) in enumerate(zip(base, single)):
-        before = previous[i].line(language) if same_count else None
+        before = previous[i].line(language) if previous is not None and same_count else None
         mine = one.line(language)
         if mine == before or mine == cue.line(language):
             out.append(cue)
@@ -64,7 +36,8 @@ def with_language(base: list[Shown], language: str, single: list[Shown],
             conflicts.append(i + 1)
             out.append(cue)
         else:
-            out.append(Shown(cue.start, cue.end, **{**{lang: cue.line(lang) for lang in LANGUAGES}, language: mine}))
+            lines = {lang: cue.line(lang) for lang in LANGUAGES} | {language: mine}
+            out.append(Shown.of(cue.start, cue.end, **lines))
     return out, conflicts
 
 
@@ -91,7 +64,7 @@ def to_cues(entries: list[Shown], previous: list[Cue]) -> Merged:
         before = previous[i] if len(previous) == len(entries) else by_time.get((round(entry.start, 3),
                                                                                round(entry.end, 3)))
         if before is None:  # a cue the user added (or retimed in a file whose cues changed)
-            language = spoken or ("zh" if entry.zh and not entry.en else "en")
+            language = spoken or ("zh" if entry.line("zh") and not entry.line("en") else "en")
             merged.cues.append(Cue(entry.start, entry.end, entry.line(language),
                                    entry.line(other_language(language)), language))
             merged.target_edited.add(i)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bivideo.errors import BivideoError
-from bivideo.standard import line_language
+from bivideo.model import line_language
 
 # Spans that pass through untouched, whatever the language.
 UNTOUCHED = re.compile(r"https?://\S+|www\.\S+|`[^`]+`|@\w[\w.]*|\d+(?:[.,:]\d+)*%?")

@@ -13,11 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bivideo.cues import Cue, chinese_boundaries, words_of
-from bivideo.model import Word
-
-CHOICES = ("none", "words")
-DEFAULT_COLOR = "#4DD8FF"  # a light cyan: apart from the white Chinese and pale gold English lines
+from bivideo.cues import chinese_boundaries, words_of
+from bivideo.model import Cue, Word
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from bivideo.artifacts import atomic_path, cache_dir, sha256_file
 from bivideo.errors import BivideoError
 
 NAMES = ("tiny", "tiny.en", "base", "base.en", "small", "medium", "large-v3", "turbo")
-DEFAULT = "base"
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 _BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
@@ -72,7 +71,7 @@ def _cached_download(name: str) -> Path | None:
     return dest if (dest / "model.bin").is_file() else None
 
 
-def ctranslate2_dir(model: str, download: bool = True) -> Path:
+def ctranslate2_dir(model: str) -> Path:
     """The faster-whisper (CTranslate2) model directory for a name or a path."""
     path = Path(model).expanduser()
     if model not in NAMES:
@@ -81,7 +80,7 @@ def ctranslate2_dir(model: str, download: bool = True) -> Path:
         raise BivideoError(f"model {model!r}: not a known name ({', '.join(NAMES)}) "
                            "nor a folder with a CTranslate2 model.bin")
     found = _bundled(model) or _cached_download(model)
-    if found or not download:
+    if found:
         return found
     from faster_whisper.utils import download_model
 
@@ -102,7 +101,7 @@ def openai_checkpoint(model: str) -> Path:
     ct2 = ctranslate2_dir(model)
     out = models_dir() / "openai" / f"{model if model in NAMES else sha256_file(ct2 / 'model.bin')[:16]}.pt"
     if not out.is_file():
-        from bivideo import convert  # numpy: only when a checkpoint is converted
+        from bivideo import convert  # numpy and torch: only when a checkpoint is made
 
         convert.convert(ct2, out)
     return out
@@ -130,6 +129,6 @@ def status() -> list[ModelStatus]:
     return rows
 
 
-def prepare(name: str = DEFAULT) -> tuple[Path, Path]:
+def prepare(name: str) -> tuple[Path, Path]:
     """Make a model ready for both engines (used by `make install`)."""
     return ctranslate2_dir(name), openai_checkpoint(name)

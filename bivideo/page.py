@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
-from typing import Callable
+from typing import cast
 
-import srt
-
-from bivideo import artifacts, edits, highlight, srtio, standard
-from bivideo.cues import Cue
+from bivideo import artifacts, highlight, srtio, standard
 from bivideo.errors import BivideoError
+from bivideo.model import LANGUAGES, Cue, Shown
 from bivideo.pipeline import Job
 from bivideo.ui import Reporter
 
@@ -40,9 +38,9 @@ class Highlight:
     records: list[highlight.Record | None]
 
 
-def _spoken(row: edits.Shown, lit: Highlight) -> dict:
+def _spoken(row: Shown, lit: Highlight) -> dict:
     """The row's spoken line in timed pieces, when its words are those transcribed."""
-    for language in edits.LANGUAGES:
+    for language in LANGUAGES:
         line = row.line(language)
         record = highlight.match([Cue(row.start, row.end, line, language=language)], [line], lit.records)[0]
         parts = highlight.pieces(line, record.words) if record else None
@@ -55,11 +53,10 @@ def state(path: Path, fps: float, lit: Highlight | None = None) -> dict:
     """What the page shows: the file's cues with the rules each breaks, and a version (the
     file's hash) so a save never overwrites a change made meanwhile in another editor. With
     `lit`, the spoken line of each cue in pieces with their times, lit as the video plays."""
-    blocks = srtio.read_blocks(path)
-    rows = [edits.from_block(b) for b in blocks]
-    found = standard.problems([standard.Entry(r.start, r.end, (r.zh, r.en)) for r in rows], fps)
+    rows = srtio.read(path)
+    found = standard.problems(rows, fps)
     return {"file": path.name, "version": artifacts.sha256_file(path), "highlight": lit.color if lit else None,
-            "cues": [{"start": r.start, "end": r.end, "zh": r.zh, "en": r.en, "problems": p,
+            "cues": [{"start": r.start, "end": r.end, "zh": r.line("zh"), "en": r.line("en"), "problems": p,
                       **(_spoken(r, lit) if lit else {})}
                      for r, p in zip(rows, found)]}
 
@@ -67,7 +64,7 @@ def state(path: Path, fps: float, lit: Highlight | None = None) -> dict:
 def compose(rows: list[dict]) -> str:
     """Pure: the page's rows as a bilingual SRT (Chinese line, then English). Raises
     BivideoError naming the first row that cannot be a cue."""
-    subtitles = []
+    shown = []
     for number, row in enumerate(rows, 1):
         try:
             start, end = float(row["start"]), float(row["end"])
@@ -78,9 +75,8 @@ def compose(rows: list[dict]) -> str:
             raise BivideoError(f"cue {number}: ends ({srtio.stamp(end)}) before it starts ({srtio.stamp(start)})")
         if not any(lines):
             raise BivideoError(f"cue {number}: no text")
-        subtitles.append(srt.Subtitle(number, timedelta(seconds=start), timedelta(seconds=end),
-                                      "\n".join(filter(None, lines))))
-    return srt.compose(subtitles, reindex=False)
+        shown.append(Shown.of(start, end, *lines))
+    return srtio.compose(shown)
 
 
 def handler(job: Job, srt_path: Path, lit: Highlight | None = None) -> type[BaseHTTPRequestHandler]:
@@ -107,8 +103,8 @@ def handler(job: Job, srt_path: Path, lit: Highlight | None = None) -> type[Base
 
         def foreign(self) -> bool:
             """A request not addressed to this local server by name (DNS rebinding): refused."""
-            host = self.headers.get("Host", "")
-            if host in (f"127.0.0.1:{self.server.server_address[1]}", f"localhost:{self.server.server_address[1]}"):
+            host, port = self.headers.get("Host", ""), cast(tuple[str, int], self.server.server_address)[1]
+            if host in (f"127.0.0.1:{port!s}", f"localhost:{port!s}"):
                 return False
             self.reply(HTTPStatus.FORBIDDEN, b"forbidden", "text/plain")
             return True

@@ -8,45 +8,38 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pysubs2
 
-from bivideo import (artifacts, audio, burn, cues, edits, glossary, highlight, platforms, post, probe, srtio,
-                     subtitles, toolchain, transcribe, translate, translators)
-from bivideo.cues import Cue
-from bivideo.highlight import DEFAULT_COLOR as HIGHLIGHT_COLOR
+from bivideo import (
+    artifacts,
+    audio,
+    burn,
+    cues,
+    edits,
+    glossary,
+    highlight,
+    platforms,
+    post,
+    probe,
+    srtio,
+    standard,
+    subtitles,
+    sync,
+    toolchain,
+    transcribe,
+    translate,
+    translators,
+)
 from bivideo.errors import BivideoError, TranslationFailed
+from bivideo.model import LANGUAGES, STYLED_FILE, SUBTITLE_FILES, Cue, Shown, Transcript, Word, other_language
+from bivideo.settings import Settings
 from bivideo.translation_cache import TranslationCache
 from bivideo.ui import Reporter
-
-
-@dataclass(frozen=True)
-class Settings:
-    source: str = "auto"  # en | zh | auto
-    target: str | None = None  # default: the other language
-    engine: str = "faster-whisper"
-    model: str = "base"
-    translator: str = "auto"
-    translator_url: str | None = None
-    refine: bool = False  # a second LLM pass over the whole talk's translation
-    glossary: Path | None = None
-    output_dir: Path | None = None
-    force: bool = False  # redo every stage, ignoring cached artifacts
-    # the videos written (see platforms.py and `bivideo make --help`)
-    platform: str = "both"  # --for: linkedin | wechat | both | none
-    aspect: tuple[str, ...] = ()  # --aspect values: SHAPE or PLATFORM=SHAPE
-    soft: bool = False  # also an MP4 with selectable subtitle tracks
-    quality: str = "normal"  # draft | normal | high
-    audio_track: int = 1  # 1-based, as users count
-    chinese: str = "above"  # the Chinese line above or below the English one
-    zh_color: str = "#FFFFFF"
-    en_color: str = "#F5E7A1"
-    highlight: str = "none"  # none | words: karaoke on the spoken line
-    highlight_color: str = HIGHLIGHT_COLOR
-    vocab: bool | None = None  # vocab.csv; default: for English talks
 
 
 def _model_identity(model: str) -> str:
@@ -65,9 +58,9 @@ class Outputs:
         self.record = work / "written.json"
         self.written = artifacts.read_json(self.record) if self.record.is_file() else {}
         # the cues behind the subtitle files in this folder, as last written: what edits are measured against
-        self.cues_record = work / "cues-{}.json".format(artifacts.key(str(folder.resolve())))
+        self.cues_record = work / f"cues-{artifacts.key(str(folder.resolve()))}.json"
         # each cue's spoken words with their times, as transcribed: what highlighting matches lines to
-        self.words_record = work / "words-{}.json".format(artifacts.key(str(folder.resolve())))
+        self.words_record = work / f"words-{artifacts.key(str(folder.resolve()))}.json"
         self.announced: set[Path] = set()
 
     def path(self, suffix: str) -> Path:
@@ -79,18 +72,26 @@ class Outputs:
         return artifacts.sha256_file(path) if path.suffix in (".srt", ".ass") else artifacts.fingerprint(path)
 
     def edited(self, path: Path) -> bool:
-        """True when `path` holds something other than what we last wrote there."""
-        return path.exists() and self.written.get(str(path.resolve())) != self._signature(path)
+        """True when `path` holds something other than what we last wrote there. A file we
+        never wrote there but whose content is what we wrote under its name elsewhere (an
+        output folder copied or moved) is ours too."""
+        if not path.exists():
+            return False
+        key, signature = str(path.resolve()), self._signature(path)
+        if key in self.written:
+            return self.written[key] != signature
+        return signature not in {value for written, value in self.written.items() if Path(written).name == path.name}
 
     def kept(self, path: Path) -> bool:
-        """True (and says so, once) when `path` is the user's and must not be regenerated."""
-        if self.force or not self.edited(path):
-            return False
+        """True when `path` is the user's and must not be regenerated."""
+        return not self.force and self.edited(path)
+
+    def say_kept(self, path: Path) -> None:
+        """Tell the user (once per file) that their edited file is kept and used."""
         if path not in self.announced:
             self.announced.add(path)
             self.reporter.warn(f"kept your edited {path.name} and used it "
                                "(--force regenerates it after a timestamped backup)")
-        return True
 
     def claim(self, path: Path) -> None:
         """Make `path` safe to (re)write: back up anything there that isn't our own output."""
@@ -115,7 +116,9 @@ class Outputs:
     def write_text(self, suffix: str, text: str) -> Path:
         """Write an output, unless the user's edited version is there (then it is kept)."""
         path = self.path(suffix)
-        if not self.kept(path):
+        if self.kept(path):
+            self.say_kept(path)
+        else:
             self.claim(path)
             artifacts.write_text(path, text)
             self.done(path)
@@ -142,17 +145,6 @@ class Outputs:
 
     def remember_words(self, records: list[highlight.Record | None]) -> None:
         artifacts.write_json(self.words_record, [r.to_json() if r else None for r in records])
-
-
-def _output_folder(settings: Settings, source: Path) -> Path:
-    folder = (settings.output_dir or source.parent).expanduser()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise BivideoError(f"cannot create output folder {folder}: {error.strerror}") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise BivideoError(f"output folder {folder} is not writable")
-    return folder
 
 
 def _stage(path: Path, settings: Settings, label: str, reporter: Reporter) -> bool:
@@ -184,7 +176,7 @@ def open_job(source: Path, settings: Settings, reporter: Reporter) -> Job:
     if info.audio_codecs and not 1 <= settings.audio_track <= len(info.audio_codecs):
         raise BivideoError(f"--audio-track {settings.audio_track}: {source.name} has only "
                            f"{len(info.audio_codecs)} audio tracks")
-    folder = _output_folder(settings, source)
+    folder = artifacts.writable_folder(settings.output_dir or source.parent)
     if settings.target and settings.source == settings.target:
         raise BivideoError(f"--from and --to are both {settings.target!r}")
     fingerprint = artifacts.fingerprint(source)
@@ -193,17 +185,19 @@ def open_job(source: Path, settings: Settings, reporter: Reporter) -> Job:
     return Job(source, info, work, Outputs(folder, source.stem, work, source, reporter, settings.force))
 
 
-SUBTITLE_FILES = ("bilingual.srt", "zh.srt", "en.srt")
-
-
 def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
     """Transcribe, build cues, translate, and write the subtitle files. When the user has
     edited one, the cues come from the files instead, and only the sentences whose spoken
     line was edited (and not their translation) are translated again."""
     outputs = job.outputs
     kept = [suffix for suffix in SUBTITLE_FILES if outputs.kept(outputs.path(suffix))]
+    for suffix in kept:
+        outputs.say_kept(outputs.path(suffix))
     if not kept or not (outputs.path("bilingual.srt").is_file() or outputs.last_cues()):
-        _transcribe_and_translate(job, settings, reporter)
+        if settings.subtitles:
+            _given_and_translate(job, settings, settings.subtitles, reporter)
+        else:
+            _transcribe_and_translate(job, settings, reporter)
     if kept:
         merged = _cues_on_disk(job, reporter)
         job.cues = _retranslate(merged, job, settings, reporter) if merged.to_translate else merged.cues
@@ -231,12 +225,12 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
     if not job.info.audio_codecs:
         raise BivideoError(f"{source.name}: no audio stream, nothing to transcribe "
                            "(`bivideo burn` takes a silent video with subtitles you give it)")
-    translator = _translator(settings, reporter)  # a missing key or a bad glossary fails before the slow stages
+    translator = text_translator(settings, reporter)  # a missing key or a bad glossary fails before the slow stages
     audio_key = artifacts.key("audio", work.name, _audio_track(job.info, settings))
     transcript_path = work / "transcript-{}.json".format(artifacts.key(
         audio_key, settings.engine, _model_identity(settings.model), settings.source, transcribe.FORMAT))
     if _stage(transcript_path, settings, "transcript", reporter):
-        transcript = transcribe.Transcript.from_json(artifacts.read_json(transcript_path))
+        transcript = Transcript.from_json(artifacts.read_json(transcript_path))
     else:
         engine = transcribe.load_engine(settings.engine, settings.model)  # fails fast if unavailable
         samples = _samples(job, settings, reporter)
@@ -250,7 +244,7 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
         raise BivideoError(f"{source.name}: no speech found")
 
     src = transcript.language
-    tgt = settings.target or cues.other_language(src)
+    tgt = settings.target or other_language(src)
     if src == tgt:
         raise BivideoError(f"the talk is in {src!r} and so is the requested --to")
     built = cues.build(transcript.words, src, job.info.fps, transcript.segment_ends, transcript.word_languages)
@@ -264,9 +258,43 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
     outputs.remember_words(highlight.records(job.cues, transcript.words))
 
 
-def _read_checked(path: Path, reporter: Reporter) -> list[srtio.Block]:
-    """An SRT's blocks; a cue that ends before it starts is an error, an overlap a warning."""
-    blocks = srtio.read_blocks(path)
+def _given_and_translate(job: Job, settings: Settings, path: Path, reporter: Reporter) -> None:
+    """`make --subtitles SUBS`: SUBS is the spoken-language transcript (nothing is transcribed,
+    no model is loaded); its cues are translated with their times kept (or cut again to the
+    standard with --resegment), then checked against the speech."""
+    from bivideo import given
+
+    outputs, fps = job.outputs, job.info.fps or standard.DEFAULT_FPS
+    shown = srtio.read_any(path)
+    given.report_standard(shown, path.name, settings, reporter, fps)
+    built, main = given.spoken_cues(shown, settings, path.name)
+    translator = text_translator(settings, reporter)
+    words: list[Word] | None = None
+    if settings.resegment:
+        built, words = given.resegmented(built, main, fps)
+        reporter.note(f"resegmented by text: {len(shown)} cues became {len(built)}")
+    spoken = subtitles.srt_for_language(built, main)
+    source_srt = outputs.path(f"{main}.srt")
+    if source_srt.resolve() != path.resolve():
+        outputs.write_text(f"{main}.srt", spoken)  # kept should translation fail
+    translated = _translate(built, job, settings, reporter, source_srt, translator, words)
+    job.cues = cues.fit_bilingual(translated, fps, words) if settings.resegment else given.fitted(translated)
+    job.written = _write_subtitles(job, rewrite_edited=False)
+    outputs.remember_cues(job.cues)
+    outputs.remember_words([None] * len(job.cues))  # no word times: nothing to highlight word by word
+    if job.info.audio_codecs:
+        found = sync.score([(c.start, c.end) for c in job.cues],
+                           audio.energy_speech_regions(_samples(job, settings, reporter)))
+        for line in sync.summary(found, path.name, standard.MAX_LEAD):
+            reporter.note(line)
+
+
+def _read_checked(path: Path, reporter: Reporter) -> list[Shown]:
+    """An SRT's blocks, as shown (formatting tags such as <i> or {\\an8} from another editor
+    are dropped: the burned style is bivideo's); a cue that ends before it starts is an
+    error, an overlap a warning."""
+    read = srtio.read(path) if path.suffix.lower() == ".srt" else srtio.read_any(path)  # burn --srt talk.vtt
+    blocks = [replace(b, lines=tuple(map(standard.visible, b.lines))) for b in read]
     if not blocks:
         raise BivideoError(f"{path.name}: no subtitles in it")
     errors, warnings = srtio.timing_problems(blocks, path.name)
@@ -279,7 +307,7 @@ def _read_checked(path: Path, reporter: Reporter) -> list[srtio.Block]:
     return blocks
 
 
-def _same_cues(blocks: list[srtio.Block], name: str, other: list[srtio.Block], other_name: str) -> None:
+def _same_cues(blocks: list[Shown], name: str, other: list[Shown], other_name: str) -> None:
     difference = srtio.first_difference(blocks, name, other, other_name)
     if difference:
         raise BivideoError(f"{difference}: edit the bilingual SRT, or make the cues match")
@@ -290,38 +318,35 @@ def _cues_on_disk(job: Job, reporter: Reporter, srt: Path | None = None) -> edit
     compared with the cues last written."""
     outputs, previous = job.outputs, job.outputs.last_cues()
     if srt is not None:
-        blocks = _read_checked(srt, reporter)
-        entries = [edits.from_block(b) for b in blocks]
-        languages = edits.languages_in(blocks)
+        given = _read_checked(srt, reporter)
+        languages = edits.languages_in(given)
         if len(languages) == 1:  # one language: paired with the other language's SRT, if there is one
             language = languages.pop()
-            other_language = cues.other_language(language)
-            other = outputs.path(f"{other_language}.srt")
+            other_one = other_language(language)
+            other = outputs.path(f"{other_one}.srt")
             if other.is_file() and other.resolve() != srt.resolve():
-                other_blocks = _read_checked(other, reporter)
-                _same_cues(blocks, srt.name, other_blocks, other.name)
-                entries = [edits.Shown(e.start, e.end, **{language: e.line(language),
-                                                          other_language: edits.from_block(o).line(other_language)})
-                           for e, o in zip(entries, other_blocks)]
-        return edits.to_cues(entries, previous)
+                paired = _read_checked(other, reporter)
+                _same_cues(given, srt.name, paired, other.name)
+                given = [Shown.of(g.start, g.end, **{language: g.line(language), other_one: o.line(other_one)})
+                         for g, o in zip(given, paired)]
+        return edits.to_cues(given, previous)
     bilingual = outputs.path("bilingual.srt")
     if bilingual.is_file():
-        base_blocks, base_name = _read_checked(bilingual, reporter), bilingual.name
+        base, base_name = _read_checked(bilingual, reporter), bilingual.name
     elif previous:
-        base_blocks = srtio.parse_blocks(subtitles.bilingual_srt(previous), bilingual.name)
+        base = srtio.parse(subtitles.bilingual_srt(previous), bilingual.name)
         base_name = f"the last written {bilingual.name}"
     else:
         raise BivideoError(f"no subtitles for {job.source.name} in {outputs.folder}: "
                            f"run `bivideo make {job.source.name} --preview` first")
-    base = [edits.from_block(b) for b in base_blocks]
-    before = edits.shown(previous) if previous else None
-    for language in edits.LANGUAGES:
+    before = subtitles.shown(previous) if previous else None
+    on_file = base  # what the single-language files are checked against, with its file lines
+    for language in LANGUAGES:
         single = outputs.path(f"{language}.srt")
         if outputs.edited(single):
-            single_blocks = _read_checked(single, reporter)
-            _same_cues(single_blocks, single.name, base_blocks, base_name)
-            base, conflicts = edits.with_language(base, language, [edits.from_block(b) for b in single_blocks],
-                                                  before)
+            single_cues = _read_checked(single, reporter)
+            _same_cues(single_cues, single.name, on_file, base_name)
+            base, conflicts = edits.with_language(base, language, single_cues, before)
             if conflicts:
                 reporter.warn(f"cue {', '.join(map(str, conflicts))}: edited differently in {single.name} and "
                               f"{bilingual.name}; used {bilingual.name}")
@@ -334,7 +359,7 @@ def _retranslate(merged: edits.Merged, job: Job, settings: Settings, reporter: R
     groups = [g for g in translate.units(merged.cues) if merged.to_translate.intersection(g)]
     order = [i for g in groups for i in g]
     fresh = _translate([replace(merged.cues[i], target="") for i in order], job, settings, reporter,
-                       job.outputs.path("bilingual.srt"), _translator(settings, reporter))
+                       job.outputs.path("bilingual.srt"), text_translator(settings, reporter))
     out = list(merged.cues)
     for i, cue in zip(order, fresh):
         if i not in merged.target_edited:
@@ -349,9 +374,9 @@ def _write_subtitles(job: Job, rewrite_edited: bool) -> list[Path]:
     except that with `rewrite_edited` the bilingual one takes the new translations (its
     previous state backed up)."""
     outputs = job.outputs
-    spoken = max(edits.LANGUAGES, key=lambda lang: sum(c.language == lang for c in job.cues))
+    spoken = max(LANGUAGES, key=lambda lang: sum(c.language == lang for c in job.cues))
     texts = {f"{spoken}.srt": subtitles.srt_for_language(job.cues, spoken),
-             f"{cues.other_language(spoken)}.srt": subtitles.srt_for_language(job.cues, cues.other_language(spoken)),
+             f"{other_language(spoken)}.srt": subtitles.srt_for_language(job.cues, other_language(spoken)),
              "bilingual.srt": subtitles.bilingual_srt(job.cues)}
     written = []
     for suffix, text in texts.items():
@@ -366,9 +391,10 @@ def _write_subtitles(job: Job, rewrite_edited: bool) -> list[Path]:
 
 def _edited_ass(job: Job) -> tuple[str, tuple[int, int]] | None:
     """The user's edited bilingual.ass and the frame size it is styled for, if they have one."""
-    path = job.outputs.path("bilingual.ass")
+    path = job.outputs.path(STYLED_FILE)
     if not job.outputs.kept(path):
         return None
+    job.outputs.say_kept(path)
     text = path.read_text(encoding="utf-8-sig")
     try:
         info = pysubs2.SSAFile.from_string(text).info
@@ -400,33 +426,40 @@ def _highlighted_words(job: Job, settings: Settings, reporter: Reporter) -> list
 
 
 def targets(job: Job, settings: Settings, reporter: Reporter) -> list[burn.Target]:
-    """Each chosen platform's video: its frame, its styled subtitles and its bitrate cap, with
-    the platform's limits this video breaks said up front. A bilingual.ass the user edited is
-    used for the videos of the frame size it was styled for."""
-    info, outputs = job.info, job.outputs
-    font = toolchain.cjk_font().family
-    look = subtitles.Look(settings.chinese, settings.zh_color, settings.en_color, settings.highlight,
-                          settings.highlight_color)
-    words = _highlighted_words(job, settings, reporter)
+    """Each chosen platform's video, with what the user should know about it said up front.
+    The edge around `plan_videos`: it looks up the font, the words' times and an edited
+    bilingual.ass."""
+    videos, warnings = plan_videos(job.cues, job.info, settings, toolchain.cjk_font().family,
+                                   _highlighted_words(job, settings, reporter), _edited_ass(job),
+                                   job.outputs.path)
+    for warning in warnings:
+        reporter.warn(warning)
+    return videos
+
+
+def plan_videos(cues_shown: list[Cue], info: probe.MediaInfo, settings: Settings, font: str,
+                words: list[highlight.Record | None] | None, edited: tuple[str, tuple[int, int]] | None,
+                path_for: Callable[[str], Path]) -> tuple[list[burn.Target], list[str]]:
+    """Pure: each chosen platform's video (its frame, its styled subtitles, its bitrate cap)
+    and the platform limits this video breaks. A bilingual.ass the user edited (`edited`: its
+    text and frame size) is used for the videos of the frame size it was styled for."""
     aspects = platforms.parse_aspects(settings.aspect)
     audio_kbps = platforms.AUDIO_KBPS if info.audio_codecs else 0
-    edited = _edited_ass(job)
-    chosen = []
+    chosen, warnings = [], []
     for platform in platforms.chosen(settings.platform):
         frame = platforms.frame(info.width, info.height, platforms.aspect_for(platform, aspects))
         kbps = platforms.video_kbps(platform, frame, info.duration, audio_kbps)
-        for warning in platforms.warnings(platform, info.duration, frame, kbps, audio_kbps):
-            reporter.warn(warning)
+        warnings += platforms.warnings(platform, info.duration, frame, kbps, audio_kbps)
         if edited and edited[1] == (frame.width, frame.height):
             ass = edited[0]
         else:
-            ass = subtitles.bilingual_ass(job.cues, frame.width, frame.height, font, look, frame.subtitle_bottom,
-                                          words)
+            ass = subtitles.bilingual_ass(cues_shown, frame.width, frame.height, font, settings.look,
+                                          frame.subtitle_bottom, words)
             if edited:
-                reporter.warn(f"your edited bilingual.ass is styled for {edited[1][0]}x{edited[1][1]}; the "
-                              f"{platform.name} video ({frame.width}x{frame.height}) gets the generated styling")
-        chosen.append(burn.Target(outputs.path(f"{platform.name}.mp4"), frame, ass, kbps))
-    return chosen
+                warnings.append(f"your edited bilingual.ass is styled for {edited[1][0]}x{edited[1][1]}; the "
+                                f"{platform.name} video ({frame.width}x{frame.height}) gets the generated styling")
+        chosen.append(burn.Target(path_for(f"{platform.name}.mp4"), frame, ass, kbps))
+    return chosen, warnings
 
 
 def _audio_track(info: probe.MediaInfo, settings: Settings) -> int:
@@ -443,7 +476,7 @@ def render(job: Job, settings: Settings, reporter: Reporter) -> list[Path]:
         reporter.warn("HDR source, but this ffmpeg has no zscale filter to tone-map it: "
                       "colours will look washed out (install an ffmpeg built with libzimg)")
     # the styled subtitles of the first video, for reading or restyling by hand
-    written = [outputs.write_text("bilingual.ass", videos[0].ass)]
+    written = [outputs.write_text(STYLED_FILE, videos[0].ass)]
     soft = outputs.path("soft.mp4") if settings.soft else None
     finals = [t.path for t in videos] + ([soft] if soft else [])
     for path in finals:
@@ -462,12 +495,6 @@ def render(job: Job, settings: Settings, reporter: Reporter) -> list[Path]:
     return written + finals
 
 
-def make(source: Path, settings: Settings, reporter: Reporter) -> list[Path]:
-    """Run the whole pipeline; returns the files written."""
-    job = prepare(open_job(source, settings, reporter), settings, reporter)
-    return job.written + render(job, settings, reporter)
-
-
 def _samples(job: Job, settings: Settings, reporter: Reporter):
     """The talk's audio as Whisper hears it, extracted once into the work folder."""
     track = _audio_track(job.info, settings)
@@ -478,7 +505,7 @@ def _samples(job: Job, settings: Settings, reporter: Reporter):
     return audio.load(wav)
 
 
-def _translator(settings: Settings, reporter: Reporter) -> tuple[translators.Backend, glossary.Glossary] | None:
+def text_translator(settings: Settings, reporter: Reporter) -> tuple[translators.Backend, glossary.Glossary] | None:
     """The text translator and the glossary (None for whisper, which works from the audio)."""
     terms = glossary.load(settings.glossary)
     name, why = translators.choose(settings.translator)
@@ -494,7 +521,7 @@ def _translator(settings: Settings, reporter: Reporter) -> tuple[translators.Bac
 
 
 def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporter: Reporter,
-                         words: list[transcribe.Word] | None) -> list[str]:
+                         words: list[Word] | None) -> list[str]:
     """English for every cue from Whisper's translate task, each translation unit from its
     own stretch of audio (offline)."""
     from bivideo.translators import whisper_task
@@ -524,12 +551,20 @@ def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporte
 
 def _translate(built: list[Cue], job: Job, settings: Settings, reporter: Reporter, source_srt: Path,
                text_translator: tuple[translators.Backend, glossary.Glossary] | None,
-               words: list[transcribe.Word] | None = None) -> list[Cue]:
+               words: list[Word] | None = None) -> list[Cue]:
     """Each cue into the other language (per cue: a mixed talk goes both ways). The cues'
     count, times and source text come back unchanged. `words` (the transcript) shows where
     the speaker paused."""
     if text_translator is None:
-        return [replace(c, target=t) for c, t in zip(built, _whisper_translation(built, job, settings, reporter, words))]
+        lines = _whisper_translation(built, job, settings, reporter, words)
+        return [replace(c, target=t) for c, t in zip(built, lines)]
+    return translate_text(built, settings, reporter, source_srt, text_translator, words)
+
+
+def translate_text(built: list[Cue], settings: Settings, reporter: Reporter, source_srt: Path,
+                   text_translator: tuple[translators.Backend, glossary.Glossary],
+                   words: list[Word] | None = None) -> list[Cue]:
+    """`_translate` with a text translator: needs no video (`bivideo translate` uses it too)."""
     cache = TranslationCache()
     backend, terms = text_translator
     translator = translate.UnitTranslator(backend, cache, terms, settings.force)

@@ -123,12 +123,23 @@ def frame(source_width: int, source_height: int, shape: str) -> Frame:
 def video_kbps(platform: Platform, frame: Frame, duration: float, audio_kbps: float) -> int:
     """The bitrate cap: the platform's, scaled to the frame, lowered if the whole talk would
     otherwise pass the platform's size limit."""
-    budget = platform.max_bytes * 8 / 1000 * 0.95 / max(duration, 1) - audio_kbps
-    return int(max(1, min(_cap(platform, frame), budget)))
+    return int(max(1, min(_cap(platform, frame), _budget(platform, duration, audio_kbps))))
 
 
 def _cap(platform: Platform, frame: Frame) -> float:
     return platform.video_kbps * frame.width * frame.height / (1920 * 1080)
+
+
+def _budget(platform: Platform, duration: float, audio_kbps: float) -> float:
+    """The video bitrate that fills 95% of the platform's size limit over the whole talk."""
+    return platform.max_bytes * 8 / 1000 * 0.95 / max(duration, 1) - audio_kbps
+
+
+def _bytes(size: float) -> str:
+    """A size as people read it: 1 GB, 5 GB, 973 MB (binary units, as the platforms count)."""
+    if size >= 1024**3:
+        return f"{size / 1024**3:.3g} GB"
+    return f"{size / 1024**2:.0f} MB"
 
 
 def warnings(platform: Platform, duration: float, frame: Frame, kbps: int, audio_kbps: float) -> list[str]:
@@ -137,10 +148,13 @@ def warnings(platform: Platform, duration: float, frame: Frame, kbps: int, audio
     minutes = f"{duration / 60:.1f} min" if duration >= 60 else f"{duration:.1f} s"
     if not platform.min_seconds <= duration <= platform.max_seconds:
         found.append(f"{platform.name}: the video is {minutes}; {platform.limit_note}")
-    if kbps < min(MIN_VIDEO_KBPS, _cap(platform, frame)):  # squeezed by the size limit
-        size = (kbps + audio_kbps) * duration / 8 / 1024**2
-        found.append(f"{platform.name}: to stay under the size limit ({platform.limit_note}) the picture gets "
-                     f"only {kbps} kb/s (about {size:.0f} MB); it will look soft")
+    cap = _cap(platform, frame)
+    if _budget(platform, duration, audio_kbps) < cap:  # the size limit, not the frame, sets the bitrate
+        size = (kbps + audio_kbps) * 1000 / 8 * duration
+        soft = "; it will look soft" if kbps < MIN_VIDEO_KBPS else ""
+        found.append(f"{platform.name}: to stay under its size limit of {_bytes(platform.max_bytes)}, the picture "
+                     f"gets {kbps} kb/s instead of {cap:.0f} (about {_bytes(size)} for "
+                     f"{minutes}){soft}")
     if platform.aspect_range and not platform.aspect_range[0] <= frame.width / frame.height <= platform.aspect_range[1]:
         found.append(f"{platform.name}: a {frame.width}x{frame.height} frame is outside the accepted aspect "
                      f"ratios 1:2.4 to 2.4:1; try --aspect {platform.name}=16:9")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bivideo import edits, glossary, transcript_md, translate, translators, vocab
-from bivideo.cues import Cue
 from bivideo.highlight import Record
+from bivideo.model import Cue
 from bivideo.translation_cache import TranslationCache
 from bivideo.ui import Reporter
 

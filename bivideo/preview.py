@@ -102,8 +102,8 @@ def stills(job: Job, settings: pipeline.Settings, reporter: Reporter, times: lis
     with reporter.stage("preview", None):
         done = subprocess.run(args, cwd=stage, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        lines = done.stderr.strip().splitlines()
-        raise BivideoError(f"ffmpeg failed while drawing the preview: {lines[-1] if lines else done.returncode}")
+        reason = toolchain.last_line(done.stderr) or f"exit code {done.returncode}"
+        raise BivideoError(f"ffmpeg failed while drawing the preview: {reason}")
     folder = job.outputs.path("preview")
     folder.mkdir(exist_ok=True)
     for old in [*folder.glob("*still-*.png"), *folder.glob("*contact-sheet.png")]:  # the last preview's (ours)

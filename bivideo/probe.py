@@ -78,7 +78,6 @@ def probe(path: Path) -> MediaInfo:
     try:
         data = ffmpeg_python.probe(str(path.resolve()), cmd=toolchain.ffprobe())
     except ffmpeg_python.Error as error:
-        last = (error.stderr or b"").decode(errors="replace").strip().splitlines()[-1:]
-        raise BivideoError(f"{path.name}: not a media file ffmpeg can read"
-                           f"{' (' + last[0] + ')' if last else ''}") from None
+        last = toolchain.last_line(error.stderr)
+        raise BivideoError(f"{path.name}: not a media file ffmpeg can read{f' ({last})' if last else ''}") from None
     return parse(path, data)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+
+from bivideo.model import Shown
 
 MAX_LINE = {"en": 42.0, "zh": 16.0}  # display width per line
 MAX_CPS = {"en": 20.0, "zh": 9.0}  # reading speed, display width per second
@@ -28,9 +29,18 @@ MAX_LEAD = 0.15  # s: a cue may appear at most this long before its first word i
 NOTICEABLE_PAUSE = 0.4
 DEFAULT_FPS = 25.0
 
+# What a viewer never sees: HTML-like tags (<i>, </font>, WebVTT's <v Name>, <c.yellow>, inline
+# timestamps <00:01:02.500>) and ASS override blocks ({\an8}, {\i1}).
+_TAGS = re.compile(r"</?[A-Za-z][^<>\n]*>|<\d[\d:.]*>|\{\\[^{}]*\}")
+
 RULES = ("line length", "lines per language", "reading speed", "duration", "gap", "overlap")
 
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+
+def visible(text: str) -> str:
+    """`text` as shown: formatting tags removed, spaces they leave behind collapsed."""
+    if "<" not in text and "{" not in text:
+        return text
+    return " ".join(_TAGS.sub("", text).split())
 
 
 def display_width(text: str, language: str) -> float:
@@ -41,32 +51,12 @@ def display_width(text: str, language: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
 
 
-def line_language(line: str) -> str:
-    """zh for a line with Chinese characters in it, else en."""
-    return "zh" if _HAN.search(line) else "en"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One cue as shown: its times and its lines (any language, any order)."""
-
-    start: float
-    end: float
-    lines: tuple[str, ...]
-
-    def by_language(self) -> dict[str, list[str]]:
-        grouped: dict[str, list[str]] = {}
-        for line in self.lines:
-            if line.strip():
-                grouped.setdefault(line_language(line), []).append(line.strip())
-        return grouped
-
-
-def entry_problems(entry: Entry, next_start: float | None, fps: float = DEFAULT_FPS) -> list[str]:
+def entry_problems(entry: Shown, next_start: float | None, fps: float = DEFAULT_FPS) -> list[str]:
     """The rules (from RULES) that this cue breaks, given when the next cue starts."""
     problems = []
     duration = entry.end - entry.start
-    grouped = entry.by_language()
+    # formatting tags (<i>, {\an8}) are not shown: they take no room on a line
+    grouped = Shown(entry.start, entry.end, tuple(visible(line) for line in entry.lines)).by_language()
     if any(display_width(line, lang) > MAX_LINE[lang] for lang, lines in grouped.items() for line in lines):
         problems.append("line length")
     if any(len(lines) > MAX_LINES for lines in grouped.values()):
@@ -87,7 +77,7 @@ def entry_problems(entry: Entry, next_start: float | None, fps: float = DEFAULT_
     return problems
 
 
-def problems(entries: list[Entry], fps: float = DEFAULT_FPS) -> list[list[str]]:
+def problems(entries: list[Shown], fps: float = DEFAULT_FPS) -> list[list[str]]:
     """Per entry, in order: the rules it breaks."""
     return [entry_problems(e, entries[i + 1].start if i + 1 < len(entries) else None, fps)
             for i, e in enumerate(entries)]

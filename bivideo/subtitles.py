@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from datetime import timedelta
+from typing import Any
 
 import pysubs2
-import srt
 
-from bivideo import highlight
-from bivideo.cues import Cue, divide
-from bivideo.highlight import DEFAULT_COLOR as HIGHLIGHT_COLOR
+from bivideo import highlight, srtio
+from bivideo.cues import divide
+from bivideo.model import Cue, Shown
+from bivideo.settings import DEFAULTS, Look
 from bivideo.standard import MAX_LINE, display_width
 
 
@@ -32,17 +31,17 @@ def line(cue: Cue, language: str) -> str:
     return chinese_display(text) if language == "zh" else text
 
 
-def _srt(cues: list[Cue], content) -> str:
-    return srt.compose([srt.Subtitle(i, timedelta(seconds=c.start), timedelta(seconds=c.end), content(c))
-                        for i, c in enumerate(cues, 1)], reindex=False)
+def shown(cues: list[Cue]) -> list[Shown]:
+    """The cues as the bilingual SRT shows them: the Chinese line above the English one."""
+    return [Shown.of(c.start, c.end, line(c, "zh"), line(c, "en")) for c in cues]
 
 
 def srt_for_language(cues: list[Cue], language: str) -> str:
-    return _srt(cues, lambda c: line(c, language))
+    return srtio.compose([Shown(c.start, c.end, (line(c, language),)) for c in cues])
 
 
 def bilingual_srt(cues: list[Cue]) -> str:
-    return _srt(cues, lambda c: "\n".join(filter(None, (line(c, "zh"), line(c, "en")))))
+    return srtio.compose(shown(cues))
 
 
 def _ass_escape(text: str) -> str:
@@ -53,20 +52,6 @@ def _ass_escape(text: str) -> str:
 
 def _colour(rgb: int, alpha: int = 0) -> pysubs2.Color:
     return pysubs2.Color((rgb >> 16) & 255, (rgb >> 8) & 255, rgb & 255, alpha)
-
-
-@dataclass(frozen=True)
-class Look:
-    """What bivideo.toml may change: which language sits on top, and the colours. The
-    defaults follow bilingual releases: the larger white Chinese line first, the English
-    line below it smaller and in a pale gold, both with a dark outline. With `highlight`
-    "words", the spoken line's words turn `highlight_color` as they are said."""
-
-    chinese: str = "above"  # above | below the English line
-    zh_color: str = "#FFFFFF"
-    en_color: str = "#F5E7A1"
-    highlight: str = "none"  # none | words
-    highlight_color: str = HIGHLIGHT_COLOR
 
 
 SIDE_MARGIN = 0.05  # of the frame width, each side
@@ -116,7 +101,7 @@ def _block(cue: Cue, language: str, record: highlight.Record | None) -> tuple[st
     return language.upper() + "K", highlight.karaoke(parts, start_cs, end_cs, _ass_escape)
 
 
-def bilingual_ass(cues: list[Cue], width: int, height: int, font: str, look: Look = Look(),
+def bilingual_ass(cues: list[Cue], width: int, height: int, font: str, look: Look = DEFAULTS.look,
                   bottom: int | None = None, words: list[highlight.Record | None] | None = None) -> str:
     """Both languages, bottom centre, styled for a `width` x `height` frame. `bottom` is the
     distance in pixels from the frame's bottom edge to the lowest line (default: a 5% safe
@@ -127,7 +112,7 @@ def bilingual_ass(cues: list[Cue], width: int, height: int, font: str, look: Loo
     subs.info.update({"PlayResX": str(width), "PlayResY": str(height), "WrapStyle": "0",
                       "ScaledBorderAndShadow": "yes"})
     side = round(width * SIDE_MARGIN)
-    common = dict(fontname=font, alignment=pysubs2.Alignment.BOTTOM_CENTER, borderstyle=1, bold=False,
+    common: dict[str, Any] = dict(fontname=font, alignment=pysubs2.Alignment.BOTTOM_CENTER, borderstyle=1, bold=False,
                   outlinecolor=_colour(0x000000), backcolor=_colour(0x000000, 128), marginl=side, marginr=side,
                   marginv=round(min(width, height) * 0.05) if bottom is None else bottom)
     highlighting = look.highlight == "words" and words is not None
@@ -142,7 +127,7 @@ def bilingual_ass(cues: list[Cue], width: int, height: int, font: str, look: Loo
             subs.styles[name + "K"] = style.copy()
             subs.styles[name + "K"].primarycolor = _rgb(look.highlight_color)
     order = ("zh", "en") if look.chinese == "above" else ("en", "zh")
-    for cue, record in zip(cues, words if highlighting else [None] * len(cues)):
+    for cue, record in zip(cues, words if words is not None and highlighting else [None] * len(cues)):
         blocks = [_block(cue, lang, record) for lang in order if line(cue, lang).strip()]
         if not blocks:
             continue

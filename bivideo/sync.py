@@ -64,7 +64,8 @@ class Report:
         return max([0.0] + [c["cut"] for c in self.cut])
 
     def to_json(self) -> dict:
-        return {"onsets": len(self.onsets), "median_abs_error": round(self.median, 3), "p90_abs_error": round(self.p90, 3),
+        return {"onsets": len(self.onsets), "median_abs_error": round(self.median, 3),
+                "p90_abs_error": round(self.p90, 3),
                 "worst_lead": round(self.worst_lead, 3), "worst_cut": round(self.worst_cut, 3),
                 "unmatched_onsets": self.unmatched, "per_onset": self.onsets,
                 "over_silence": self.over_silence, "cut": self.cut}

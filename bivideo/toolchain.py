@@ -7,9 +7,9 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from bivideo.artifacts import cache_dir, write_text
 from bivideo.errors import BivideoError
@@ -30,6 +30,13 @@ def _binary(name: str) -> str:
     if not found:
         raise BivideoError(f"{name} not found; {INSTALL_HINT}")
     return found
+
+
+def last_line(stderr: str | bytes | None) -> str:
+    """What ffmpeg or ffprobe said last before failing: the line that names the problem."""
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr or ""
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def ffmpeg() -> str:

@@ -12,20 +12,21 @@ import functools
 import importlib
 import os
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bivideo import audio, guards, models, timing
 from bivideo.errors import BivideoError
 from bivideo.model import Segment, Transcript, Word
+from bivideo.settings import ENGINES
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `bivideo burn` needs none of this module
     import numpy as np
 
 LANGUAGES = ("en", "zh")
 FORMAT = 4  # bump when what a transcript holds changes, so cached ones are redone
-ENGINES = ("faster-whisper", "openai-whisper")
 SEED = 0  # for the temperature fallback's sampling: reruns give the same text
 Progress = Callable[[float], None]  # called with the seconds of audio done so far
 

@@ -8,7 +8,7 @@ time of its first word.
 
 from __future__ import annotations
 
-from bivideo.cues import Cue, other_language
+from bivideo.model import Cue, other_language
 from bivideo.standard import display_width
 from bivideo.translate import joined, units
 

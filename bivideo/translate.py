@@ -18,25 +18,25 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Callable
+
 import requests
 
 from bivideo import cues as cue_stage
 from bivideo import glossary as glossaries
-from bivideo.cues import Cue
 from bivideo.errors import TranslationFailed
-from bivideo.model import Word
+from bivideo.model import Cue, Word, other_language
 from bivideo.standard import MAX_CPS, MAX_LINE, NOTICEABLE_PAUSE, TRANSLATION_WIDTH, display_width
 from bivideo.translation_cache import TranslationCache
-from bivideo.translators import OFFLINE, Backend, public_url
+from bivideo.translators import OFFLINE, Backend, LineBackend, TextBackend, public_url
 from bivideo.translators.deep import SECRETS as MT_SECRETS
 from bivideo.translators.openai_chat import KEY_VARIABLES, Ask, LineMismatch, ServerError
 
 REQUEST_TIMEOUT = 30.0  # seconds; deep-translator's own requests have no timeout at all
 RETRIES = 3  # after the first try, for 429s, 5xx, timeouts and dropped connections
-BACKOFF = float(os.environ.get("BIVIDEO_BACKOFF", "0.5"))  # seconds before the first retry, doubling
+BACKOFF = 0.5  # seconds before the first retry, doubling; BIVIDEO_BACKOFF overrides
 WORKERS = 4  # units in flight at once: polite to free services, quick on paid ones
 SENTENCE_END = cue_stage.SENTENCE_END
 CLAUSE_END = cue_stage.CLAUSE_END
@@ -130,7 +130,7 @@ def _within_cap(run: list[int], cues: list[Cue], pauses: list[float]) -> list[li
         # k: the unit is run[:k]; a single cue over the cap goes alone (a cue is one line of text)
         fitting = [k for k in range(1, len(run)) if _fits(run[:k], cues)] or [1]
 
-        def rank(k: int) -> tuple:
+        def rank(k: int, run: list[int] = run) -> tuple:
             # clause punctuation, then a noticeable pause, then the cue builder's idea of a good
             # break; among equals the latest, so units stay long
             left, right = cues[run[k - 1]], cues[run[k]]
@@ -216,7 +216,8 @@ def with_retries(call: Callable[[], object], stop: threading.Event):
         except Exception as error:
             if attempt == RETRIES or not _retryable(error):
                 raise
-            if stop.wait(BACKOFF * 2 ** attempt * (1 + random.random() / 4)):
+            backoff = float(os.environ.get("BIVIDEO_BACKOFF") or BACKOFF)
+            if stop.wait(backoff * 2 ** attempt * (1 + random.random() / 4)):
                 raise Stopped from None
 
 
@@ -250,7 +251,7 @@ def reason(error: Exception) -> str:
     from deep_translator.exceptions import ServerException
 
     if isinstance(error, requests.ConnectionError):
-        server = public_url(error.request.url) if error.request is not None else "the server"
+        server = public_url(str(error.request.url)) if error.request is not None else "the server"
         return f"cannot connect to {server} (offline, the server is down, or it dropped the connection)"
     text = " ".join(str(error).split()) or type(error).__name__
     if isinstance(error, ServerException):  # deep-translator keeps only a code name: say the status too
@@ -300,14 +301,17 @@ class UnitTranslator:
     def _whole(self, plan: Plan) -> list[str]:
         """Machine translation: the unit as one text, placeholders guarding the terms."""
         text, held = glossaries.protect(joined(plan.lines, plan.source), self.glossary, plan.source, plan.target)
-        translated = self._request(lambda: self.backend.translate(text, plan.source, plan.target))
+        backend = self.backend
+        assert isinstance(backend, TextBackend)
+        translated = self._request(lambda: backend.translate(text, plan.source, plan.target))
         return spread(glossaries.restore(translated or "", held), plan.lines, plan.source, plan.target)
 
     def _ask(self, plan: Plan, lines: list[str], budgets: list[Budget], sources: list[str]) -> Ask:
         """`lines` numbered from 1 with their budgets; `sources` (the spoken lines they stand
         for) tell which budgets are tight."""
         numbers = [str(k) for k in range(1, len(lines) + 1)]
-        return Ask(dict(zip(numbers, lines)), plan.source, plan.target, {n: b.to_json() for n, b in zip(numbers, budgets)},
+        return Ask(dict(zip(numbers, lines)), plan.source, plan.target,
+                   {n: b.to_json() for n, b in zip(numbers, budgets)},
                    plan.before, plan.after, self.glossary.lines(plan.source, plan.target),
                    tuple(numbers[k] for k in tight(sources, budgets, plan.source)))
 
@@ -324,20 +328,25 @@ class UnitTranslator:
                         kept={n: reply[n] for n in numbers if n not in redo},
                         too_long={n: (reply[n], display_width(reply[n], ask.target)) for n in redo})
             try:
-                reply = {**reply, **self._request(lambda: self.backend.translate_lines(again))}
+                chat = self._chat()
+                reply = {**reply, **self._request(lambda: chat.translate_lines(again))}
             except LineMismatch:
                 pass  # the first answer stands
             self.still_over += len(over_budget([reply[n] for n in numbers], budgets, ask.target))
         return [reply[n] for n in numbers]
 
+    def _chat(self) -> LineBackend:
+        assert isinstance(self.backend, LineBackend)  # only chat models are asked for numbered lines
+        return self.backend
+
     def _numbered(self, plan: Plan) -> list[str]:
         """Chat models: numbered lines with context and budgets; a reply with the wrong numbers
         is asked again once, then the unit is translated whole instead."""
+        chat = self._chat()
         ask = self._ask(plan, plan.lines, plan.budgets, plan.lines)
         for _ in range(2):
             try:
-                return self._fitted(ask, plan.lines, self._request(lambda: self.backend.translate_lines(ask)),
-                                    plan.budgets)
+                return self._fitted(ask, plan.lines, self._request(lambda: chat.translate_lines(ask)), plan.budgets)
             except LineMismatch:
                 continue
         budgets = [Budget(sum(b.line for b in plan.budgets), sum(b.reading for b in plan.budgets),
@@ -345,18 +354,19 @@ class UnitTranslator:
         sentence = [joined(plan.lines, plan.source)]
         whole = self._ask(plan, sentence, budgets, sentence)
         found = self._fitted(whole, sentence,
-                             self._request(lambda: self.backend.translate_lines(whole)), budgets)
+                             self._request(lambda: chat.translate_lines(whole)), budgets)
         return spread(found[0], plan.lines, plan.source, plan.target)
 
     def _refined(self, plan: Plan) -> list[str]:
         """--refine: one request for the window; a reply with the wrong numbers leaves the
         first pass as it was."""
+        first_pass, chat = plan.first_pass or [], self._chat()
         numbers = [str(k) for k in range(1, len(plan.lines) + 1)]
-        ask = replace(self._ask(plan, plan.first_pass, plan.budgets, plan.lines), sources=dict(zip(numbers, plan.lines)))
+        ask = replace(self._ask(plan, first_pass, plan.budgets, plan.lines), sources=dict(zip(numbers, plan.lines)))
         try:
-            return self._fitted(ask, plan.lines, self._request(lambda: self.backend.refine_lines(ask)), plan.budgets)
+            return self._fitted(ask, plan.lines, self._request(lambda: chat.refine_lines(ask)), plan.budgets)
         except LineMismatch:
-            return list(plan.first_pass)
+            return list(first_pass)
 
     def run(self, plan: Plan) -> list[str]:
         key = self.key(plan)
@@ -387,7 +397,7 @@ def plans(cues: list[Cue], pauses: list[float] | None = None) -> list[Plan]:
 
 def _plan(cues: list[Cue], group: list[int], before: str, after: str, first_pass: list[str] | None = None) -> Plan:
     source = cues[group[0]].language
-    target = cue_stage.other_language(source)
+    target = other_language(source)
     return Plan(group, source, target, [cues[i].source for i in group], [budget(cues[i], target) for i in group],
                 before, after, first_pass)
 
@@ -436,7 +446,7 @@ def run_plans(work: list[Plan], count: int, translator: UnitTranslator, progress
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            errors = [f.exception() for f in finished if f.exception()]
+            errors = [error for f in finished if isinstance(error := f.exception(), Exception)]
             if errors:  # report the failure, not the units it stopped
                 saved = sum(1 for f in futures if f.done() and f.exception() is None)
                 failure = translator.failure or errors[0]

@@ -22,8 +22,8 @@ import io
 import re
 from dataclasses import dataclass
 
-from bivideo.cues import Cue, other_language
 from bivideo.highlight import Record
+from bivideo.model import Cue, other_language
 from bivideo.translate import joined, units
 
 ZIPF_MAX = 4.0

@@ -5,18 +5,29 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.servers import libre_server
+
+# no per-example deadline: on a shared, loaded machine an example can take 0.6 s, and a timing
+# failure says nothing about the property
+settings.register_profile("shared-machine", deadline=None)
+settings.load_profile("shared-machine")
 
 REPO = Path(__file__).resolve().parents[1]
 MEDIA = Path(os.environ.get("BIVIDEO_MEDIA", REPO.parent / "shared" / "media"))
 BIVIDEO = Path(sys.executable).with_name("bivideo")
+
+
+# Debian's pocketsphinx-testdata: real English speech (16 kHz) with transcripts, from a registry
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
 
 
 @pytest.fixture(scope="session")
@@ -24,10 +35,29 @@ def manifest() -> dict[str, dict]:
     """Reference transcripts by file name; skips when ../shared/media is absent."""
     path = MEDIA / "MANIFEST.tsv"
     if not path.is_file():
-        pytest.skip(f"real test media not found at {MEDIA} (set BIVIDEO_MEDIA)")
+        pytest.skip(f"real test media (Mandarin among them) not found at {MEDIA}: "
+                    "these tests need ../shared/media or BIVIDEO_MEDIA")
     with path.open(encoding="utf-8") as f:
         return {Path(row["file"]).name: row | {"path": MEDIA / row["file"]}
                 for row in csv.DictReader(f, delimiter="\t")}
+
+
+@pytest.fixture(scope="session")
+def english_recording(tmp_path_factory) -> dict:
+    """A real English recording with its reference transcript (keys path, reference_transcript):
+    en06 from ../shared/media, or without it the librivox clips of pocketsphinx-testdata, joined."""
+    if (MEDIA / "MANIFEST.tsv").is_file():
+        row = next(r for r in csv.DictReader((MEDIA / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t")
+                   if r["file"].endswith("en06_harvard_stale_smell_44k_stereo.wav"))
+        return row | {"path": MEDIA / row["file"]}
+    if not (LIBRIVOX / "transcription").is_file():
+        pytest.skip(f"no real English speech: neither {MEDIA} nor {LIBRIVOX} "
+                    "(apt-get install pocketsphinx-testdata)")
+    # lines such as "<s> he was not an ill disposed young man </s> (sense_and_sensibility_...-0880)"
+    clips = re.findall(r"<s> (.*?) </s> \((.*?)\)", (LIBRIVOX / "transcription").read_text())
+    wav = join_audio([LIBRIVOX / f"{name}.wav" for _, name in clips],
+                     tmp_path_factory.mktemp("librivox") / "librivox.wav", silence=0.8)
+    return {"file": wav.name, "path": wav, "reference_transcript": ". ".join(text for text, _ in clips) + "."}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import re
 import socket
-import time
 import threading
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 from urllib.parse import parse_qs, urlparse
 
 ZH_MARK = "测试译文"
@@ -120,7 +120,7 @@ def libre_server(translation=fake_translation) -> Iterator[tuple[str, Recorder]]
             _reply_json(self, {"translatedText": translation(params["q"], params["source"], params["target"])})
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/", recorder
@@ -205,7 +205,7 @@ def openai_server(port: int = 0) -> Iterator[tuple[str, Recorder]]:
                                                         "content": json.dumps(answer, ensure_ascii=False)}}]})
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1", recorder
     finally:

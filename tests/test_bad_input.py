@@ -86,8 +86,13 @@ def test_ffmpeg_without_libass(folder):
 
 
 def test_model_not_available_offline(folder):
+    # no way out to the network: Hugging Face told to stay offline, with an empty cache of its
+    # own, and any proxy it might still use is a closed local port (the download is 1.5 GB)
+    closed = "http://127.0.0.1:9"
+    offline = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(folder / "hf"), "HTTPS_PROXY": closed, "HTTP_PROXY": closed,
+               "https_proxy": closed, "http_proxy": closed, "NO_PROXY": "", "no_proxy": ""}
     run = bivideo("make", SAMPLE, "-o", folder, "--model", "medium", "--translator", "libre",
-                  "--translator-url", "http://127.0.0.1:9/")
+                  "--translator-url", "http://127.0.0.1:9/", env=offline)
     assert_one_line_error(run, "'medium' is not available offline")
 
 

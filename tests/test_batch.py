@@ -28,6 +28,8 @@ COUNTING_LOADS = ("import atexit, sys\nfrom bivideo import cli, transcribe\n"
                   "atexit.register(lambda: print('model loads:', transcribe.load_engine.cache_info().misses,"
                   " file=sys.stderr))\nsys.argv[0] = 'bivideo'\ncli.main()\n")
 
+pytestmark = pytest.mark.slow  # real Whisper and real encodes throughout
+
 
 def batch_args(folder: Path, libre, *more: str) -> list[str]:
     # --for none: one video per talk (<stem>.bilingual.mp4) keeps the burns quick
@@ -163,7 +165,8 @@ def test_preview_writes_subtitles_and_stills_then_burn_keeps_the_edits(talks, li
 def killed(tmp_path_factory, manifest, libre):
     """Three videos; the run is SIGKILLed (with its ffmpeg) a second into the second one's burn."""
     folder = tmp_path_factory.mktemp("killed batch")
-    recordings = {"a first.mp4": "zh06_aishell1_BAC009S0724W0121.wav", "b long.mp4": "en06_harvard_stale_smell_44k_stereo.wav",
+    recordings = {"a first.mp4": "zh06_aishell1_BAC009S0724W0121.wav",
+                  "b long.mp4": "en06_harvard_stale_smell_44k_stereo.wav",
                   "c last.mp4": "zh05_funasr_asr_example_zh.wav"}
     for name, recording in recordings.items():
         make_video(manifest[recording]["path"], folder / name, size="960x540")

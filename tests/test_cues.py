@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bivideo import check, cues, standard, subtitles
-from bivideo.model import Word
+from bivideo.model import Shown, Word
 
 FPS = 25.0
 GAP = 2 / FPS
@@ -19,13 +20,14 @@ def words(text: str, start: float = 0.0, step: float = 0.3) -> list[Word]:
     return [Word(f" {w}", start + i * step, start + i * step + step * 0.8, 0.9) for i, w in enumerate(text.split())]
 
 
-def entries(built: list[cues.Cue]) -> list[standard.Entry]:
-    return [standard.Entry(c.start, c.end, (c.source,)) for c in built]
+def entries(built: list[cues.Cue]) -> list[Shown]:
+    return [Shown(c.start, c.end, (c.source,)) for c in built]
 
 
 english_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=14).map(
     lambda w: w) | st.sampled_from(["the", "a", "and", "of", "I", "Zhiwei", "Chen", "well,", "done.", "why?"])
-chinese_piece = st.text(alphabet="我们今天讨论语音识别模型的训练数据和评估方法以及未来的工作GPT3.5", min_size=1, max_size=3)
+chinese_piece = st.text(alphabet="我们今天讨论语音识别模型的训练数据和评估方法以及未来的工作GPT3.5",
+                        min_size=1, max_size=3)
 
 
 @st.composite
@@ -112,7 +114,8 @@ def test_chinese_is_cut_on_word_boundaries_never_inside_terms():
 
 
 def test_languages_switch_cues_in_a_mixed_talk():
-    spoken = words("This part is in English.") + [Word(ch, 3 + i * 0.25, 3.2 + i * 0.25, 0.9) for i, ch in enumerate("这部分是中文")]
+    chinese = [Word(ch, 3 + i * 0.25, 3.2 + i * 0.25, 0.9) for i, ch in enumerate("这部分是中文")]
+    spoken = words("This part is in English.") + chinese
     built = cues.build(spoken, "en", FPS, languages=["en"] * 5 + ["zh"] * 6)
     assert [(c.language, c.source) for c in built] == [("en", "This part is in English."), ("zh", "这部分是中文")]
 
@@ -141,7 +144,7 @@ def test_translation_too_long_for_one_line_splits_the_cue_not_a_third_line():
     assert parts[1].start - parts[0].end == pytest.approx(GAP)
     for p in parts:
         assert standard.display_width(p.target, "zh") <= 16 and p.end - p.start >= standard.MIN_DURATION
-    report = check.score([standard.Entry(p.start, p.end, (subtitles.line(p, "zh"), p.source)) for p in parts], FPS)
+    report = check.score([Shown(p.start, p.end, (subtitles.line(p, "zh"), p.source)) for p in parts], FPS)
     assert report.compliance == 1.0
 
 

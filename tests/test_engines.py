@@ -3,11 +3,11 @@ faster-whisper, its lossless conversion for openai-whisper), on real speech."""
 
 from __future__ import annotations
 
+import jiwer
 import pytest
 import torch
 from whisper.model import ModelDimensions, Whisper
 
-import jiwer
 from bivideo import audio, convert, models, transcribe
 from bivideo.artifacts import sha256_file
 from tests.scoring import cer, normalise_en, wer
@@ -25,11 +25,13 @@ def samples(manifest, tmp_path_factory):
     return load
 
 
+@pytest.mark.slow
 def test_base_model_is_reassembled_and_verified():
     ct2 = models.ctranslate2_dir("base")
     assert sha256_file(ct2 / "model.bin") == models.BASE_SHA256
 
 
+@pytest.mark.slow
 def test_converted_checkpoint_has_exactly_whisper_parameters():
     checkpoint = torch.load(models.openai_checkpoint("base"), weights_only=True)
     expected = Whisper(ModelDimensions(**checkpoint["dims"])).state_dict()
@@ -39,6 +41,7 @@ def test_converted_checkpoint_has_exactly_whisper_parameters():
     assert checkpoint["alignment_heads"], "no alignment heads: word timestamps would be poor"
 
 
+@pytest.mark.slow
 def test_conversion_is_lossless():
     variables = convert.read_ct2(models.ctranslate2_dir("base") / "model.bin")
     _, state = convert.state_dict(variables)
@@ -56,6 +59,7 @@ def english_by_engine(samples):
                        for name in transcribe.ENGINES}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", transcribe.ENGINES)
 def test_engine_transcribes_english_with_word_times(english_by_engine, engine):
     reference, results = english_by_engine
@@ -67,6 +71,7 @@ def test_engine_transcribes_english_with_word_times(english_by_engine, engine):
     assert 9.0 < result.words[-1].end < 11.5  # "...for your country" ends near 10.4 s
 
 
+@pytest.mark.slow
 def test_engines_agree_on_the_same_weights(english_by_engine):
     _, results = english_by_engine
     a, b = (normalise_en(results[name].text) for name in transcribe.ENGINES)
@@ -78,6 +83,7 @@ def test_engines_agree_on_the_same_weights(english_by_engine):
     assert max(abs(x - y) for x, y in zip(first, second)) < 0.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", transcribe.ENGINES)
 def test_engine_transcribes_mandarin_in_simplified(samples, engine):
     pcm, reference = samples("zh05_funasr_asr_example_zh.wav")

@@ -24,7 +24,8 @@ def test_stock_phrases_loops_and_words_over_silence_are_removed_and_counted():
         segment("we measured the error rate on real meetings", 0.5),
         segment("Thanks for watching!", 10.0),  # over silence and a stock phrase
         segment("and then and then and then and then it worked", 20.2, 0.2),
-        Segment(24.5, 26.0, "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目", (Word("请不吝点赞", 24.5, 25.0, 0.5),), "zh"),
+        Segment(24.5, 26.0, "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目", (Word("请不吝点赞", 24.5, 25.0, 0.5),),
+                "zh"),
         segment("late words", 40.0),  # no speech there at all
     ]
     kept, removed = guards.clean(segments, speech)
@@ -51,6 +52,7 @@ def mixed(tmp_path_factory, manifest):
     return en, zh, wav, transcribe.transcribe(engine, samples, "auto", lambda t: None)
 
 
+@pytest.mark.slow
 def test_each_part_of_a_mixed_talk_is_transcribed_in_its_language(mixed):
     en, zh, _, transcript = mixed
     english = " ".join(s.text for s in transcript.segments if s.language == "en")
@@ -63,6 +65,7 @@ def test_each_part_of_a_mixed_talk_is_transcribed_in_its_language(mixed):
     assert {c.language for c in built} == {"en", "zh"}
 
 
+@pytest.mark.slow
 def test_mixed_talk_gets_both_languages_on_every_cue(mixed, tmp_path, libre):
     _, _, wav, _ = mixed
     video = make_video(wav, tmp_path / "mixed talk.mp4")
@@ -95,6 +98,7 @@ class Hallucinating:
         yield segment("you", self.at + 3.0)
 
 
+@pytest.mark.slow
 def test_silence_between_sentences_gets_no_invented_text(tmp_path, manifest):
     row = manifest["en10_librispeech_1089-134686-0001.wav"]
     wav = _wav([row["path"], row["path"]], tmp_path / "twice.wav", silence=8.0)

@@ -24,6 +24,8 @@ TALKS = {
 TRIM = ("silenceremove=start_periods=1:start_threshold=-35dB:start_silence=0.05,areverse,"
         "silenceremove=start_periods=1:start_threshold=-35dB:start_silence=0.05,areverse")
 
+pytestmark = pytest.mark.slow  # the real base model throughout
+
 
 def _trimmed(source, dest):
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(source), "-af",

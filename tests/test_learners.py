@@ -14,12 +14,14 @@ import pysubs2
 import pytest
 
 from tests.conftest import bivideo, make_video
-from tests.servers import libre_server
 from tests.scoring import frame, near, read_srt, word_boxes
+from tests.servers import libre_server
 
 HIGHLIGHT = "#4DD8FF"  # the default --highlight-color
 LINE = {"en": "#F5E7A1", "zh": "#FFFFFF"}  # the default colours of the lines
 OCR = {"en": "eng", "zh": "chi_sim"}
+
+pytestmark = pytest.mark.slow  # real Whisper and real encodes throughout
 
 
 class Talk:

@@ -62,5 +62,5 @@ def test_spans_cut_in_the_middle_of_pauses_long_enough():
     speech = [(0.0, 250.0), (250.5, 500.0), (502.0, 580.0), (583.0, 700.0), (701.0, 1100.0)]
     spans = transcribe.spans(speech, 1200.0, longest=600.0, gap=1.0)
     assert spans == [(0.0, 581.5), (581.5, 1200.0)]  # not in the 0.5 s pause; 700.5 came too late
-    for start, end in spans[1:]:  # every cut lies in silence, more than the decoding pad from speech
+    for start, _ in spans[1:]:  # every cut lies in silence, more than the decoding pad from speech
         assert all(not a - audio.PAD < start < b + audio.PAD for a, b in speech)

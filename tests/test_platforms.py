@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bivideo import burn, cues, doctor, pipeline, platforms, probe
+from bivideo import burn, cues, doctor, pipeline, platforms, probe, standard
+from bivideo.model import Shown
 from bivideo.ui import Reporter
 from tests.conftest import bivideo, probe_json
 from tests.scoring import frame, normalise_en, ocr_mask
@@ -22,7 +23,30 @@ LONGEST = [cues.Cue(0.3, 2.7, EN, ZH, "en")]
 
 
 def test_longest_lines_are_the_standards_limits():
-    assert len(EN) == 42 and len(ZH) == 16
+    assert standard.entry_problems(Shown(0.3, 2.7, (ZH, EN)), None) == []
+    assert standard.entry_problems(Shown(0.3, 2.7, (ZH + "字", EN)), None) == ["line length"]
+    assert standard.entry_problems(Shown(0.3, 2.7, (ZH, EN + "s")), None) == ["line length"]
+
+
+# DESIGN.md "Platforms": LinkedIn takes 3 s to 15 min and at most 5 GB; WeChat up to 60 min, under 1 GB
+@pytest.mark.parametrize("platform, shortest, longest, most_bytes", [(platforms.LINKEDIN, 3, 15 * 60, 5 * 1024**3),
+                                                                     (platforms.WECHAT, 0, 60 * 60, 1024**3)])
+def test_the_longest_talk_a_platform_takes_fits_its_size_limit_and_longer_ones_warn(platform, shortest, longest,
+                                                                                    most_bytes):
+    f = platforms.frame(1920, 1080, platform.default_aspect)
+    assert (f.width, f.height) == {"keep": (1920, 1080), "9:16": (1080, 1920)}[platform.default_aspect]
+
+    def warned(seconds):
+        kbps = platforms.video_kbps(platform, f, seconds, platforms.AUDIO_KBPS)
+        assert (kbps + platforms.AUDIO_KBPS) * 1000 / 8 * seconds < most_bytes
+        return platforms.warnings(platform, seconds, f, kbps, platforms.AUDIO_KBPS)
+
+    def too_long_or_short(seconds):
+        return [w for w in warned(seconds) if "the video is" in w]
+
+    # the longest talk a platform takes may only be told that the size limit lowers its bitrate
+    assert all("size limit of" in w for w in warned(longest)) and warned(max(shortest, 1)) == []
+    assert too_long_or_short(longest + 60) and (shortest == 0 or too_long_or_short(shortest - 1))
 
 
 @pytest.mark.parametrize("source", [(1920, 1080), (1280, 720), (1080, 1920), (720, 1280), (641, 361), (1080, 1080)])
@@ -156,12 +180,14 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
     return outputs
 
 
+@pytest.mark.slow
 def test_outputs_are_named_per_platform(rendered):
     assert {k: v.name for k, v in rendered.items() if k.startswith("wide.")} == {
         "wide.bilingual": "wide.bilingual.ass", "wide.linkedin": "wide.linkedin.mp4", "wide.wechat": "wide.wechat.mp4",
         "wide.square": "wide.bilingual.mp4"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key, size", [("wide.linkedin", (1280, 720)), ("wide.wechat", (720, 1280)),
                                        ("wide.square", (720, 720)), ("tall.linkedin", (720, 1280)),
                                        ("tall.wechat", (720, 1280)), ("tall.square", (720, 720))])
@@ -183,6 +209,7 @@ def subtitle_ink(picture: np.ndarray) -> np.ndarray:
     return luma > 205
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ["wide.linkedin", "wide.wechat", "wide.square", "tall.linkedin", "tall.wechat",
                                  "tall.square"])
 def test_longest_lines_stay_inside_the_frame_and_read_back(rendered, key, tmp_path):
@@ -206,6 +233,7 @@ def test_longest_lines_stay_inside_the_frame_and_read_back(rendered, key, tmp_pa
     assert sum(c in text for c in ZH) >= 0.7 * len(ZH), text
 
 
+@pytest.mark.slow
 def test_wide_source_in_vertical_frame_has_subtitles_below_the_picture(rendered, tmp_path):
     picture = frame(rendered["wide.wechat"], 1.5, tmp_path / "still.png")
     f = platforms.frame(1280, 720, "9:16")
@@ -213,6 +241,7 @@ def test_wide_source_in_vertical_frame_has_subtitles_below_the_picture(rendered,
     assert rows[0] >= f.picture[1] + f.picture[3], "the subtitles cover the picture"
 
 
+@pytest.mark.slow
 def test_soft_subtitles_are_selectable_language_tagged_tracks(tmp_path):
     source = make_source(tmp_path / "talk.mp4", "640x360", seconds=2)
     written = render(source, tmp_path, platform="linkedin", soft=True)
@@ -229,6 +258,7 @@ def test_soft_subtitles_are_selectable_language_tagged_tracks(tmp_path):
 
 # --- awkward sources ------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_rotated_phone_video_stays_vertical(tmp_path):
     plain = make_source(tmp_path / "plain.mp4", "640x360", seconds=2)
     source = tmp_path / "phone.mp4"  # a display-matrix rotation, as phones write it (set on a stream copy)
@@ -240,6 +270,7 @@ def test_rotated_phone_video_stays_vertical(tmp_path):
     assert (video["width"], video["height"]) == (360, 640)
 
 
+@pytest.mark.slow
 def test_odd_dimensions_vfr_and_high_frame_rate_become_even_constant_and_capped(tmp_path):
     odd = make_source(tmp_path / "odd.mp4", "641x361", seconds=2)
     video = video_stream(render(odd, tmp_path, platform="linkedin")[-1])
@@ -253,6 +284,7 @@ def test_odd_dimensions_vfr_and_high_frame_rate_become_even_constant_and_capped(
     assert video["r_frame_rate"] == video["avg_frame_rate"] and float(eval(video["r_frame_rate"])) <= 60
 
 
+@pytest.mark.slow
 def test_ten_bit_hdr_is_tone_mapped_to_8_bit_sdr(tmp_path):
     hdr = make_source(tmp_path / "hdr.mp4", "640x360", "-vf", "format=yuv420p10le", "-c:v", "libx265",
                       "-preset", "ultrafast", "-x265-params", "log-level=error", "-color_primaries", "bt2020",
@@ -265,6 +297,7 @@ def test_ten_bit_hdr_is_tone_mapped_to_8_bit_sdr(tmp_path):
     assert video.get("color_transfer") != "smpte2084"
 
 
+@pytest.mark.slow
 def test_silent_video_renders_without_audio_but_make_refuses(tmp_path):
     silent = make_source(tmp_path / "silent.mp4", "640x360", seconds=1, audio=0)
     out = render(silent, tmp_path, platform="linkedin")[-1]
@@ -273,6 +306,7 @@ def test_silent_video_renders_without_audio_but_make_refuses(tmp_path):
     assert run.code != 0 and "no audio stream" in run.err and "Traceback" not in run.err
 
 
+@pytest.mark.slow
 def test_second_audio_track_on_request(tmp_path):
     two = make_source(tmp_path / "two.mp4", "640x360", seconds=1, audio=2)
     assert len(probe.probe(two).audio_codecs) == 2
@@ -290,7 +324,7 @@ def test_ass_styling_follows_bivideo_toml_order_and_colours(tmp_path):
     settings = pipeline.Settings(chinese="below", en_color="#FFFFFF")
     from bivideo import subtitles
     ass = subtitles.bilingual_ass(LONGEST, 1280, 720, "Noto Sans CJK SC",
-                                  subtitles.Look(settings.chinese, settings.zh_color, settings.en_color))
+                                  settings.look)
     assert f"{EN}\\N{{\\rZH}}{ZH}" in ass and "&H00FFFFFF" in ass
 
 

@@ -1,7 +1,10 @@
 """Preview, fix, then burn, for real: `make --preview` on a real recording (real Whisper, the
 local LibreTranslate stand-in), stills read back with OCR, hand edits kept and re-translated
 one sentence at a time, the subtitle page driven in headless Chromium, and `bivideo burn`
-showing the edit in the burned picture."""
+showing the edit in the burned picture.
+
+The talk is made once per module (`made`) for the tests that only read it; a test that changes
+its files gets one made in a folder of its own (`talk`; transcript and translations cached)."""
 
 from __future__ import annotations
 
@@ -23,11 +26,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
+pytestmark = pytest.mark.slow  # real Whisper and real encodes throughout
+
 
 class Talk:
-    def __init__(self, folder: Path, audio: Path, libre):
+    def __init__(self, folder: Path, audio: Path, libre, video: Path | None = None):
         self.folder, (self.url, self.recorder) = folder, libre
-        self.video = make_video(audio, folder / "my talk [v2].mp4")
+        self.video = video or make_video(audio, folder / "my talk [v2].mp4")
         self.first = self.make("--preview")
 
     def out(self, suffix: str) -> Path:
@@ -47,13 +52,36 @@ class Talk:
         blocks[number - 1] = blocks[number - 1].replace(old, new)
         path.write_text("\n\n".join(blocks), encoding="utf-8")
 
+    def line(self, number: int, language: str, suffix: str = "bilingual.srt") -> str:
+        """Cue `number`'s line in `language` ("zh" first, "en" last in the bilingual SRT)."""
+        lines = read_srt(self.out(suffix))[number - 1].content.split("\n")
+        return lines[0] if language == "zh" else lines[-1]
+
+
+def reworded(line: str, word: str) -> str:
+    """`line` with its longest word replaced by `word`, as a hand edit would."""
+    longest = max(re.findall(r"[A-Za-z']+", line), key=len)
+    assert word not in line
+    return line.replace(longest, word, 1)
+
 
 @pytest.fixture(scope="module")
-def talk(tmp_path_factory, manifest, libre) -> Talk:
-    return Talk(tmp_path_factory.mktemp("preview"), manifest["en06_harvard_stale_smell_44k_stereo.wav"]["path"], libre)
+def made(tmp_path_factory, english_recording, libre) -> Talk:
+    return Talk(tmp_path_factory.mktemp("preview"), english_recording["path"], libre)
 
 
-def test_make_preview_writes_subtitles_and_stills_and_says_how_to_burn(talk):
+@pytest.fixture
+def talk(made, tmp_path, libre) -> Talk:
+    """The talk made again in this test's own folder, for a test that changes its files."""
+    folder = tmp_path / "own"
+    folder.mkdir()
+    talk = Talk(folder, None, libre, video=shutil.copy(made.video, folder / made.video.name))
+    assert talk.first.code == 0, talk.first.err
+    return talk
+
+
+def test_make_preview_writes_subtitles_and_stills_and_says_how_to_burn(made):
+    talk = made
     assert talk.first.code == 0, talk.first.err
     for suffix in ("en.srt", "zh.srt", "bilingual.srt"):
         assert talk.out(suffix).is_file()
@@ -82,7 +110,8 @@ def test_a_still_shows_the_subtitles_of_its_time(talk, tmp_path):
     assert sum(w in normalise_en(text).split() for w in words) >= 0.6 * len(words), (cue.content, text)
 
 
-def test_bad_times_and_missing_subtitles_are_one_line_errors(talk, tmp_path):
+def test_bad_times_and_missing_subtitles_are_one_line_errors(made, tmp_path):
+    talk = made
     run = bivideo("preview", talk.video, "--at", "0:05,9:99:99")
     assert run.code == 1 and run.err.strip().splitlines()[-1].startswith("error: --at 38439")
     lone = make_video(talk.video, tmp_path / "other.mp4")
@@ -92,27 +121,27 @@ def test_bad_times_and_missing_subtitles_are_one_line_errors(talk, tmp_path):
 
 def test_editing_a_source_line_translates_only_its_sentence_again(talk):
     before = len(talk.recorder.requests)
-    talk.edit(1, "stale smell", "stale aroma")
+    english = talk.line(1, "en")
+    talk.edit(1, english, reworded(english, "aroma"))
     run = talk.make("--preview")
     assert run.code == 0, run.err
     assert "kept your edited" in run.err
     sent = talk.recorder.requests[before:]
-    assert len(sent) == 1 and "stale aroma" in sent[0]["q"], sent
-    cues = read_srt(talk.out("bilingual.srt"))
-    assert "stale aroma" in cues[0].content
-    assert "stale aroma" in read_srt(talk.out("en.srt"))[0].content, "en.srt not kept in step"
+    assert len(sent) == 1 and "aroma" in sent[0]["q"], sent
+    assert talk.line(1, "en") == reworded(english, "aroma")
+    assert talk.line(1, "en", "en.srt") == reworded(english, "aroma"), "en.srt not kept in step"
 
 
 def test_editing_both_lines_of_a_cue_sends_nothing(talk):
     before = len(talk.recorder.requests)
-    zh = read_srt(talk.out("bilingual.srt"))[1].content.split("\n")[0]
-    talk.edit(2, zh, "热量带出气味")
-    talk.edit(2, "heat", "warmth")
+    english = talk.line(2, "en")
+    talk.edit(2, talk.line(2, "zh"), "热量带出气味")
+    talk.edit(2, english, reworded(english, "warmth"))
     run = talk.make("--preview")
     assert run.code == 0, run.err
     assert len(talk.recorder.requests) == before
     assert read_srt(talk.out("bilingual.srt"))[1].content.startswith("热量带出气味\n")
-    assert "warmth" in read_srt(talk.out("en.srt"))[1].content
+    assert talk.line(2, "en", "en.srt") == reworded(english, "warmth")
     assert read_srt(talk.out("zh.srt"))[1].content == "热量带出气味"
 
 
@@ -187,6 +216,7 @@ def test_page_edit_is_saved_and_burned(talk, tmp_path):
 
 def test_force_regenerates_only_after_a_timestamped_backup(talk):
     edited = talk.out("bilingual.srt")
+    talk.edit(1, talk.line(1, "en"), "Zebra crossings glow orange")
     mine = edited.read_text(encoding="utf-8")
     run = talk.make("--preview", "--force")
     assert run.code == 0, run.err
@@ -197,7 +227,8 @@ def test_force_regenerates_only_after_a_timestamped_backup(talk):
     assert "kept your edited" not in again.err, "a regenerated file counted as edited"
 
 
-def test_burn_of_a_given_single_language_srt_pairs_it_with_the_other_language(talk, tmp_path):
+def test_burn_of_a_given_single_language_srt_pairs_it_with_the_other_language(made, tmp_path):
+    talk = made
     mine = tmp_path / "english only.srt"
     shutil.copyfile(talk.out("en.srt"), mine)
     blocks = mine.read_text(encoding="utf-8").split("\n\n")

@@ -9,7 +9,6 @@ properties over any words (hypothesis), and the scorer on a deliberately shifted
 from __future__ import annotations
 
 import json
-import subprocess
 import wave
 from dataclasses import replace
 from datetime import timedelta
@@ -18,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import srt
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bivideo import audio, cues, standard, sync
 from bivideo.model import Word
@@ -156,7 +156,7 @@ def test_cues_never_lead_their_first_word_nor_leave_before_their_last(words):
     for cue, following in zip(shown, shown[1:]):
         assert following.start - cue.end >= GAP - 1e-9
     # a pause the viewer notices is never inside a cue
-    for cue, said in zip(shown, cues.words_of(shown, words)):
+    for said in cues.words_of(shown, words):
         assert all(later.start - earlier.end < standard.NOTICEABLE_PAUSE for earlier, later in zip(said, said[1:]))
 
 

@@ -10,7 +10,8 @@ import subprocess
 
 import pytest
 
-from bivideo import audio, cues as cue_stage, glossary, pipeline, transcribe, translate, translators
+from bivideo import audio, glossary, pipeline, transcribe, translate, translators
+from bivideo import cues as cue_stage
 from bivideo.cues import Cue
 from bivideo.errors import BivideoError
 from bivideo.standard import NOTICEABLE_PAUSE, display_width
@@ -69,6 +70,7 @@ def _requests(cues: list[Cue], words: list, cache) -> int:
         return len(server.requests)
 
 
+@pytest.mark.slow
 def test_a_long_sentence_is_one_request_on_real_transcripts(real, cache):
     for name in ("long", "jfk"):
         cues, words = real[name]
@@ -77,6 +79,7 @@ def test_a_long_sentence_is_one_request_on_real_transcripts(real, cache):
     assert len(real["long"][0]) > 4  # more cues than the old cut every 4 allowed
 
 
+@pytest.mark.slow
 def test_a_forced_cut_falls_at_a_phrase_end_never_mid_phrase(real, monkeypatch):
     monkeypatch.setattr(translate, "MAX_UNIT_BYTES", 100)  # as if the sentence were four times as long
     for name in ("long", "jfk", "zh04"):
@@ -96,6 +99,7 @@ def test_a_forced_cut_falls_at_a_phrase_end_never_mid_phrase(real, monkeypatch):
     assert len(ends) > 1 and set(ends) <= {",", "."}, ends  # the cap forced cuts, each after a comma
 
 
+@pytest.mark.slow
 def test_unpunctuated_mandarin_is_cut_only_at_pauses(real, cache):
     cues, words = real["zh04"]
     pauses = translate.pauses_before(cues, words)
@@ -227,6 +231,7 @@ OFFLINE = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:
 NO_KEYS = {variable: "" for variable in openai_chat.KEY_VARIABLES}
 
 
+@pytest.mark.slow
 def test_auto_with_a_deepseek_key_says_so_and_uses_it(jfk_video, tmp_path):
     secret = "sk-deepseek-auto-456"
     with openai_server() as (url, server):
@@ -240,6 +245,7 @@ def test_auto_with_a_deepseek_key_says_so_and_uses_it(jfk_video, tmp_path):
     assert secret not in run.out + run.err and secret.encode() not in written
 
 
+@pytest.mark.slow
 def test_auto_offline_names_the_alternatives_in_one_line(jfk_video, tmp_path):
     run = bivideo("make", jfk_video, "-o", tmp_path, "--preview", env={**NO_KEYS, **OFFLINE})
     assert run.code == 3
@@ -273,4 +279,4 @@ def test_refine_one_request_per_window_cached_and_cues_unchanged(tmp_path, monke
 
 def test_refine_needs_an_llm_translator():
     with pytest.raises(BivideoError, match="--refine needs an LLM translator"):
-        pipeline._translator(pipeline.Settings(translator="google", refine=True), Reporter(quiet=True))
+        pipeline.text_translator(pipeline.Settings(translator="google", refine=True), Reporter(quiet=True))

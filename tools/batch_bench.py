@@ -33,7 +33,8 @@ sys.path.insert(0, str(REPO))
 from tests.servers import libre_server  # noqa: E402
 
 RECORDINGS = {"jfk.mp4": "en/en08_jfk_inaugural_ask_not.flac", "lamps.mov": "en/en10_librispeech_1089-134686-0001.wav",
-              "欢迎.mp4": "zh/zh05_funasr_asr_example_zh.wav", "guangzhou talk": "zh/zh06_aishell1_BAC009S0724W0121.wav"}
+              "欢迎.mp4": "zh/zh05_funasr_asr_example_zh.wav",
+              "guangzhou talk": "zh/zh06_aishell1_BAC009S0724W0121.wav"}
 NOTHING_TO_DO_TARGET, BATCH_RATIO_TARGET = 2.0, 0.90
 
 
@@ -69,7 +70,8 @@ def bench_statuses(folder: Path, out: Path, translator: list[str]) -> None:
     rows = files(out / "batch-report.json")
     good = all(rows[name]["status"] == "done" for name in RECORDINGS) and len(rows) == 7
     failed = sum(row["status"] == "failed" for row in rows.values())
-    print(f"   4 done, {failed} failed with reasons, exit {run.code}: {'PASS' if good and failed == 3 and run.code == 1 else 'FAIL'}")
+    verdict = "PASS" if good and failed == 3 and run.code == 1 else "FAIL"
+    print(f"   4 done, {failed} failed with reasons, exit {run.code}: {verdict}")
 
 
 def bench_kill(folder: Path, out: Path, translator: list[str]) -> None:
@@ -123,7 +125,8 @@ def bench_nothing_to_do(folder: Path, out: Path, translator: list[str], rounds: 
     skipped = all(row["status"] in ("skipped", "failed") for row in files(out / "batch-report.json").values())
     wall = statistics.median(walls)
     print(f"\n3. Rerun with nothing to do (7 files, {rounds} runs): wall s {' '.join(f'{w:.2f}' for w in walls)}; "
-          f"median {wall:.2f} s (target < {NOTHING_TO_DO_TARGET:g} s) {'PASS' if wall < NOTHING_TO_DO_TARGET and skipped else 'FAIL'}")
+          f"median {wall:.2f} s (target < {NOTHING_TO_DO_TARGET:g} s) "
+          f"{'PASS' if wall < NOTHING_TO_DO_TARGET and skipped else 'FAIL'}")
     print(f"   cpu s (user + system, what an idle machine's wall time would be): median {statistics.median(cpus):.2f}; "
           f"load average now {load_average()}")
 
@@ -148,7 +151,8 @@ def bench_throughput(folder: Path, videos: list[Path], tmp: Path, translator: li
     total = statistics.median(rows["sum of 4 single makes"])
     for jobs in (2, 1):
         ratio = statistics.median(rows[f"batch --jobs {jobs}"]) / total
-        verdict = f" (target <= {BATCH_RATIO_TARGET:.0%}) {'PASS' if ratio <= BATCH_RATIO_TARGET else 'FAIL'}" if jobs == 2 else ""
+        passed = "PASS" if ratio <= BATCH_RATIO_TARGET else "FAIL"
+        verdict = f" (target <= {BATCH_RATIO_TARGET:.0%}) {passed}" if jobs == 2 else ""
         print(f"   batch --jobs {jobs} / sum: {ratio:.1%}{verdict}")
 
 

@@ -22,7 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bivideo import burn, cues, pipeline, subtitles, toolchain  # noqa: E402
+from bivideo import burn, pipeline, subtitles, toolchain  # noqa: E402
+from bivideo.model import Cue  # noqa: E402
 from bivideo.ui import Reporter  # noqa: E402
 from tools.bench import BIVIDEO, load_average, measure, status  # noqa: E402
 
@@ -38,8 +39,8 @@ def lavfi_video(dest: Path, seconds: int, size: str = "1280x720") -> Path:
     return dest
 
 
-def talk_cues(seconds: float) -> list[cues.Cue]:
-    return [cues.Cue(t, t + 2.8, f"Line {k} of the benchmark talk", f"基准测试第{k}行", "en")
+def talk_cues(seconds: float) -> list[Cue]:
+    return [Cue(t, t + 2.8, f"Line {k} of the benchmark talk", f"基准测试第{k}行", "en")
             for k, t in enumerate(range(1, int(seconds) - 3, 3), 1)]
 
 
@@ -67,16 +68,19 @@ def bench_burn(tmp: Path, rounds: int) -> None:
         burns.append(measure([str(BIVIDEO), "burn", str(video), "--quiet"]))
         encodes.append(measure(args, cwd=encode))
     print(f"\n1. bivideo burn after an edit vs one ffmpeg encode, same settings ({info.duration:.0f} s "
-          f"{info.width}x{info.height} -> {', '.join(t.path.name for t in videos)}, {len(written)} cues, rounds: {rounds}, interleaved)")
+          f"{info.width}x{info.height} -> {', '.join(t.path.name for t in videos)}, {len(written)} cues, "
+          f"rounds: {rounds}, interleaved)")
     print(f"   {'seconds':<24}" + "".join(f"{f'round {n}':>9}" for n in range(1, rounds + 1)) + f"{'median':>9}")
     for label, runs in (("bivideo burn", burns), ("ffmpeg encode alone", encodes)):
         print(f"   {label:<24}" + "".join(f"{r.seconds:>9.2f}" for r in runs)
               + f"{statistics.median(r.seconds for r in runs):>9.2f}")
     ratio = statistics.median(r.seconds for r in burns) / statistics.median(r.seconds for r in encodes)
     cpu = statistics.median(r.cpu for r in burns) / statistics.median(r.cpu for r in encodes)
-    print(f"   burn/encode (medians): {ratio:.3f} (target <= {BURN_TARGET}) {'PASS' if ratio <= BURN_TARGET else 'FAIL'}")
+    verdict = "PASS" if ratio <= BURN_TARGET else "FAIL"
+    print(f"   burn/encode (medians): {ratio:.3f} (target <= {BURN_TARGET}) {verdict}")
     print(f"   cpu seconds (medians, incl. children): bivideo burn {statistics.median(r.cpu for r in burns):.2f}, "
-          f"encode alone {statistics.median(r.cpu for r in encodes):.2f}; ratio {cpu:.3f} (less sensitive to other load)")
+          f"encode alone {statistics.median(r.cpu for r in encodes):.2f}; "
+          f"ratio {cpu:.3f} (less sensitive to other load)")
 
 
 def bench_preview(tmp: Path, rounds: int) -> None:

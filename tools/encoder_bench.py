@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bivideo import burn, platforms, toolchain  # noqa: E402
+from bivideo.settings import QUALITIES  # noqa: E402
 from tools.bench import MEDIA, measure, picture, status  # noqa: E402
 
 RECORDING = MEDIA / "en" / "en04_osr_us_000_0034_harvard_list72_8k.wav"
@@ -39,7 +40,8 @@ CANDIDATES = {  # label: x264 arguments; the first of each level is what bivideo
                                                             "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5")),
                ("veryfast crf19 ref2 lookahead60 qcomp.5", ("-preset", "veryfast", "-crf", "19",
                                                             "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5")),
-               ("veryfast crf21 ref2 mbtree0", ("-preset", "veryfast", "-crf", "21", "-x264-params", "ref=2:mbtree=0"))],
+               ("veryfast crf21 ref2 mbtree0", ("-preset", "veryfast", "-crf", "21",
+                                                "-x264-params", "ref=2:mbtree=0"))],
     "high": [("slow crf18", ("-preset", "slow", "-crf", "18")),
              ("medium crf18", ("-preset", "medium", "-crf", "18"))],
 }
@@ -48,8 +50,9 @@ CANDIDATES = {  # label: x264 arguments; the first of each level is what bivideo
 def slides(size: str, rate: int) -> str:
     """A page of bars whose layout changes every 5 s, as a slide deck does."""
     width, height = (int(n) for n in size.split("x"))
-    bars = ",".join(f"drawbox=x={width // 12}:y={height * (3 + 2 * k) // 20}:w='{width // 12}*(4+mod(floor(t/5)+{k},5))'"
-                    f":h={height // 30}:color=0x2b2d42:t=fill" for k in range(6))
+    bars = ",".join(f"drawbox=x={width // 12}:y={height * (3 + 2 * k) // 20}"
+                    f":w='{width // 12}*(4+mod(floor(t/5)+{k},5))':h={height // 30}:color=0x2b2d42:t=fill"
+                    for k in range(6))
     return f"color=c=0xf1f1ee:size={size}:rate={rate},{bars}"
 
 
@@ -71,7 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each source [%(default)s]")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds [%(default)s]")
-    parser.add_argument("--level", choices=burn.QUALITIES, help="measure one level's candidates only")
+    parser.add_argument("--level", choices=QUALITIES, help="measure one level's candidates only")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     if not RECORDING.is_file():
@@ -107,7 +110,7 @@ def main() -> None:
                     cells += (f"{statistics.median(cpu[(label, kind)]):>14.2f}{out.stat().st_size / 1024:>8.0f}"
                               f"{ssim(out, src):>10.6f}")
                 print(f"  {level:<7}{label:<42}{cells}")
-        print(f"  chosen now: {', '.join(f'{q}: ' + ' '.join(burn._X264[q]) for q in burn.QUALITIES)}")
+        print(f"  chosen now: {', '.join(f'{q}: ' + ' '.join(burn._X264[q]) for q in QUALITIES)}")
 
 
 if __name__ == "__main__":

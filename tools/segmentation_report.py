@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bivideo import audio, check, cues, standard, subtitles, transcribe, translate  # noqa: E402
-from bivideo.model import Word  # noqa: E402
+from bivideo.model import Cue, Word, line_language, other_language  # noqa: E402
 from bivideo.translators import whisper_task  # noqa: E402
 from tests.scoring import cer, wer  # noqa: E402
 from tests.servers import length_model_translation  # noqa: E402
@@ -40,7 +40,7 @@ FPS = 25.0
 CONCAT_MINUTES = 5.0
 
 
-def translated(shown: list[cues.Cue], engine, samples, words: list[Word]) -> tuple[list[cues.Cue], int]:
+def translated(shown: list[Cue], engine, samples, words: list[Word]) -> tuple[list[Cue], int]:
     """Cues with their other language (see the module notes), and how many Mandarin cues fell
     back to the stand-in."""
     mandarin = [c for c in shown if c.language == "zh"]
@@ -50,31 +50,26 @@ def translated(shown: list[cues.Cue], engine, samples, words: list[Word]) -> tup
         for unit in whisper_task.translate_units(engine, samples, mandarin, groups, words, lambda t: None):
             real.update(zip((id(mandarin[i]) for i in unit.indices), unit.lines))
     out = [replace(c, target=real.get(id(c)) or length_model_translation(
-        c.source, c.language, cues.other_language(c.language))) for c in shown]
+        c.source, c.language, other_language(c.language))) for c in shown]
     return out, sum(not real[id(c)] for c in mandarin)
-
-
-def entries(shown: list[cues.Cue]) -> list[standard.Entry]:
-    return [standard.Entry(c.start, c.end, tuple(filter(None, (subtitles.line(c, "zh"), subtitles.line(c, "en")))))
-            for c in shown]
 
 
 def measure(name: str, samples, reference: str | None, language: str) -> dict:
     engine = transcribe.load_engine("faster-whisper", "base")
     transcript = transcribe.transcribe(engine, samples, "auto", lambda t: None)
-    raw = [cues.Cue(s.start, s.end, s.text.strip(), language=s.language) for s in transcript.segments]
+    raw = [Cue(s.start, s.end, s.text.strip(), language=s.language) for s in transcript.segments]
     built = cues.build(transcript.words, transcript.language, FPS, transcript.segment_ends, transcript.word_languages)
     raw_shown, raw_stand_ins = translated(raw, engine, samples, transcript.words)
     built_shown, stand_ins = translated(built, engine, samples, transcript.words)
     ours = cues.fit_bilingual(built_shown, FPS, transcript.words)
-    raw_report, our_report = check.score(entries(raw_shown), FPS), check.score(entries(ours), FPS)
+    raw_report, our_report = check.score(subtitles.shown(raw_shown), FPS), check.score(subtitles.shown(ours), FPS)
     spoken = "".join(w.text for w in transcript.words).replace(" ", "")
     row = {
         "recording": name, "language": transcript.language, "seconds": round(len(samples) / audio.SAMPLE_RATE, 1),
         "raw": raw_report.to_json() | {"problems": None}, "cues": our_report.to_json() | {"problems": None},
         "max_cue_seconds": round(max(c.end - c.start for c in ours), 3),
-        "max_line": max(standard.display_width(line, standard.line_language(line))
-                        / standard.MAX_LINE[standard.line_language(line)] for e in entries(ours) for line in e.lines),
+        "max_line": max(standard.display_width(line, line_language(line))
+                        / standard.MAX_LINE[line_language(line)] for e in subtitles.shown(ours) for line in e.lines),
         "words_kept_exactly": "".join(c.source for c in built).replace(" ", "") == spoken,
         "removed": transcript.removed,
         "stand_in_zh_to_en": {"raw": raw_stand_ins, "cues": stand_ins},

@@ -36,8 +36,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bivideo import audio, check, cues, standard, subtitles, sync, transcribe  # noqa: E402
-from bivideo.model import Transcript  # noqa: E402
+from bivideo import audio, check, cues, subtitles, sync, transcribe  # noqa: E402
+from bivideo.model import Cue, Transcript, other_language  # noqa: E402
 from tests.scoring import cer, wer  # noqa: E402
 from tests.servers import length_model_translation  # noqa: E402
 
@@ -68,27 +68,22 @@ def build_talk(parts: list[tuple[str, float]], folder: Path) -> tuple[np.ndarray
     return np.concatenate(pieces), offsets
 
 
-def shown(built: list[cues.Cue], words) -> list[cues.Cue]:
-    translated = [replace(c, target=length_model_translation(c.source, c.language, cues.other_language(c.language)))
+def shown(built: list[Cue], words) -> list[Cue]:
+    translated = [replace(c, target=length_model_translation(c.source, c.language, other_language(c.language)))
                   for c in built]
     return cues.fit_bilingual(translated, FPS, words)
 
 
-def entries(final: list[cues.Cue]) -> list[standard.Entry]:
-    return [standard.Entry(c.start, c.end, tuple(filter(None, (subtitles.line(c, "zh"), subtitles.line(c, "en")))))
-            for c in final]
-
-
-def row(name: str, final: list[cues.Cue], reference: list[tuple[float, float]]) -> dict:
+def row(name: str, final: list[Cue], reference: list[tuple[float, float]]) -> dict:
     report = sync.score([(c.start, c.end) for c in final], reference)
     return {"variant": name, "cues": len(final), "onsets": len(report.onsets), "unmatched": report.unmatched,
             "median": round(report.median, 3), "p90": round(report.p90, 3),
             "worst_lead": round(report.worst_lead, 3), "worst_cut": round(report.worst_cut, 3),
             "over_silence": len(report.over_silence),
-            "compliance": round(check.score(entries(final), FPS).compliance, 4)}
+            "compliance": round(check.score(subtitles.shown(final), FPS).compliance, 4)}
 
 
-def cues_from(transcript: Transcript) -> list[cues.Cue]:
+def cues_from(transcript: Transcript) -> list[Cue]:
     built = cues.build(transcript.words, transcript.language, FPS, transcript.segment_ends,
                        transcript.word_languages)
     return shown(built, transcript.words)
@@ -105,7 +100,7 @@ def measure(language: str, engine_name: str, samples: np.ndarray, references: st
     fitted = transcribe.fit_to_speech(decoded, audio.heard(energy, speech))
     fit_seconds = time.perf_counter() - began
     reference = energy  # the same detection bivideo.sync runs for `check --audio`
-    raw = [cues.Cue(s.start, s.end, s.text.strip(), language=s.language) for s in decoded.segments]
+    raw = [Cue(s.start, s.end, s.text.strip(), language=s.language) for s in decoded.segments]
     minutes = len(samples) / audio.SAMPLE_RATE / 60
     score = wer if language == "en" else cer
     return {
@@ -149,7 +144,8 @@ def main() -> None:
                   f"{v['over_silence']:>7} {v['compliance']:>7.1%} {v['unmatched']:>6}")
     print("\nfitting word times to the speech: cost and accuracy")
     for r in results:
-        print(f"{r['talk']:<4} {r['engine']:<15} {r['seconds']:>6}s audio: {r['fit_seconds_per_minute']:.3f} s per audio "
+        print(f"{r['talk']:<4} {r['engine']:<15} {r['seconds']:>6}s audio: "
+              f"{r['fit_seconds_per_minute']:.3f} s per audio "
               f"minute = {r['fit_share_of_transcription']:.2%} of transcription; "
               f"{'WER' if r['talk'] == 'en' else 'CER'} {r['error_before']:.3f} before, {r['error_after']:.3f} after")
 

@@ -1,12 +1,12 @@
-"""Translation backends, one file each, behind one small interface: a backend translates one
-unit (`translate(text, source, target)`); a backend that can see context (`lines=True`, the
-OpenAI-compatible chat models) instead translates a unit's numbered cue lines at once
-(`translate_lines`) and can correct a finished translation (`refine_lines`)."""
+"""Translation backends, one file each, behind two small interfaces: a machine translator
+translates one unit (`translate(text, source, target)`); a backend that can see context
+(`lines=True`, the OpenAI-compatible chat models) instead translates a unit's numbered cue
+lines at once (`translate_lines`) and can correct a finished translation (`refine_lines`)."""
 
 from __future__ import annotations
 
 import os
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from bivideo.errors import BivideoError
@@ -24,12 +24,29 @@ OFFLINE = "--translator whisper (offline, into English), --translator ollama (a 
           "--translator libre/openai with --translator-url (a server you run)"
 
 
-class Backend(Protocol):
+if TYPE_CHECKING:
+    from bivideo.translators.openai_chat import Ask
+
+
+class Named(Protocol):
     name: str
     identity: str  # what makes its output differ (name, server, model): part of cache keys; never a key
-    lines: bool
+    lines: bool  # True: a LineBackend
 
+
+@runtime_checkable
+class TextBackend(Named, Protocol):
     def translate(self, text: str, source: str, target: str) -> str: ...
+
+
+@runtime_checkable
+class LineBackend(Named, Protocol):
+    def translate_lines(self, ask: Ask) -> dict[str, str]: ...
+
+    def refine_lines(self, ask: Ask) -> dict[str, str]: ...
+
+
+Backend = TextBackend | LineBackend
 
 
 def public_url(url: str) -> str:
@@ -46,9 +63,10 @@ def choose(name: str) -> tuple[str, str]:
     if name != "auto":
         return name, ""
     for candidate in AUTO_ORDER:
-        if os.environ.get(PRESETS[candidate].key):
-            return candidate, f"{PRESETS[candidate].key} is set"
-    keys = ", ".join(PRESETS[c].key for c in AUTO_ORDER)
+        variable = PRESETS[candidate].key or ""
+        if os.environ.get(variable):
+            return candidate, f"{variable} is set"
+    keys = ", ".join(PRESETS[c].key or "" for c in AUTO_ORDER)
     return AUTO_FALLBACK, f"none of {keys} is set; google needs no key, but a proxy from mainland China"
 
 

@@ -53,7 +53,7 @@ class DeepTranslator:
                                                             region=env("MICROSOFT_REGION"), **codes),
                 # deep-translator insists on a key even for servers that need none
                 "libre": lambda: dt.LibreTranslator(api_key=env("LIBRE_API_KEY") or "-",
-                                                    custom_url=self.url.rstrip("/") + "/", **codes),
+                                                    custom_url=(self.url or "").rstrip("/") + "/", **codes),
                 "baidu": lambda: dt.BaiduTranslator(appid=env("BAIDU_APPID"), appkey=env("BAIDU_APPKEY"), **codes),
             }[self.name]()
         return self.clients[source, target]

@@ -84,7 +84,8 @@ def parse_reply(content: str, numbers: list[str]) -> dict[str, str]:
     except json.JSONDecodeError:
         raise LineMismatch("reply is not JSON") from None
     if not isinstance(data, dict) or set(data) != set(numbers):
-        raise LineMismatch(f"asked for lines {', '.join(numbers)}, got {sorted(data) if isinstance(data, dict) else data!r}")
+        got = sorted(data) if isinstance(data, dict) else repr(data)
+        raise LineMismatch(f"asked for lines {', '.join(numbers)}, got {got}")
     return {n: str(data[n]).strip() for n in numbers}
 
 
@@ -164,7 +165,7 @@ class OpenAIChat:
 
     def list_models(self, timeout: float) -> int:
         """The HTTP status of GET …/models, which OpenAI-compatible servers answer for a valid key."""
-        import requests  # here, not at the top: every command imports this module, few send a request
+        import requests  # the HTTP client only when a request is made: the command line lists presets
 
         models = self.url.removesuffix("/chat/completions") + "/models"
         return requests.get(models, headers=self.headers, timeout=timeout).status_code

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bivideo import audio, cues as cue_stage, guards
-from bivideo.cues import Cue
+from bivideo import audio, guards
+from bivideo import cues as cue_stage
 from bivideo.errors import BivideoError
-from bivideo.model import Word
+from bivideo.model import Cue, Word
 from bivideo.transcribe import Engine, Progress
 
 FORMAT = 1  # bump when what a unit's record holds changes, so cached ones are redone

@@ -1,0 +1,75 @@
+"""The one way a video goes through bivideo, for `make`, `make --preview`, `burn` and `batch`
+alike: `start` (everything before the burn), then `finish` (the burn, or the preview stills).
+`batch` runs the two halves of different videos at once; the commands run them back to back.
+`translate` is the same flow for a subtitle file without its video: read, translate, write.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bivideo import artifacts, cues, given, pipeline, preview, srtio, standard, subtitles
+from bivideo.errors import BivideoError
+from bivideo.model import Word, other_language
+from bivideo.settings import Mode, Settings
+from bivideo.ui import Reporter
+
+
+def start(mode: Mode, source: Path, settings: Settings, reporter: Reporter, srt: Path | None = None) -> pipeline.Job:
+    """The video's subtitles: made (transcribed, translated, written) for make and preview, or
+    read from the subtitle files (or `srt`) for burn."""
+    if mode == "burn":
+        return on_disk(source, settings, reporter, srt)
+    return pipeline.prepare(pipeline.open_job(source, settings, reporter), settings, reporter)
+
+
+def on_disk(source: Path, settings: Settings, reporter: Reporter, srt: Path | None = None) -> pipeline.Job:
+    """The video with the subtitles already written for it (or `srt`): nothing is transcribed
+    or translated."""
+    return pipeline.load_subtitles(pipeline.open_job(source, settings, reporter), settings, reporter, srt)
+
+
+def finish(mode: Mode, job: pipeline.Job, settings: Settings, reporter: Reporter) -> list[Path]:
+    """The videos burned (make, burn) or the preview stills drawn; returns every file written
+    for the video, the subtitle files first."""
+    made = preview.stills(job, settings, reporter) if mode == "preview" else pipeline.render(job, settings, reporter)
+    return list(dict.fromkeys(job.written + made))
+
+
+def run(mode: Mode, source: Path, settings: Settings, reporter: Reporter, srt: Path | None = None) -> list[Path]:
+    return finish(mode, start(mode, source, settings, reporter, srt), settings, reporter)
+
+
+def _work_folder(path: Path) -> Path:
+    """The subtitle file's own work folder (its written-file record), keyed by its content."""
+    work = artifacts.cache_dir() / "work" / artifacts.fingerprint(path)
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def translate(path: Path, settings: Settings, reporter: Reporter) -> list[Path]:
+    """`bivideo translate SUBS`: the other language's SRT and the bilingual SRT (and the
+    spoken language's, cleaned of tags, unless that is SUBS itself); returns the files."""
+    shown = srtio.read_any(path)
+    given.report_standard(shown, path.name, settings, reporter)
+    spoken, main = given.spoken_cues(shown, settings, path.name)
+    text_translator = pipeline.text_translator(settings, reporter)
+    if text_translator is None:
+        raise BivideoError("the whisper translator works from the audio: `bivideo translate` has none; "
+                           "choose another --translator (or `bivideo make VIDEO --subtitles SUBS`)")
+    folder = artifacts.writable_folder(settings.output_dir or path.parent)
+    outputs = pipeline.Outputs(folder, given.stem(path), _work_folder(path), path, reporter, settings.force)
+    words: list[Word] | None = None
+    if settings.resegment:
+        spoken, words = given.resegmented(spoken, main, standard.DEFAULT_FPS)
+        reporter.note(f"resegmented by text: {len(shown)} cues became {len(spoken)}")
+    target = settings.target or other_language(main)
+    translated = pipeline.translate_text(spoken, settings, reporter, path, text_translator, words)
+    fps = standard.DEFAULT_FPS
+    done = cues.fit_bilingual(translated, fps, words) if settings.resegment else given.fitted(translated)
+    written = []
+    if outputs.path(f"{main}.srt").resolve() != path.resolve():
+        written.append(outputs.write_text(f"{main}.srt", subtitles.srt_for_language(done, main)))
+    written.append(outputs.write_text(f"{target}.srt", subtitles.srt_for_language(done, target)))
+    written.append(outputs.write_text("bilingual.srt", subtitles.bilingual_srt(done)))
+    return written
