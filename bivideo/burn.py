@@ -188,6 +188,7 @@ def run_ffmpeg(args: list[str], cwd: Path, duration: float, progress: Callable[[
     log = cwd / "ffmpeg.log"
     with log.open("w") as stderr, subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=stderr,
                                                    text=True) as proc:
+        assert proc.stdout is not None  # stdout=PIPE
         try:
             for line in proc.stdout:
                 name, _, value = line.strip().partition("=")

@@ -122,7 +122,8 @@ def to_edges(words: list[Word], regions: list[tuple[float, float]]) -> list[Word
 def fit_segments(segments: list[Segment], regions: list[tuple[float, float]]) -> list[Segment]:
     """Pure: every word of every segment fitted to the speech, times kept in order."""
     said = [w for segment in segments for w in segment.words]
-    fitted, previous_start = [], 0.0
+    fitted: list[Word] = []
+    previous_start = 0.0
     for segment in segments:
         for i, word in enumerate(segment.words):
             side = _side_of_pause(word, segment.words[i - 1] if i else None, i == 0, i == len(segment.words) - 1)
@@ -133,10 +134,10 @@ def fit_segments(segments: list[Segment], regions: list[tuple[float, float]]) ->
             start = max(word.start, previous_start)  # never before the word said before it
             fitted.append(replace(word, start=start, end=max(word.end, start)))
             previous_start = start
-    fitted = iter(to_edges(fitted, regions))
+    edged = iter(to_edges(fitted, regions))
     out = []
     for segment in segments:
-        words = tuple(next(fitted) for _ in segment.words)
+        words = tuple(next(edged) for _ in segment.words)
         out.append(replace(segment, words=words, start=words[0].start if words else segment.start,
                            end=words[-1].end if words else segment.end))
     return out

@@ -15,17 +15,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from bivideo import audio, guards, models, timing
 from bivideo.errors import BivideoError
-from bivideo.model import Segment, Transcript, Word
+from bivideo.model import LANGUAGES, Language, Segment, Transcript, Word, other_language
 from bivideo.settings import ENGINES
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `bivideo burn` needs none of this module
     import numpy as np
 
-LANGUAGES = ("en", "zh")
 FORMAT = 4  # bump when what a transcript holds changes, so cached ones are redone
 SEED = 0  # for the temperature fallback's sampling: reruns give the same text
 Progress = Callable[[float], None]  # called with the seconds of audio done so far
@@ -33,6 +32,9 @@ Progress = Callable[[float], None]  # called with the seconds of audio done so f
 
 class Engine(Protocol):
     name: str
+    model: Any  # the loaded model (faster_whisper.WhisperModel or whisper.Whisper), for the translate task
+
+    def __hash__(self) -> int: ...  # engines are cached by identity
 
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]: ...
 
@@ -267,10 +269,6 @@ def choose_language(probabilities: dict[str, float]) -> str:
     return "zh" if chinese_share(probabilities) > 0.5 else "en"
 
 
-def other(language: str) -> str:
-    return "en" if language == "zh" else "zh"
-
-
 # In a window taken for the wrong language, Whisper either writes what it hears in its own
 # script (English speech decoded as `zh` comes out in English: the label follows the script)
 # or guesses a translation with low confidence (Mandarin decoded as `en`: mean word
@@ -284,7 +282,7 @@ def _cjk(text: str) -> int:
     return sum("\u4e00" <= c <= "\u9fff" for c in text)
 
 
-def _script(text: str) -> str:
+def _script(text: str) -> Language | Literal[""]:
     """"zh" (Chinese characters), "en" (Latin letters) or "" (digits, punctuation)."""
     return "zh" if _cjk(text) else "en" if any(c.isascii() and c.isalpha() for c in text) else ""
 
@@ -339,7 +337,7 @@ def suspects(segments: list[Segment]) -> list[list[Segment]]:
     return runs
 
 
-def _shift(segment: Segment, offset: float, language: str) -> Segment:
+def _shift(segment: Segment, offset: float, language: Language | Literal[""]) -> Segment:
     words = tuple(replace(w, start=float(w.start + offset), end=float(w.end + offset)) for w in segment.words)
     return replace(segment, start=float(segment.start + offset), end=float(segment.end + offset), words=words,
                    language=language)
@@ -392,7 +390,7 @@ def _within(segments: list[Segment], start: float, end: float) -> list[Segment]:
     return out
 
 
-def _decode_run(engine: Engine, samples: np.ndarray, language: str | None, start: float, end: float,
+def _decode_run(engine: Engine, samples: np.ndarray, language: Language | None, start: float, end: float,
                 speech: list[tuple[float, float]], progress: Progress) -> list[Segment]:
     """Segments of the audio from `start` to `end` (padded), in `language`, on the talk's
     clock. With `language` None the engine picks it, and each segment is labelled (and cut,
@@ -446,7 +444,7 @@ def decode(engine: Engine, samples: np.ndarray, language: str, progress: Progres
     pause or no pause, is transcribed in each language where it is spoken. `speech`: the
     regions to decode."""
     auto = language == "auto"
-    chosen = None if auto else language
+    chosen: Language | None = None if language not in LANGUAGES else cast(Language, language)
     segments = [segment for start, end in spans(speech, len(samples) / audio.SAMPLE_RATE)
                 for segment in _decode_run(engine, samples, chosen, start, end, speech, progress)]
     # Whisper sometimes ends a 30 s window early and skips the speech left in it (quiet speech
@@ -459,7 +457,9 @@ def decode(engine: Engine, samples: np.ndarray, language: str, progress: Progres
         segments = redecode_suspects(engine, samples, segments, speech)
     kept, removed = guards.clean([s for s in segments if s.words], speech)
     spoken = {lang: sum(len(s.words) for s in kept if s.language == lang) for lang in LANGUAGES}
-    main_language = max(spoken, key=spoken.get) if any(spoken.values()) else chosen or "en"
+    # English first: a tie goes to English
+    main_language: Language = max(("en", "zh"), key=lambda lang: spoken[lang]) if any(spoken.values()) \
+        else chosen or "en"
     return Transcript(language=main_language, segments=tuple(kept), removed=dict(removed))
 
 
@@ -473,7 +473,7 @@ def redecode_suspects(engine: Engine, samples: np.ndarray, segments: list[Segmen
     likelier. Costs nothing where nothing is suspect."""
     out = list(segments)
     for run in suspects(segments):
-        language, start, end = other(run[0].language), run[0].start, run[-1].end
+        language, start, end = other_language(run[0].language), run[0].start, run[-1].end
         if choose_language(engine.language_probabilities(
                 _clip(samples, max(0.0, start - audio.PAD), end + audio.PAD))) != language:
             continue
