@@ -316,7 +316,7 @@ def batch(folder: Path, quiet: bool, recursive: bool, jobs: int | None, retry_fa
 
 
 @main.command()
-@click.option("--translator", type=click.Choice(translators.NAMES), default="auto", show_default=True)
+@click.option("--translator", type=click.Choice(translators.NAMES), default=DEFAULTS.translator, show_default=True)
 @click.option("--translator-url", help="Server URL for libre (LibreTranslate) or the OpenAI-compatible ones.")
 def doctor(translator: str, translator_url: str | None) -> None:
     """Check ffmpeg, libass, the CJK font, the models and the translator."""
