@@ -49,18 +49,28 @@ def assert_whole_video(video: Path, source: Path) -> None:
     assert abs(float(data["format"]["duration"]) - float(probe_json(source)["format"]["duration"])) <= 0.1
 
 
+def processes() -> list[tuple[int, str]]:
+    """(pid, command line) of every process."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found.append((int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                    errors="replace")))
+            except OSError:
+                continue
+    return found
+
+
 def burning(pattern: str) -> tuple[int, int] | None:
     """(ffmpeg's pid, its parent's: the Ray worker running the burn) for the ffmpeg whose
     command line holds `pattern`."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if "ffmpeg" in command and pattern in command and ".part." in command:
-                return int(entry.name), int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
+    for pid, command in processes():
+        if "ffmpeg" in command and pattern in command and ".part." in command:
+            try:
+                return pid, int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
     return None
 
 
@@ -134,17 +144,24 @@ def test_a_rerun_on_the_cluster_skips_everything(side_by_side, libre, cluster):
     assert {name: p.stat().st_mtime_ns for name, p in files(spread).items()} == before
 
 
-def test_c_a_worker_killed_mid_burn_is_retried_and_the_outputs_are_whole(tmp_path, manifest, libre, cluster):
-    folder = tmp_path / "killed worker"
-    folder.mkdir()
-    make_video(manifest["en06_harvard_stale_smell_44k_stereo.wav"]["path"], folder / "long talk.mp4", size="960x540")
+def batch_burning(folder: Path, stem: str, libre, cluster) -> tuple[subprocess.Popen, tuple[int, int]]:
+    """A cluster batch of `folder` started in the background, once the burn of `stem` is seen
+    running: the batch process and the burn's (ffmpeg pid, its parent pid)."""
     proc = subprocess.Popen([str(BIVIDEO), *batch_args(folder, libre, "--cluster", cluster.address)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline, found = time.monotonic() + 300, None
     while found is None and time.monotonic() < deadline and proc.poll() is None:
-        found = burning(f"{folder}/.long talk.bilingual.")
+        found = burning(f"{folder}/.{stem}.bilingual.")
         time.sleep(0.05)
     assert found, "the burn was never seen running"
+    return proc, found
+
+
+def test_c_a_worker_killed_mid_burn_is_retried_and_the_outputs_are_whole(tmp_path, manifest, libre, cluster):
+    folder = tmp_path / "killed worker"
+    folder.mkdir()
+    make_video(manifest["en06_harvard_stale_smell_44k_stereo.wav"]["path"], folder / "long talk.mp4", size="960x540")
+    proc, found = batch_burning(folder, "long talk", libre, cluster)
     os.kill(found[1], signal.SIGKILL)  # the Ray worker process running the burn task
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
@@ -175,17 +192,6 @@ def test_c2_a_worker_killed_mid_transcription_is_retried_in_a_restarted_actor(tm
     assert row["status"] == "done" and row["retried"] == {"transcribe": 1}, row
     assert_whole_video(folder / "talk.bilingual.mp4", folder / "talk.mp4")
     assert not list(folder.glob(".*part*"))
-
-
-def processes() -> list[tuple[int, str]]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                found.append((int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()))
-            except (OSError, UnicodeDecodeError):
-                continue
-    return found
 
 
 def test_d_the_driver_killed_then_a_rerun_redoes_nothing_finished(tmp_path, manifest, libre, cluster):
@@ -227,13 +233,7 @@ def test_ctrl_c_stops_the_cluster_batch_cleanly_and_reports_interrupted(tmp_path
     folder = tmp_path / "interrupted"
     folder.mkdir()
     make_video(manifest["en06_harvard_stale_smell_44k_stereo.wav"]["path"], folder / "talk.mp4", size="960x540")
-    proc = subprocess.Popen([str(BIVIDEO), *batch_args(folder, libre, "--cluster", cluster.address)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline, found = time.monotonic() + 300, None
-    while found is None and time.monotonic() < deadline and proc.poll() is None:
-        found = burning(f"{folder}/.talk.bilingual.")
-        time.sleep(0.05)
-    assert found, "the burn was never seen running"
+    proc, _ = batch_burning(folder, "talk", libre, cluster)
     os.killpg(proc.pid, signal.SIGINT)  # the driver's terminal; the nodes are elsewhere
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
