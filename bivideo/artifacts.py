@@ -30,6 +30,14 @@ def cache_dir() -> Path:
     return Path(os.environ.get("BIVIDEO_CACHE") or user_cache_dir("bivideo"))
 
 
+def work_folder(path: Path) -> Path:
+    """The work folder of an input (a video, or a subtitle file for `translate`): its stages'
+    artifacts and its written-file record, keyed by its content, created if need be."""
+    work = cache_dir() / "work" / fingerprint(path)
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
 def key(*parts: Any) -> str:
     """A short stable hash of JSON-serialisable parts."""
     blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bivideo import artifacts, cues, given, pipeline, preview, srtio, standard, subtitles
+from bivideo import artifacts, given, pipeline, preview, standard, subtitles
 from bivideo.errors import BivideoError
-from bivideo.model import Word, other_language
+from bivideo.model import other_language
 from bivideo.settings import Mode, Settings
 from bivideo.ui import Reporter
 
@@ -40,33 +40,20 @@ def run(mode: Mode, source: Path, settings: Settings, reporter: Reporter, srt: P
     return finish(mode, start(mode, source, settings, reporter, srt), settings, reporter)
 
 
-def _work_folder(path: Path) -> Path:
-    """The subtitle file's own work folder (its written-file record), keyed by its content."""
-    work = artifacts.cache_dir() / "work" / artifacts.fingerprint(path)
-    work.mkdir(parents=True, exist_ok=True)
-    return work
-
-
 def translate(path: Path, settings: Settings, reporter: Reporter) -> list[Path]:
     """`bivideo translate SUBS`: the other language's SRT and the bilingual SRT (and the
     spoken language's, cleaned of tags, unless that is SUBS itself); returns the files."""
-    shown = srtio.read_any(path)
-    given.report_standard(shown, path.name, settings, reporter)
-    spoken, main = given.spoken_cues(shown, settings, path.name)
+    fps = standard.DEFAULT_FPS
+    spoken, main, words = given.read(path, settings, reporter, fps)
     text_translator = pipeline.text_translator(settings, reporter)
     if text_translator is None:
         raise BivideoError("the whisper translator works from the audio: `bivideo translate` has none; "
                            "choose another --translator (or `bivideo make VIDEO --subtitles SUBS`)")
     folder = artifacts.writable_folder(settings.output_dir or path.parent)
-    outputs = pipeline.Outputs(folder, given.stem(path), _work_folder(path), path, reporter, settings.force)
-    words: list[Word] | None = None
-    if settings.resegment:
-        spoken, words = given.resegmented(spoken, main, standard.DEFAULT_FPS)
-        reporter.note(f"resegmented by text: {len(shown)} cues became {len(spoken)}")
+    outputs = pipeline.Outputs(folder, given.stem(path), artifacts.work_folder(path), path, reporter, settings.force)
     target = settings.target or other_language(main)
     translated = pipeline.translate_text(spoken, settings, reporter, path, text_translator, words)
-    fps = standard.DEFAULT_FPS
-    done = cues.fit_bilingual(translated, fps, words) if settings.resegment else given.fitted(translated)
+    done = given.fitted(translated, fps, words)
     written = []
     if outputs.path(f"{main}.srt").resolve() != path.resolve():
         written.append(outputs.write_text(f"{main}.srt", subtitles.srt_for_language(done, main)))

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from bivideo import check, cues, standard
+from bivideo import check, cues, srtio, standard
 from bivideo.errors import BivideoError
 from bivideo.model import Cue, Language, Shown, Word, other_language
 from bivideo.settings import Settings
@@ -85,9 +85,27 @@ def resegmented(given: list[Cue], main: Language, fps: float) -> tuple[list[Cue]
     return cues.build(words, main, fps, ends, languages), words
 
 
-def fitted(translated: list[Cue]) -> list[Cue]:
-    """Each cue with its translation laid out (one line, or two when it is long); count and
-    times unchanged."""
+def read(path: Path, settings: Settings, reporter: Reporter,
+         fps: float) -> tuple[list[Cue], Language, list[Word] | None]:
+    """A subtitle file made elsewhere as spoken-language cues, reported against the standard,
+    and its main language. With --resegment the cues are cut again, and the words timed by
+    their text come back too (None otherwise)."""
+    shown = srtio.read_any(path)
+    report_standard(shown, path.name, settings, reporter, fps)
+    spoken, main = spoken_cues(shown, settings, path.name)
+    if not settings.resegment:
+        return spoken, main, None
+    cut, words = resegmented(spoken, main, fps)
+    reporter.note(f"resegmented by text: {len(shown)} cues became {len(cut)}")
+    return cut, main, words
+
+
+def fitted(translated: list[Cue], fps: float, words: list[Word] | None) -> list[Cue]:
+    """The translated cues laid out to be shown: cut again ones (`words`: from `read`) fitted
+    as `make` fits a transcript's; otherwise each translation laid out in its cue (one line,
+    or two when it is long), count and times unchanged."""
+    if words is not None:
+        return cues.fit_bilingual(translated, fps, words)
     return [replace(c, target=cues.two_lines(c.target, other_language(c.language))) for c in translated]
 
 

@@ -179,9 +179,7 @@ def open_job(source: Path, settings: Settings, reporter: Reporter) -> Job:
     folder = artifacts.writable_folder(settings.output_dir or source.parent)
     if settings.target and settings.source == settings.target:
         raise BivideoError(f"--from and --to are both {settings.target!r}")
-    fingerprint = artifacts.fingerprint(source)
-    work = artifacts.cache_dir() / "work" / fingerprint
-    work.mkdir(parents=True, exist_ok=True)
+    work = artifacts.work_folder(source)
     return Job(source, info, work, Outputs(folder, source.stem, work, source, reporter, settings.force))
 
 
@@ -265,20 +263,14 @@ def _given_and_translate(job: Job, settings: Settings, path: Path, reporter: Rep
     from bivideo import given
 
     outputs, fps = job.outputs, job.info.fps or standard.DEFAULT_FPS
-    shown = srtio.read_any(path)
-    given.report_standard(shown, path.name, settings, reporter, fps)
-    built, main = given.spoken_cues(shown, settings, path.name)
+    built, main, words = given.read(path, settings, reporter, fps)
     translator = text_translator(settings, reporter)
-    words: list[Word] | None = None
-    if settings.resegment:
-        built, words = given.resegmented(built, main, fps)
-        reporter.note(f"resegmented by text: {len(shown)} cues became {len(built)}")
     spoken = subtitles.srt_for_language(built, main)
     source_srt = outputs.path(f"{main}.srt")
     if source_srt.resolve() != path.resolve():
         outputs.write_text(f"{main}.srt", spoken)  # kept should translation fail
     translated = _translate(built, job, settings, reporter, source_srt, translator, words)
-    job.cues = cues.fit_bilingual(translated, fps, words) if settings.resegment else given.fitted(translated)
+    job.cues = given.fitted(translated, fps, words)
     job.written = _write_subtitles(job, rewrite_edited=False)
     outputs.remember_cues(job.cues)
     outputs.remember_words([None] * len(job.cues))  # no word times: nothing to highlight word by word
