@@ -6,21 +6,28 @@ alike: `start` (everything before the burn), then `finish` (the burn, or the pre
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
-from bivideo import artifacts, given, pipeline, preview, standard, subtitles
+from bivideo import artifacts, given, pipeline, post, preview, standard, subtitles
 from bivideo.errors import BivideoError
 from bivideo.model import other_language
 from bivideo.settings import Mode, Settings
 from bivideo.ui import Reporter
 
+T = TypeVar("T")
+
 
 def start(mode: Mode, source: Path, settings: Settings, reporter: Reporter, srt: Path | None = None) -> pipeline.Job:
-    """The video's subtitles: made (transcribed, translated, written) for make and preview, or
-    read from the subtitle files (or `srt`) for burn."""
+    """The video's subtitles: made (transcribed, translated, written, with the post's files)
+    for make and preview, or read from the subtitle files (or `srt`) for burn."""
     if mode == "burn":
         return on_disk(source, settings, reporter, srt)
-    return pipeline.prepare(pipeline.open_job(source, settings, reporter), settings, reporter)
+    job = pipeline.prepare(pipeline.open_job(source, settings, reporter), settings, reporter)
+    job.written += post.write(job.outputs, pipeline.post_texts(job, settings, reporter))
+    return job
 
 
 def on_disk(source: Path, settings: Settings, reporter: Reporter, srt: Path | None = None) -> pipeline.Job:
@@ -32,12 +39,50 @@ def on_disk(source: Path, settings: Settings, reporter: Reporter, srt: Path | No
 def finish(mode: Mode, job: pipeline.Job, settings: Settings, reporter: Reporter) -> list[Path]:
     """The videos burned (make, burn) or the preview stills drawn; returns every file written
     for the video, the subtitle files first."""
-    made = preview.stills(job, settings, reporter) if mode == "preview" else pipeline.render(job, settings, reporter)
-    return list(dict.fromkeys(job.written + made))
+    return list(dict.fromkeys(job.written + _pictures(mode, job, settings, reporter)))
+
+
+def _pictures(mode: Mode, job: pipeline.Job, settings: Settings, reporter: Reporter) -> list[Path]:
+    return preview.stills(job, settings, reporter) if mode == "preview" else pipeline.render(job, settings, reporter)
 
 
 def run(mode: Mode, source: Path, settings: Settings, reporter: Reporter, srt: Path | None = None) -> list[Path]:
-    return finish(mode, start(mode, source, settings, reporter, srt), settings, reporter)
+    """`start` then `finish`, but the post's texts (vocabulary lookups, glosses) are made while
+    the video burns: they need only the cues, and the burn leaves some CPU idle."""
+    if mode == "burn":
+        return finish(mode, start(mode, source, settings, reporter, srt), settings, reporter)
+    job = pipeline.prepare(pipeline.open_job(source, settings, reporter), settings, reporter)
+    texts = _meanwhile(lambda: pipeline.post_texts(job, settings, reporter), reporter)
+    try:
+        pictures = _pictures(mode, job, settings, reporter)
+    except Exception:  # the post's files stay with the subtitle files when the burn fails
+        post.write(job.outputs, texts())
+        raise
+    return list(dict.fromkeys(job.written + post.write(job.outputs, texts()) + pictures))
+
+
+def _meanwhile(work: Callable[[], T], reporter: Reporter) -> Callable[[], T]:
+    """`work` started in a thread whose stages draw no bar (the main thread's is on screen);
+    returns the call that waits for its result or raises its error. A daemon thread, so an
+    interrupted burn does not wait for it; it writes no file."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        with reporter.barless():
+            try:
+                outcome["result"] = work()
+            except BaseException as error:  # noqa: BLE001 - raised again in the waiting thread
+                outcome["error"] = error
+
+    thread = threading.Thread(target=target, name="meanwhile", daemon=True)
+    thread.start()
+
+    def result() -> T:
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
+    return result
 
 
 def translate(path: Path, settings: Settings, reporter: Reporter) -> list[Path]:

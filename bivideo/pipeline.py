@@ -184,9 +184,10 @@ def open_job(source: Path, settings: Settings, reporter: Reporter) -> Job:
 
 
 def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
-    """Transcribe, build cues, translate, and write the subtitle files. When the user has
-    edited one, the cues come from the files instead, and only the sentences whose spoken
-    line was edited (and not their translation) are translated again."""
+    """Transcribe, build cues, translate, and write the subtitle files (the post's files are
+    `post_texts`, written by the flow). When the user has edited one, the cues come from the
+    files instead, and only the sentences whose spoken line was edited (and not their
+    translation) are translated again."""
     outputs = job.outputs
     kept = [suffix for suffix in SUBTITLE_FILES if outputs.kept(outputs.path(suffix))]
     for suffix in kept:
@@ -201,8 +202,12 @@ def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
         job.cues = _retranslate(merged, job, settings, reporter) if merged.to_translate else merged.cues
         job.written = _write_subtitles(job, rewrite_edited=bool(merged.to_translate))
         outputs.remember_cues(job.cues)
-    job.written += post.write(job.outputs, job.cues, job.source.stem, _cue_words(job), settings, reporter)
     return job
+
+
+def post_texts(job: Job, settings: Settings, reporter: Reporter) -> dict[str, str]:
+    """The texts of the post's files (transcript.md, vocab.csv) for the prepared cues."""
+    return post.texts(job.cues, job.source.stem, _cue_words(job), settings, reporter)
 
 
 def load_subtitles(job: Job, settings: Settings, reporter: Reporter, srt: Path | None = None) -> Job:
@@ -224,6 +229,7 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
         raise BivideoError(f"{source.name}: no audio stream, nothing to transcribe "
                            "(`bivideo burn` takes a silent video with subtitles you give it)")
     translator = text_translator(settings, reporter)  # a missing key or a bad glossary fails before the slow stages
+    cues.load_dictionary_meanwhile()  # Chinese lines are laid out after the decode, in either direction
     audio_key = artifacts.key("audio", work.name, _audio_track(job.info, settings))
     transcript_path = work / "transcript-{}.json".format(artifacts.key(
         audio_key, settings.engine, _model_identity(settings.model), settings.source, transcribe.FORMAT))

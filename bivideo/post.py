@@ -14,18 +14,25 @@ from bivideo.translation_cache import TranslationCache
 from bivideo.ui import Reporter
 
 
-def write(outputs, cues: list[Cue], title: str, words: list[Record | None], settings, reporter: Reporter) -> list[Path]:
-    """Write the post's files through `outputs` (pipeline.Outputs); `words` are each cue's
-    timed words (None where unknown). Returns the files written or kept."""
+def texts(cues: list[Cue], title: str, words: list[Record | None], settings, reporter: Reporter) -> dict[str, str]:
+    """The post's files by suffix: transcript.md, and vocab.csv when the talk calls for one.
+    `words` are each cue's timed words (None where unknown). Only the glosses leave the
+    process (asked of the translator, through the cache): this can run beside the burn."""
     said = [(r.words[0].start, r.words[-1].end) if r and r.words else (c.start, c.end) for c, r in zip(cues, words)]
-    written = [outputs.write_text("transcript.md", transcript_md.render(cues, title, said))]
+    made = {"transcript.md": transcript_md.render(cues, title, said)}
     spoken = max(edits.LANGUAGES, key=lambda lang: sum(c.language == lang for c in cues))
     if settings.vocab is False or (settings.vocab is None and spoken != "en"):
-        return written
+        return made
     terms = glossary.load(settings.glossary)
     entries = vocab.pick(cues, words, spoken, vocab.glossary_words(terms.pairs))
-    return written + [outputs.write_text("vocab.csv", vocab.csv_text(entries, _glosses(entries, spoken, terms,
-                                                                                     settings, reporter)))]
+    made["vocab.csv"] = vocab.csv_text(entries, _glosses(entries, spoken, terms, settings, reporter))
+    return made
+
+
+def write(outputs, made: dict[str, str]) -> list[Path]:
+    """Write the post's files through `outputs` (pipeline.Outputs), each kept instead when
+    the user has edited it. Returns the files written or kept."""
+    return [outputs.write_text(suffix, text) for suffix, text in made.items()]
 
 
 def _glosses(entries: list[vocab.Entry], spoken: str, terms: glossary.Glossary, settings,

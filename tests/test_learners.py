@@ -204,6 +204,24 @@ def test_vocab_is_off_for_a_mandarin_talk_unless_asked(mandarin):
     assert mandarin.out("transcript.md").is_file() and not mandarin.out("vocab.csv").exists()
 
 
+def test_a_failed_burn_still_leaves_the_post_files_with_the_subtitles(english, tmp_path):
+    """transcript.md and vocab.csv are made while the video burns: a burn that fails still
+    leaves them, whole, beside the subtitle files."""
+    stub = tmp_path / "ffmpeg-without-x264"
+    stub.write_text('#!/bin/sh\ncase "$*" in *libx264*) echo "x264: simulated failure" >&2; exit 1;; esac\n'
+                    'exec ffmpeg "$@"\n')
+    stub.chmod(0o755)
+    out = tmp_path / "out"
+    run = bivideo("make", english.video, "-o", out, "--translator", "libre", "--translator-url", english.url,
+                  env={"BIVIDEO_FFMPEG": str(stub)})
+    assert run.code != 0 and "simulated failure" in run.err and "Traceback" not in run.err, run.err
+    made = {path.name.removeprefix(english.video.stem + ".") for path in out.iterdir()}
+    assert made == {"en.srt", "zh.srt", "bilingual.srt", "bilingual.ass", "transcript.md", "vocab.csv"}, made
+    for suffix in ("transcript.md", "vocab.csv"):
+        assert (out / f"{english.video.stem}.{suffix}").read_text(encoding="utf-8") == \
+            english.out(suffix).read_text(encoding="utf-8")
+
+
 def test_the_editing_page_lights_the_words_said_as_the_video_will(english):
     from tests.test_preview_and_burn import editing_page
 

@@ -3,9 +3,10 @@
 1. Engines: faster-whisper vs openai-whisper on the same `base` weights and the same real
    recording, each in a fresh process so its peak memory is its own. Target: faster-whisper
    at least 3x faster.
-2. Overhead: `bivideo make` end to end vs the sum of the two parts no pipeline can skip, one
-   Whisper pass (model load + transcription) and one ffmpeg encode at the same settings.
-   Target: make within 15% of that sum. The machine is shared and noisy, so make and parts
+2. Overhead: `bivideo make` end to end vs the sum of the two parts no pipeline can skip, each
+   a whole process as a user would run it: one Whisper pass with word times (start-up, audio
+   decode, model load, transcription) and one ffmpeg encode at the same settings.
+   Target: make within 10% of that sum. The machine is shared and noisy, so make and parts
    run in interleaved rounds and the medians are compared.
 3. Platforms: `make --for both` vs `make --for linkedin` followed by `make --for wechat`, for
    three 1080p sources (a 16:9 talk of slides with a speaker inset, a 16:9 and a 9:16 full-motion
@@ -47,7 +48,7 @@ DEFAULT_MEDIA = MEDIA / "en" / "en04_osr_us_000_0034_harvard_list72_8k.wav"
 BIVIDEO = Path(sys.executable).with_name("bivideo")
 ENGINES = ("faster-whisper", "openai-whisper")
 MANDARIN_MEDIA = MEDIA / "zh" / "zh03_osr_cn_000_0072_8k.wav"
-SPEEDUP_TARGET, OVERHEAD_TARGET, PLATFORMS_TARGET, AUTO_TARGET, REFERENCE_TARGET = 3.0, 1.15, 0.70, 1.10, 0.6
+SPEEDUP_TARGET, OVERHEAD_TARGET, PLATFORMS_TARGET, AUTO_TARGET, REFERENCE_TARGET = 3.0, 1.10, 0.70, 1.10, 0.6
 MEMORY_BASE_MB, MEMORY_PER_MINUTE_MB = 600, 5
 
 # Run in a fresh interpreter: load an engine, get the audio as bivideo does, transcribe.
@@ -181,7 +182,7 @@ def bench_make(media: Path, language: str, rounds: int, tmp: Path) -> None:
     ffmpeg, info = toolchain.ffmpeg_with_libass(), probe.probe(video)
     frame = platforms.frame(info.width, info.height, "keep")
     kbps = platforms.video_kbps(platforms.PLAIN, frame, info.duration, platforms.AUDIO_KBPS)
-    makes, whispers, encodes, parts_cpu = [], [], [], []
+    makes, whispers, inside, encodes, parts_cpu = [], [], [], [], []
     with libre_server() as (url, _):
         for n in range(1, rounds + 1):
             status(f"round {n}/{rounds}: bivideo make")  # --force: every round redoes every stage
@@ -195,18 +196,20 @@ def bench_make(media: Path, language: str, rounds: int, tmp: Path) -> None:
                 encode_args = burn.ffmpeg_args(ffmpeg, info, [target], encoder_name=burn.encoder(ffmpeg))
             status(f"round {n}/{rounds}: transcription, then the encode alone")
             times, transcription = whisper("faster-whisper", video, language)
-            whispers.append(times["load"] + times["transcribe"])
+            whispers.append(transcription.seconds)
+            inside.append(times["load"] + times["transcribe"])
             encode = measure(encode_args, cwd=tmp / "encode")
             encodes.append(encode.seconds)
             parts_cpu.append(transcription.cpu + encode.cpu)
-    report_make(makes, whispers, encodes, parts_cpu, info.duration)
+    report_make(makes, whispers, inside, encodes, parts_cpu, info.duration)
 
 
-def report_make(makes: list[Run], whispers: list[float], encodes: list[float], parts_cpu: list[float],
-                duration: float) -> None:
+def report_make(makes: list[Run], whispers: list[float], inside: list[float], encodes: list[float],
+                parts_cpu: list[float], duration: float) -> None:
     sums = [w + e for w, e in zip(whispers, encodes)]
     make_cpu = [m.cpu for m in makes]
-    rows = {"bivideo make": [m.seconds for m in makes], "  transcription (load + run)": whispers,
+    rows = {"bivideo make": [m.seconds for m in makes],
+            "  transcription (whole process)": whispers, "    of which load + run": inside,
             "  encode (one ffmpeg burn)": encodes, "  sum of the parts": sums}
     print(f"\n2. bivideo make vs its unavoidable parts ({duration:.1f} s 1280x720 video, "
           f"rounds: {len(makes)}, interleaved with the parts)")
@@ -218,6 +221,10 @@ def report_make(makes: list[Run], whispers: list[float], encodes: list[float], p
     ratio = statistics.median(rows["bivideo make"]) / statistics.median(sums)
     print(f"   make/sum (medians): {ratio:.3f} (target <= {OVERHEAD_TARGET}) "
           f"{'PASS' if ratio <= OVERHEAD_TARGET else 'FAIL'}")
+    counted_inside = statistics.median(rows["bivideo make"]) / statistics.median(
+        [i + e for i, e in zip(inside, encodes)])
+    print(f"   stricter, the transcription counted from inside its process (no start-up, no audio "
+          f"decode): {counted_inside:.3f}")
     print(f"   cpu seconds, less sensitive to other load: make {statistics.median(make_cpu):.1f}, "
           f"parts {statistics.median(parts_cpu):.1f} (whole processes), "
           f"ratio {statistics.median(make_cpu) / statistics.median(parts_cpu):.3f}")
