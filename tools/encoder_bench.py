@@ -4,8 +4,9 @@ Three kinds of talk made from a real recording (../shared/media) under a lavfi p
 slides only (a page of text-like bars that changes every 5 s), slides with a moving speaker
 inset, and full motion. Each candidate encodes each source with the burn's own rate cap
 (burn.encoder_args' -maxrate/-bufsize, H.264 High, yuv420p); measured: CPU-seconds of the
-ffmpeg process (user + system, median of interleaved rounds), size, and SSIM against the
-source (this ffmpeg has no libvmaf, so no VMAF). The source is encoded losslessly first.
+ffmpeg process (user + system), size, and SSIM against the source (this ffmpeg has no libvmaf,
+so no VMAF), each the median of interleaved rounds. The source is encoded losslessly first.
+* marks the setting burn.py uses now.
 """
 
 from __future__ import annotations
@@ -26,22 +27,24 @@ from tools.bench import MEDIA, measure, picture, status  # noqa: E402
 
 RECORDING = MEDIA / "en" / "en04_osr_us_000_0034_harvard_list72_8k.wav"
 SIZE, RATE = "1280x720", 30
-CANDIDATES = {  # label: x264 arguments; the first of each level is what bivideo used before
+# label: x264 arguments; the first of each level is what bivideo used before
+CANDIDATES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "draft": [("veryfast crf26", ("-preset", "veryfast", "-crf", "26")),
               ("superfast crf26", ("-preset", "superfast", "-crf", "26"))],
     "normal": [("fast crf21", ("-preset", "fast", "-crf", "21")),
                ("medium crf22", ("-preset", "medium", "-crf", "22")),
                ("veryfast crf20", ("-preset", "veryfast", "-crf", "20")),
-               ("veryfast crf20 ref2 lookahead60", ("-preset", "veryfast", "-crf", "20",
-                                                    "-x264-params", "ref=2:rc-lookahead=60")),
-               ("veryfast crf20 ref2 lookahead100", ("-preset", "veryfast", "-crf", "20",
-                                                     "-x264-params", "ref=2:rc-lookahead=100")),
-               ("veryfast crf20 ref2 lookahead60 qcomp.5", ("-preset", "veryfast", "-crf", "20",
-                                                            "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5")),
                ("veryfast crf19 ref2 lookahead60 qcomp.5", ("-preset", "veryfast", "-crf", "19",
                                                             "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5")),
-               ("veryfast crf21 ref2 mbtree0", ("-preset", "veryfast", "-crf", "21",
-                                                "-x264-params", "ref=2:mbtree=0"))],
+               ("veryfast crf19 ref2 lookahead60 qcomp.5 mixed-refs",
+                ("-preset", "veryfast", "-crf", "19", "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5:mixed-refs=1")),
+               ("veryfast crf19 ref2 lookahead60 qcomp.5 mixed-refs deblock-1",
+                ("-preset", "veryfast", "-crf", "19",
+                 "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5:mixed-refs=1:deblock=-1,-1")),
+               ("veryfast crf19 ref3 lookahead60 qcomp.5", ("-preset", "veryfast", "-crf", "19",
+                                                            "-x264-params", "ref=3:rc-lookahead=60:qcomp=0.5")),
+               ("veryfast crf19 ref2 lookahead60 qcomp.5 subme5",
+                ("-preset", "veryfast", "-crf", "19", "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5:subme=5"))],
     "high": [("slow crf18", ("-preset", "slow", "-crf", "18")),
              ("medium crf18", ("-preset", "medium", "-crf", "18"))],
 }
@@ -89,7 +92,11 @@ def main() -> None:
         for kind in ("slides", "inset", "motion"):
             status(f"building the {kind} source (lossless, untimed)")
             sources[kind] = source(kind, args.seconds, Path(tmp) / f"{kind}.mkv")
+        # CPU-seconds are noisy on a shared machine; size and SSIM of a capped full-motion encode
+        # vary a little too (x264's threaded VBV), so each is the median of the rounds.
         cpu: dict[tuple[str, str], list[float]] = {}
+        kb: dict[tuple[str, str], list[float]] = {}
+        similarity: dict[tuple[str, str], list[float]] = {}
         for n in range(args.rounds):
             for level, candidates in levels.items():
                 for label, x264 in candidates:
@@ -99,17 +106,29 @@ def main() -> None:
                         run = measure([toolchain.ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-y",
                                        "-i", str(src), "-an", "-c:v", "libx264", *x264, *cap, str(out)])
                         cpu.setdefault((label, kind), []).append(run.cpu)
+                        kb.setdefault((label, kind), []).append(out.stat().st_size / 1024)
+                        similarity.setdefault((label, kind), []).append(ssim(out, src))
+        median = {key: (statistics.median(cpu[key]), statistics.median(kb[key]), statistics.median(similarity[key]))
+                  for key in cpu}
         print(f"x264 candidates per --quality: {SIZE} {RATE} fps, {args.seconds:g} s per source, "
-              f"rate cap {kbps} kb/s; CPU s = median of {args.rounds} interleaved rounds")
-        print(f"  {'level':<7}{'setting':<42}" + "".join(f"{k + ' CPU s':>14}{'KB':>8}{'SSIM':>10}" for k in sources))
+              f"rate cap {kbps} kb/s; CPU s, KB and SSIM = medians of {args.rounds} interleaved rounds")
+        print(f"  {'level':<7}{'setting':<62}" + "".join(f"{k + ' CPU s':>14}{'KB':>8}{'SSIM':>10}" for k in sources))
         for level, candidates in levels.items():
-            for label, _ in candidates:
-                cells = ""
-                for kind, src in sources.items():
-                    out = Path(tmp) / f"{kind}-{label.replace(' ', '_')}.mp4"
-                    cells += (f"{statistics.median(cpu[(label, kind)]):>14.2f}{out.stat().st_size / 1024:>8.0f}"
-                              f"{ssim(out, src):>10.6f}")
-                print(f"  {level:<7}{label:<42}{cells}")
+            for label, x264 in candidates:
+                mark = "*" if x264 == burn._X264[level] else " "
+                cells = "".join(f"{median[(label, kind)][0]:>14.2f}{median[(label, kind)][1]:>8.1f}"
+                                f"{median[(label, kind)][2]:>10.6f}" for kind in sources)
+                print(f"  {level:<7}{mark}{label:<61}{cells}")
+            first, _ = candidates[0]
+            chosen = next((label for label, x264 in candidates if x264 == burn._X264[level]), None)
+            if chosen and chosen != first:
+                verdicts = []
+                for kind in sources:
+                    (old_cpu, old_kb, old_ssim), (new_cpu, new_kb, new_ssim) = (median[(first, kind)],
+                                                                                median[(chosen, kind)])
+                    verdicts.append(f"{kind} {1 - new_cpu / old_cpu:.0%} less CPU, {new_kb - old_kb:+.1f} KB, "
+                                    f"SSIM {new_ssim - old_ssim:+.6f}")
+                print(f"  {level} * against {first}: " + "; ".join(verdicts))
         print(f"  chosen now: {', '.join(f'{q}: ' + ' '.join(burn._X264[q]) for q in QUALITIES)}")
 
 
