@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bivideo import artifacts, given, pipeline, post, preview, standard, subtitles
+from bivideo import artifacts, given, pipeline, post, preview, standard, subtitles, transcribe
 from bivideo.errors import BivideoError
 from bivideo.model import other_language
 from bivideo.settings import Mode, Settings
@@ -52,6 +52,7 @@ def run(mode: Mode, source: Path, settings: Settings, reporter: Reporter, srt: P
     if mode == "burn":
         return finish(mode, start(mode, source, settings, reporter, srt), settings, reporter)
     job = pipeline.prepare(pipeline.open_job(source, settings, reporter), settings, reporter)
+    transcribe.unload_engines()  # one video: the model's work is done
     texts = _meanwhile(lambda: pipeline.post_texts(job, settings, reporter), reporter)
     try:
         pictures = _pictures(mode, job, settings, reporter)

@@ -229,7 +229,6 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
         raise BivideoError(f"{source.name}: no audio stream, nothing to transcribe "
                            "(`bivideo burn` takes a silent video with subtitles you give it)")
     translator = text_translator(settings, reporter)  # a missing key or a bad glossary fails before the slow stages
-    cues.load_dictionary_meanwhile()  # Chinese lines are laid out after the decode, in either direction
     audio_key = artifacts.key("audio", work.name, _audio_track(job.info, settings))
     transcript_path = work / "transcript-{}.json".format(artifacts.key(
         audio_key, settings.engine, _model_identity(settings.model), settings.source, transcribe.FORMAT))
@@ -239,7 +238,11 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
         engine = transcribe.load_engine(settings.engine, settings.model)  # fails fast if unavailable
         samples = _samples(job, settings, reporter)
         with reporter.stage("transcribe", round(len(samples) / audio.SAMPLE_RATE, 1)) as progress:
-            transcript = transcribe.transcribe(engine, samples, settings.source, progress)
+            # Chinese lines are laid out after the decode, whichever the direction: jieba's
+            # dictionary loads meanwhile, from Whisper's first segment on, which comes after
+            # the first encoder pass, the decode's memory peak
+            transcript = transcribe.transcribe(engine, samples, settings.source,
+                                               _first_then(cues.load_dictionary_meanwhile, progress))
         artifacts.write_json(transcript_path, transcript.to_json())
     if transcript.removed:
         reporter.note("removed Whisper hallucinations: " + ", ".join(
@@ -260,6 +263,17 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
     job.written = _write_subtitles(job, rewrite_edited=False)
     outputs.remember_cues(job.cues)
     outputs.remember_words(highlight.records(job.cues, transcript.words))
+
+
+def _first_then(action: Callable[[], None], progress: Callable[[float], None]) -> Callable[[float], None]:
+    """`progress`, with `action` called at its first report."""
+    pending = [action]
+
+    def report(done: float) -> None:
+        while pending:
+            pending.pop()()
+        progress(done)
+    return report
 
 
 def _given_and_translate(job: Job, settings: Settings, path: Path, reporter: Reporter) -> None:
