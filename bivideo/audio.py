@@ -51,17 +51,25 @@ BLOCK = 60 * SAMPLE_RATE  # samples: long passes over the audio go a minute at a
 
 
 def load(path: Path) -> np.ndarray:
-    """The WAV written by `extract` as float32 samples in [-1, 1], read a block at a time
-    (no whole-talk copies on the way: the float32 array is the only one)."""
+    """The WAV written by `extract` as its int16 samples, read a block at a time. The talk
+    is held as int16, half the size of float32 (1.9 MB per audio minute, not 3.8): each pass
+    turns a block at a time into what Whisper hears (`floats`)."""
     import numpy as np
 
     with wave.open(str(path), "rb") as wav:
-        samples = np.empty(wav.getnframes(), dtype=np.float32)
-        for first in range(0, len(samples), BLOCK):
+        pcm = np.empty(wav.getnframes(), dtype=np.int16)
+        for first in range(0, len(pcm), BLOCK):
             block = np.frombuffer(wav.readframes(BLOCK), dtype=np.int16)
-            samples[first:first + len(block)] = block
-    samples /= 32768.0
-    return samples
+            pcm[first:first + len(block)] = block
+    return pcm
+
+
+def floats(pcm: np.ndarray) -> np.ndarray:
+    """Pure: int16 samples as float32 in [-1, 1), what Whisper and Silero take. Exact: a
+    16-bit integer fits float32's mantissa and the division is by a power of two."""
+    import numpy as np
+
+    return pcm.astype(np.float32) / np.float32(32768.0)
 
 
 def padded(fine: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -87,17 +95,17 @@ def joined_across(regions: list[tuple[float, float]], gap: float) -> list[tuple[
     return [(group[0][0], group[-1][1]) for group in grouped(regions, gap)]
 
 
-def fine_speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
+def fine_speech_regions(pcm: np.ndarray) -> list[tuple[float, float]]:
     """(start, end) seconds of speech at Silero's frame resolution, with no padding: where
     words can be heard, for checking Whisper's word times (bivideo.timing)."""
-    return regions_from_probabilities(speech_probabilities(samples), VAD_FRAME / SAMPLE_RATE)
+    return regions_from_probabilities(speech_probabilities(pcm), VAD_FRAME / SAMPLE_RATE)
 
 
 VAD_CONTEXT = 64  # samples of the frame before that Silero sees with each frame
 VAD_BLOCK = 320 * VAD_FRAME  # ~10 s per ONNX run: its working memory grows with the batch (~80 MB at 10000 frames)
 
 
-def speech_probabilities(samples: np.ndarray) -> np.ndarray:
+def speech_probabilities(pcm: np.ndarray) -> np.ndarray:
     """Silero's speech probability for each VAD_FRAME samples (the last frame zero-padded),
     a block at a time with the model's state carried over: faster-whisper's own call on the
     whole talk builds two copies of it first (about 8 MB per audio minute)."""
@@ -108,8 +116,8 @@ def speech_probabilities(samples: np.ndarray) -> np.ndarray:
     state = {"h": np.zeros((1, 1, 128), np.float32), "c": np.zeros((1, 1, 128), np.float32)}
     context = np.zeros((1, VAD_CONTEXT), np.float32)
     out = []
-    for first in range(0, len(samples), VAD_BLOCK):
-        block = samples[first:first + VAD_BLOCK]
+    for first in range(0, len(pcm), VAD_BLOCK):
+        block = floats(pcm[first:first + VAD_BLOCK])
         frames = np.pad(block, (0, -len(block) % VAD_FRAME)).reshape(-1, VAD_FRAME)
         before = np.concatenate([context, frames[:-1, -VAD_CONTEXT:]])
         probabilities, state["h"], state["c"] = session.run(
@@ -143,18 +151,26 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
 
 
-def energy_speech_regions(samples: np.ndarray, rate: int = SAMPLE_RATE) -> list[tuple[float, float]]:
-    """Pure: (start, end) seconds where the energy stands out from the local noise floor."""
+def levels(pcm: np.ndarray, hop: int) -> np.ndarray:
+    """Pure: the dB level (mean square of the float samples) of each whole `hop` samples."""
     import numpy as np
 
-    hop = int(rate * HOP)
-    count = len(samples) // hop
+    count = len(pcm) // hop
+    frames = pcm[:count * hop].reshape(count, hop)
+    rows = BLOCK // hop  # in blocks: the float64 squares of the whole talk would be 15 MB per audio minute
+    squares = (np.mean(floats(frames[at:at + rows]).astype(np.float64) ** 2, axis=1) for at in range(0, count, rows))
+    return np.concatenate([10 * np.log10(mean + 1e-12) for mean in squares] or [np.zeros(0)])
+
+
+def energy_speech_regions(pcm: np.ndarray, rate: int = SAMPLE_RATE) -> list[tuple[float, float]]:
+    """Pure: (start, end) seconds where the energy of the int16 samples `pcm` stands out from
+    the local noise floor."""
+    import numpy as np
+
+    level = levels(pcm, int(rate * HOP))
+    count = len(level)
     if count == 0:
         return []
-    frames = samples[:count * hop].reshape(count, hop)
-    rows = BLOCK // hop  # in blocks: the float64 squares of the whole talk would be 15 MB per audio minute
-    level = np.concatenate([10 * np.log10(np.mean(frames[at:at + rows].astype(np.float64) ** 2, axis=1) + 1e-12)
-                            for at in range(0, count, rows)])
     speech = np.zeros(count, dtype=bool)
     # Each stretch between digital silences is a recording of its own (joined or edited in),
     # with its own noise floor; within it, the floor and the speech level are taken per

@@ -235,14 +235,7 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
     if _stage(transcript_path, settings, "transcript", reporter):
         transcript = Transcript.from_json(artifacts.read_json(transcript_path))
     else:
-        engine = transcribe.load_engine(settings.engine, settings.model)  # fails fast if unavailable
-        samples = _samples(job, settings, reporter)
-        with reporter.stage("transcribe", round(len(samples) / audio.SAMPLE_RATE, 1)) as progress:
-            # Chinese lines are laid out after the decode, whichever the direction: jieba's
-            # dictionary loads meanwhile, from Whisper's first segment on, which comes after
-            # the first encoder pass, the decode's memory peak
-            transcript = transcribe.transcribe(engine, samples, settings.source,
-                                               _first_then(cues.load_dictionary_meanwhile, progress))
+        transcript = _transcribed(job, settings, reporter)
         artifacts.write_json(transcript_path, transcript.to_json())
     if transcript.removed:
         reporter.note("removed Whisper hallucinations: " + ", ".join(
@@ -263,6 +256,18 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
     job.written = _write_subtitles(job, rewrite_edited=False)
     outputs.remember_cues(job.cues)
     outputs.remember_words(highlight.records(job.cues, transcript.words))
+
+
+def _transcribed(job: Job, settings: Settings, reporter: Reporter) -> Transcript:
+    """The talk's transcript; its audio is let go on return, before translation and writing."""
+    engine = transcribe.load_engine(settings.engine, settings.model)  # fails fast if unavailable
+    pcm = _samples(job, settings, reporter)
+    with reporter.stage("transcribe", round(len(pcm) / audio.SAMPLE_RATE, 1)) as progress:
+        # Chinese lines are laid out after the decode, whichever the direction: jieba's
+        # dictionary loads meanwhile, from Whisper's first segment on, which comes after
+        # the first encoder pass, the decode's memory peak
+        return transcribe.transcribe(engine, pcm, settings.source,
+                                     _first_then(cues.load_dictionary_meanwhile, progress))
 
 
 def _first_then(action: Callable[[], None], progress: Callable[[float], None]) -> Callable[[float], None]:
@@ -508,7 +513,7 @@ def render(job: Job, settings: Settings, reporter: Reporter) -> list[Path]:
 
 
 def _samples(job: Job, settings: Settings, reporter: Reporter):
-    """The talk's audio as Whisper hears it, extracted once into the work folder."""
+    """The talk's audio as Whisper hears it (int16, audio.load), extracted once into the work folder."""
     track = _audio_track(job.info, settings)
     wav = job.work / "audio-{}.wav".format(artifacts.key("audio", job.work.name, track))
     if not _stage(wav, settings, "audio", reporter):
@@ -549,10 +554,10 @@ def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporte
         done = [whisper_task.Unit(**u) for u in artifacts.read_json(path)]
     else:
         engine = transcribe.load_engine(settings.engine, settings.model)
-        samples = _samples(job, settings, reporter)  # loaded only here: other translators need no audio
+        pcm = _samples(job, settings, reporter)  # loaded only here: other translators need no audio
         seconds = round(sum(b - a for a, b in clips), 1)
         with reporter.stage("translate (whisper)", seconds) as progress:
-            done = whisper_task.translate_units(engine, samples, built, groups, words, progress)
+            done = whisper_task.translate_units(engine, pcm, built, groups, words, progress)
         artifacts.write_json(path, [asdict(u) for u in done])
     lines = [""] * len(built)
     for unit in done:

@@ -32,6 +32,8 @@ Progress = Callable[[float], None]  # called with the seconds of audio done so f
 
 
 class Engine(Protocol):
+    """Takes float32 samples (audio.floats): the talk's int16 audio, a clip at a time."""
+
     name: str
     model: Any  # the loaded model (faster_whisper.WhisperModel or whisper.Whisper), for the translate task
 
@@ -95,6 +97,20 @@ def _one_malloc_arena() -> None:
         try:
             ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX = 1
         except (OSError, AttributeError):  # a libc without mallopt (musl has it as a no-op)
+            pass
+
+
+def _trim_heap() -> None:
+    """Give the memory freed inside glibc's heap back to the system. Decoding a span frees its
+    working memory (VAD batch, Mel features) between blocks still in use, so the heap cannot
+    shrink by itself: on a 60-minute talk 100-200 MB stayed resident after each span, on top
+    of the next span's peak. Elsewhere than glibc: nothing to do."""
+    import ctypes
+
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).malloc_trim(0)
+        except (OSError, AttributeError):  # a libc without malloc_trim
             pass
 
 
@@ -351,11 +367,12 @@ def _shift(segment: Segment, offset: float, language: Language | Literal[""]) ->
                    language=language)
 
 
-def transcribe(engine: Engine, samples: np.ndarray, language: str, progress: Progress) -> Transcript:
-    """Transcribe with word times checked against the speech in the audio (bivideo.timing)."""
-    vad = audio.fine_speech_regions(samples)  # one VAD pass: what to decode, and where words can be
-    decoded = decode(engine, samples, language, progress, audio.padded(vad))
-    return fit_to_speech(decoded, audio.heard(audio.energy_speech_regions(samples), vad))
+def transcribe(engine: Engine, pcm: np.ndarray, language: str, progress: Progress) -> Transcript:
+    """Transcribe the int16 samples `pcm` (audio.load), with word times checked against the
+    speech in the audio (bivideo.timing)."""
+    vad = audio.fine_speech_regions(pcm)  # one VAD pass: what to decode, and where words can be
+    decoded = decode(engine, pcm, language, progress, audio.padded(vad))
+    return fit_to_speech(decoded, audio.heard(audio.energy_speech_regions(pcm), vad))
 
 
 def fit_to_speech(transcript: Transcript, speech: list[tuple[float, float]]) -> Transcript:
@@ -398,13 +415,13 @@ def _within(segments: list[Segment], start: float, end: float) -> list[Segment]:
     return out
 
 
-def _decode_run(engine: Engine, samples: np.ndarray, language: Language | None, start: float, end: float,
+def _decode_run(engine: Engine, pcm: np.ndarray, language: Language | None, start: float, end: float,
                 speech: list[tuple[float, float]], progress: Progress) -> list[Segment]:
     """Segments of the audio from `start` to `end` (padded), in `language`, on the talk's
     clock. With `language` None the engine picks it, and each segment is labelled (and cut,
     where a switch with no pause put both languages in one) by the script it came out in."""
     offset = max(0.0, start - audio.PAD)
-    clip = samples[int(offset * audio.SAMPLE_RATE):int((end + audio.PAD) * audio.SAMPLE_RATE)]
+    clip = audio.floats(pcm[int(offset * audio.SAMPLE_RATE):int((end + audio.PAD) * audio.SAMPLE_RATE)])
     clip_speech = [(max(a, offset) - offset, b - offset) for a, b in speech if b > offset and a < end + audio.PAD]
     out: list[Segment] = []
     for segment in engine.segments(clip, language, clip_speech, lambda t: progress(offset + t)):
@@ -444,7 +461,7 @@ def spans(speech: list[tuple[float, float]], total: float, longest: float = SPAN
     return list(zip(cuts, cuts[1:] + [total]))
 
 
-def decode(engine: Engine, samples: np.ndarray, language: str, progress: Progress,
+def decode(engine: Engine, pcm: np.ndarray, language: str, progress: Progress,
            speech: list[tuple[float, float]]) -> Transcript:
     """Whisper's transcript, word times as the model gave them. With `language` "auto", the
     engine picks English or Mandarin per 30 s window, and each run of segments whose
@@ -453,16 +470,18 @@ def decode(engine: Engine, samples: np.ndarray, language: str, progress: Progres
     regions to decode."""
     auto = language == "auto"
     chosen: Language | None = None if language not in LANGUAGES else cast(Language, language)
-    segments = [segment for start, end in spans(speech, len(samples) / audio.SAMPLE_RATE)
-                for segment in _decode_run(engine, samples, chosen, start, end, speech, progress)]
+    segments = []
+    for start, end in spans(speech, len(pcm) / audio.SAMPLE_RATE):
+        segments += _decode_run(engine, pcm, chosen, start, end, speech, progress)
+        _trim_heap()
     # Whisper sometimes ends a 30 s window early and skips the speech left in it (quiet speech
     # after loud, most of all; Mandarin in a window taken for English): decode each stretch of
     # speech it left without a word on its own
     for start, end in audio.merge_regions(untranscribed(segments, speech)):
-        segments += _within(_decode_run(engine, samples, chosen, start, end, speech, lambda t: None), start, end)
+        segments += _within(_decode_run(engine, pcm, chosen, start, end, speech, lambda t: None), start, end)
     segments.sort(key=lambda s: s.start)
     if auto:
-        segments = redecode_suspects(engine, samples, segments, speech)
+        segments = redecode_suspects(engine, pcm, segments, speech)
     kept, removed = guards.clean([s for s in segments if s.words], speech)
     spoken = {lang: sum(len(s.words) for s in kept if s.language == lang) for lang in LANGUAGES}
     # English first: a tie goes to English
@@ -474,7 +493,7 @@ def decode(engine: Engine, samples: np.ndarray, language: str, progress: Progres
 REACH = 2.0  # s: how far past its own words a suspect run's new decoding may find words
 
 
-def redecode_suspects(engine: Engine, samples: np.ndarray, segments: list[Segment],
+def redecode_suspects(engine: Engine, pcm: np.ndarray, segments: list[Segment],
                       speech: list[tuple[float, float]]) -> list[Segment]:
     """`segments` with each run of suspects (see `suspects`) decoded again in the other
     language, when a language detection over the run's audio says so and the new text is
@@ -483,14 +502,14 @@ def redecode_suspects(engine: Engine, samples: np.ndarray, segments: list[Segmen
     for run in suspects(segments):
         language, start, end = other_language(run[0].language), run[0].start, run[-1].end
         if choose_language(engine.language_probabilities(
-                _clip(samples, max(0.0, start - audio.PAD), end + audio.PAD))) != language:
+                audio.floats(_clip(pcm, max(0.0, start - audio.PAD), end + audio.PAD)))) != language:
             continue
         # the run owns the time up to its neighbours' words: word times decoded in the
         # wrong language are rough, and the right language's first or last word may lie outside
         at = out.index(run[0])
         low = max(out[at - 1].end if at else 0.0, start - REACH)
         high = min(out[at + len(run)].start if at + len(run) < len(out) else end + REACH, end + REACH)
-        again = _within(_decode_run(engine, samples, language, low, high, speech, lambda t: None), low, high)
+        again = _within(_decode_run(engine, pcm, language, low, high, speech, lambda t: None), low, high)
         if again and mean_probability(_joined(again)) > mean_probability(_joined(run)):
             out[at:at + len(run)] = again
     return out

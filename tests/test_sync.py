@@ -44,7 +44,7 @@ def build_talk(parts: list[tuple[str, float]], manifest: dict, folder: Path) -> 
         wav = folder / f"{Path(name).stem}.wav"
         audio.extract(manifest[name]["path"], wav)
         pieces += [np.zeros(int(pause * audio.SAMPLE_RATE), np.int16),
-                   (audio.load(wav) * 32768).astype(np.int16)]
+                   audio.load(wav)]
     talk = folder / "talk.wav"
     with wave.open(str(talk), "wb") as out:
         out.setnchannels(1)

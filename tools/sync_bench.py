@@ -61,7 +61,7 @@ def build_talk(parts: list[tuple[str, float]], folder: Path) -> tuple[np.ndarray
         if not wav.exists():
             audio.extract(next(MEDIA.glob(f"*/{name}")), wav)
         samples = audio.load(wav)
-        pieces += [np.zeros(int(pause * audio.SAMPLE_RATE), np.float32), samples]
+        pieces += [np.zeros(int(pause * audio.SAMPLE_RATE), np.int16), samples]
         at += pause
         offsets.append(at)
         at += len(samples) / audio.SAMPLE_RATE

@@ -79,11 +79,11 @@ def _chinese_tokens(engine: Engine) -> tuple[int, ...]:
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
-def _english(engine: Engine, samples: np.ndarray, span: tuple[float, float], language: str) -> str:
+def _english(engine: Engine, pcm: np.ndarray, span: tuple[float, float], language: str) -> str:
     """Whisper's English for one clip. The clip is speech already: no VAD, and no word times
     (nothing is placed by time). Temperature 0 only: the fallback ladder of higher
     temperatures cost 5-10 s a clip on garbled speech and gave no better English."""
-    clip = samples[int(span[0] * audio.SAMPLE_RATE):int(span[1] * audio.SAMPLE_RATE)]
+    clip = audio.floats(pcm[int(span[0] * audio.SAMPLE_RATE):int(span[1] * audio.SAMPLE_RATE)])
     options = {"language": language, "task": "translate", "condition_on_previous_text": False,
                "without_timestamps": True, "suppress_tokens": [-1, *_chinese_tokens(engine)], "temperature": 0.0}
     if engine.name == "faster-whisper":
@@ -99,11 +99,11 @@ def _english(engine: Engine, samples: np.ndarray, span: tuple[float, float], lan
     return "".join(w.text for w in kept).strip()
 
 
-def translate_units(engine: Engine, samples: np.ndarray, cues: list[Cue], groups: list[list[int]],
+def translate_units(engine: Engine, pcm: np.ndarray, cues: list[Cue], groups: list[list[int]],
                     words: list[Word] | None, progress: Progress) -> list[Unit]:
-    """Each unit's English from its own clip, divided over its cues. Where that leaves a cue
-    without a line (Whisper gave too few words, or none), each of the unit's cues is
-    translated from its own clip instead, still inside the unit's."""
+    """Each unit's English from its own clip of the talk's int16 samples `pcm`, divided over
+    its cues. Where that leaves a cue without a line (Whisper gave too few words, or none),
+    each of the unit's cues is translated from its own clip instead, still inside the unit's."""
     from bivideo.translate import spread
 
     spans = clips(cues, groups, words)
@@ -111,12 +111,12 @@ def translate_units(engine: Engine, samples: np.ndarray, cues: list[Cue], groups
     done, out = 0.0, []
     for group, span in zip(groups, spans):
         language = cues[group[0]].language
-        text = _english(engine, samples, span, language)
+        text = _english(engine, pcm, span, language)
         lines = spread(text, [cues[i].source for i in group], language, "en")
         line_clips = [span] * len(group)
         if not all(lines):
             line_clips = [(max(own[i][0], span[0]), min(own[i][1], span[1])) for i in group]
-            lines = [_english(engine, samples, c, language) for c in line_clips]
+            lines = [_english(engine, pcm, c, language) for c in line_clips]
         out.append(Unit(group, span, text, lines, line_clips))
         done += span[1] - span[0]
         progress(done)
