@@ -19,7 +19,6 @@ import functools
 import logging
 import math
 import re
-import threading
 from collections.abc import Set
 from dataclasses import dataclass, replace
 
@@ -77,18 +76,15 @@ class Token:
 
 
 @functools.cache
-def _jieba():
+def segmenter():
+    """jieba, its dictionary looked up in SQLite rather than loaded whole (bivideo.jieba_words)."""
     import jieba
 
+    from bivideo import jieba_words
+
     jieba.setLogLevel(logging.WARNING)
+    jieba_words.attach(jieba.dt)
     return jieba
-
-
-def load_dictionary_meanwhile() -> None:
-    """Load jieba's dictionary in a thread (0.6 s of CPU, 75 MB): started as Whisper decodes,
-    which leaves part of a core idle, instead of holding up the first Chinese line break.
-    jieba's own lock makes a cut that comes early wait for it."""
-    threading.Thread(target=lambda: _jieba().initialize(), name="jieba-dictionary", daemon=True).start()
 
 
 _TERM_CHAR = re.compile(r"[0-9A-Za-z.\-_+#/%@']")
@@ -99,7 +95,7 @@ def chinese_boundaries(text: str) -> frozenset[int]:
     """Character offsets where a Chinese line may be cut: between jieba words, but never
     inside a run of Latin letters/digits (an English term, a number, a version like 3.11)."""
     cuts, offset = set(), 0
-    for piece in _jieba().cut(text):
+    for piece in segmenter().cut(text):
         offset += len(piece)
         cuts.add(offset)
     return frozenset(c for c in cuts if 0 < c < len(text)

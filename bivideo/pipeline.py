@@ -263,22 +263,7 @@ def _transcribed(job: Job, settings: Settings, reporter: Reporter) -> Transcript
     engine = transcribe.load_engine(settings.engine, settings.model)  # fails fast if unavailable
     pcm = _samples(job, settings, reporter)
     with reporter.stage("transcribe", round(len(pcm) / audio.SAMPLE_RATE, 1)) as progress:
-        # Chinese lines are laid out after the decode, whichever the direction: jieba's
-        # dictionary loads meanwhile, from Whisper's first segment on, which comes after
-        # the first encoder pass, the decode's memory peak
-        return transcribe.transcribe(engine, pcm, settings.source,
-                                     _first_then(cues.load_dictionary_meanwhile, progress))
-
-
-def _first_then(action: Callable[[], None], progress: Callable[[float], None]) -> Callable[[float], None]:
-    """`progress`, with `action` called at its first report."""
-    pending = [action]
-
-    def report(done: float) -> None:
-        while pending:
-            pending.pop()()
-        progress(done)
-    return report
+        return transcribe.transcribe(engine, pcm, settings.source, progress)
 
 
 def _given_and_translate(job: Job, settings: Settings, path: Path, reporter: Reporter) -> None:

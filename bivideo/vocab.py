@@ -60,6 +60,9 @@ def lemma(word: str, language: str) -> str:
 
 def _zh_names(text: str) -> set[str]:
     """Person, place and organisation names in a Chinese sentence, as jieba tags them."""
+    from bivideo.cues import segmenter
+
+    segmenter()  # jieba.posseg cuts with jieba's tokenizer: its dictionary from SQLite too
     import jieba.posseg
 
     return {w.word for w in jieba.posseg.cut(text) if w.flag in ("nr", "nrfg", "nrt", "ns", "nt", "nz")}

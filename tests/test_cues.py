@@ -238,3 +238,26 @@ def test_transcript_paragraphs_break_at_long_pauses_and_pair_sentences_with_tran
     assert transcript_md.render(talk, "talk", said) == (
         "# talk\n\n[00:00] First sentence.  \n第一句。  \nSecond one.  \n第二句。\n\n"
         "[00:06] After a pause.  \n停顿之后。\n")
+
+
+def test_jieba_cuts_with_its_dictionary_in_sqlite_as_with_the_dictionary_loaded_whole():
+    """The segmenter looks jieba's dictionary up in SQLite (bivideo.jieba_words): the cuts are
+    those of a jieba tokenizer that loaded the dictionary its own way, on texts made of the
+    dictionary's words, single characters, digits and Latin terms."""
+    import random
+
+    import jieba
+
+    from bivideo.jieba_words import Frequencies
+
+    ours = cues.segmenter().dt
+    assert isinstance(ours.FREQ, Frequencies)
+    own = jieba.Tokenizer()
+    own.initialize()
+    assert ours.total == own.total and len(ours.FREQ) == len(own.FREQ)
+    vocabulary = [word for word, count in own.FREQ.items() if count]
+    pieces = random.Random(19)
+    for _ in range(2000):
+        text = "".join(pieces.choice([pieces.choice(vocabulary), pieces.choice(vocabulary), "的", "3.11", "GPT", "，"])
+                       for _ in range(pieces.randint(1, 12)))
+        assert list(ours.cut(text)) == list(own.cut(text)), text
