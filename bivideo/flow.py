@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bivideo import artifacts, given, pipeline, post, preview, standard, subtitles, transcribe
 from bivideo.errors import BivideoError
@@ -57,33 +58,25 @@ def run(mode: Mode, source: Path, settings: Settings, reporter: Reporter, srt: P
     try:
         pictures = _pictures(mode, job, settings, reporter)
     except Exception:  # the post's files stay with the subtitle files when the burn fails
-        post.write(job.outputs, texts())
+        post.write(job.outputs, texts.result())
         raise
-    return list(dict.fromkeys(job.written + post.write(job.outputs, texts()) + pictures))
+    return list(dict.fromkeys(job.written + post.write(job.outputs, texts.result()) + pictures))
 
 
-def _meanwhile(work: Callable[[], T], reporter: Reporter) -> Callable[[], T]:
-    """`work` started in a thread whose stages draw no bar (the main thread's is on screen);
-    returns the call that waits for its result or raises its error. A daemon thread, so an
-    interrupted burn does not wait for it; it writes no file."""
-    outcome: dict[str, Any] = {}
+def _meanwhile(work: Callable[[], T], reporter: Reporter) -> Future[T]:
+    """`work` started in a thread whose stages draw no bar (the main thread's is on screen).
+    A daemon thread, so an interrupted burn does not wait for it; it writes no file."""
+    future: Future[T] = Future()
 
     def target() -> None:
         with reporter.barless():
             try:
-                outcome["result"] = work()
-            except BaseException as error:  # noqa: BLE001 - raised again in the waiting thread
-                outcome["error"] = error
+                future.set_result(work())
+            except BaseException as error:  # noqa: BLE001 - raised again by future.result()
+                future.set_exception(error)
 
-    thread = threading.Thread(target=target, name="meanwhile", daemon=True)
-    thread.start()
-
-    def result() -> T:
-        thread.join()
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["result"]
-    return result
+    threading.Thread(target=target, name="meanwhile", daemon=True).start()
+    return future
 
 
 def translate(path: Path, settings: Settings, reporter: Reporter) -> list[Path]:

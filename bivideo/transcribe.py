@@ -86,32 +86,31 @@ class FasterWhisper:
                 Word(w.word, w.start, w.end, w.probability) for w in s.words or ()))
 
 
-def _one_malloc_arena() -> None:
-    """glibc gives threads that allocate at the same time heaps (arenas) of their own and
-    keeps what they free there: CTranslate2's decoding threads held ~150 MB more at the peak of an
-    8-minute talk. With one arena for the process, decoding 2 minutes took the same time
-    (medians 15.5 s against 15.3 s). Elsewhere than glibc: nothing to do."""
+def _glibc(function: str, *arguments: int) -> None:
+    """Call one of glibc's malloc tunings; elsewhere (musl, macOS) there is nothing to tune."""
     import ctypes
 
     if sys.platform.startswith("linux"):
         try:
-            ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX = 1
-        except (OSError, AttributeError):  # a libc without mallopt (musl has it as a no-op)
+            getattr(ctypes.CDLL(None), function)(*arguments)
+        except (OSError, AttributeError):  # a libc without it
             pass
+
+
+def _one_malloc_arena() -> None:
+    """glibc gives threads that allocate at the same time heaps (arenas) of their own and
+    keeps what they free there: CTranslate2's decoding threads held ~150 MB more at the peak of an
+    8-minute talk. With one arena for the process, decoding 2 minutes took the same time
+    (medians 15.5 s against 15.3 s)."""
+    _glibc("mallopt", -8, 1)  # M_ARENA_MAX = 1
 
 
 def _trim_heap() -> None:
     """Give the memory freed inside glibc's heap back to the system. Decoding a span frees its
     working memory (VAD batch, Mel features) between blocks still in use, so the heap cannot
     shrink by itself: on a 60-minute talk 100-200 MB stayed resident after each span, on top
-    of the next span's peak. Elsewhere than glibc: nothing to do."""
-    import ctypes
-
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None).malloc_trim(0)
-        except (OSError, AttributeError):  # a libc without malloc_trim
-            pass
+    of the next span's peak."""
+    _glibc("malloc_trim", 0)
 
 
 FEATURE_BLOCK = 3000  # Mel frames (30 s) per STFT block
@@ -261,7 +260,7 @@ def load_engine(name: str, model: str) -> Engine:
 
 def unload_engines() -> None:
     """Let go of the loaded models: a single make needs them no more once its subtitles are
-    written, and the burn and the post's word lists then run in ~100 MB less."""
+    written, and the burn and the post's word lists then run in about 40 MB less."""
     load_engine.cache_clear()
     gc.collect()  # the engine's reference cycles, if any, go now rather than at some later collection
 
