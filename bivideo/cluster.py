@@ -310,10 +310,16 @@ def _run(ray, batch, todo: list, reporter: Reporter, cluster: str) -> None:
         moved[item.name] = moved.get(item.name, 0) + size(args[:5])
         burning[burner.remote(*args)] = (item, time.time())
 
-    def show(item, result: dict) -> None:
+    def arrived(item, result: dict) -> bool:
+        """Count a stage's result, show its messages; False (the file failed) on its error."""
+        moved[item.name] += size(result)
         with reporter.working_on(item.name):
             for kind, message in result.get("messages", ()):
                 (reporter.warn if kind == "warn" else reporter.note)(message)
+        if "error" in result:
+            batch.fail(item, BivideoError(result["error"]))
+            return False
+        return True
 
     def retire(actor) -> None:
         """An actor with nothing left to transcribe: its CPUs (or GPU) go to the burns."""
@@ -361,10 +367,7 @@ def _run(ray, batch, todo: list, reporter: Reporter, cluster: str) -> None:
                         lost(item, error)
                         continue
                     idle.append(actor)
-                    moved[item.name] += size(result)
-                    show(item, result)
-                    if "error" in result:
-                        batch.fail(item, BivideoError(result["error"]))
+                    if not arrived(item, result):
                         continue
                     item.seconds["prepare"] = result["ended"] - result["began"]
                     overhead.append(time.time() - sent - item.seconds["prepare"])
@@ -376,10 +379,7 @@ def _run(ray, batch, todo: list, reporter: Reporter, cluster: str) -> None:
                     except ray.exceptions.RayError as error:  # its worker lost more often than it may retry
                         lost(item, error)
                         continue
-                    moved[item.name] += size(result)
-                    show(item, result)
-                    if "error" in result:
-                        batch.fail(item, BivideoError(result["error"]))
+                    if not arrived(item, result):
                         continue
                     if result["prepared"] is not None:
                         item.seconds["prepare"] = result["prepared"]

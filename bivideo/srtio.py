@@ -80,12 +80,17 @@ def _reject(name: str, line: int, content: str):
     raise BivideoError(f"{name}: line {line}: not a subtitle block (number, times, text): {snippet!r}")
 
 
-def read(path: Path) -> list[Shown]:
+def _text(path: Path) -> str:
+    """A subtitle file's text, whatever its encoding (`decode`)."""
     try:
         data = path.read_bytes()
     except OSError as error:
         raise BivideoError(f"cannot read {path}: {error.strerror}") from None
-    return parse(decode(data, path.name), path.name)
+    return decode(data, path.name)
+
+
+def read(path: Path) -> list[Shown]:
+    return parse(_text(path), path.name)
 
 
 FORMATS = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ssa"}
@@ -103,11 +108,7 @@ def _format_of(path: Path, text: str) -> str:
 def read_any(path: Path) -> list[Shown]:
     """The cues of an SRT, WebVTT or ASS/SSA file (by its content, else its name) in display
     order, each line as the viewer reads it. An empty file or one without cues is an error."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise BivideoError(f"cannot read {path}: {error.strerror}") from None
-    text = decode(data, path.name)
+    text = _text(path)
     if not text.strip(" \ufeff\r\n\t"):
         raise BivideoError(f"{path.name}: the file is empty, no subtitles in it")
     kind = _format_of(path, text)
