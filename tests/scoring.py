@@ -27,6 +27,16 @@ def cer(reference: str, hypothesis: str) -> float:
     return jiwer.cer(chinese_only(reference), chinese_only(hypothesis))
 
 
+def errors(reference: str, hypothesis: str, language: str) -> int:
+    """Word errors (English) or character errors (Chinese) against the reference, as a count:
+    what a margin of "N more words" is measured in."""
+    if language == "en":
+        out = jiwer.process_words(normalise_en(reference), normalise_en(hypothesis))
+    else:
+        out = jiwer.process_characters(chinese_only(reference), chinese_only(hypothesis))
+    return out.substitutions + out.deletions + out.insertions
+
+
 def read_srt(path: Path) -> list[srt.Subtitle]:
     return list(srt.parse(path.read_text(encoding="utf-8")))
 

@@ -89,8 +89,9 @@ def test_engine_transcribes_mandarin_in_simplified(samples, engine):
     pcm, reference = samples("zh05_funasr_asr_example_zh.wav")
     result = transcribe.transcribe(transcribe.load_engine(engine, "base"), pcm, "auto", lambda s: None)
     assert result.language == "zh"
-    # measured with base: 0.00 (faster-whisper, int8) and 0.16 (openai-whisper, fp32)
-    assert cer(reference, result.text) <= 0.25, result.text
+    # measured with base: 0.00 (faster-whisper, int8, on CT2_FORCE_CPU_ISA GENERIC, AVX and AVX2) and 0.16
+    # (openai-whisper, fp32, ATEN_CPU_CAPABILITY default and avx2): 3 of 19 characters; 0.35 allows 3 more
+    assert cer(reference, result.text) <= 0.35, result.text
     assert transcribe.simplified(result.text) == result.text
 
 

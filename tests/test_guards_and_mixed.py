@@ -57,8 +57,9 @@ def test_each_part_of_a_mixed_talk_is_transcribed_in_its_language(mixed):
     en, zh, _, transcript = mixed
     english = " ".join(s.text for s in transcript.segments if s.language == "en")
     chinese = "".join(s.text for s in transcript.segments if s.language == "zh")
-    assert wer(en["reference_transcript"], english) <= 0.15
-    assert cer(zh["reference_transcript"], chinese) <= 0.25
+    assert wer(en["reference_transcript"], english) <= 0.15  # measured 0.00 (of 22 words) on every ISA
+    # measured 0.00 (AVX2) to 0.16 (GENERIC, AVX): 3 of its 19 characters; 0.35 allows 3 more
+    assert cer(zh["reference_transcript"], chinese) <= 0.35
     built = cues.build(transcript.words, transcript.language, 25.0, transcript.segment_ends,
                        transcript.word_languages)
     assert [c.language for c in built] == sorted((c.language for c in built), key=["en", "zh"].index)

@@ -1,6 +1,6 @@
 """`--from auto` on talks that switch between English and Mandarin with no pause, in both
-orders: every segment and cue in its spoken language, each part as well transcribed as
-that part alone with its language forced. Real recordings, real `base` model."""
+orders: every segment and cue in its spoken language, each part about as well transcribed
+as that part alone with its language forced. Real recordings, real `base` model."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bivideo import audio, cues, transcribe
-from tests.scoring import cer, wer
+from tests.scoring import errors
 
 # (recording, language): English -> Mandarin -> English and Mandarin -> English -> Mandarin
 TALKS = {
@@ -26,16 +26,20 @@ TRIM = ("silenceremove=start_periods=1:start_threshold=-35dB:start_silence=0.05,
 
 pytestmark = pytest.mark.slow  # the real base model throughout
 
+# How many more errors a part may have in the joined talk than alone: words for English,
+# characters for Chinese. CTranslate2's int8 kernels differ with the processor, so a word can
+# change from machine to machine: with CT2_FORCE_CPU_ISA GENERIC, AVX and AVX2 the joined
+# parts had at most 1 word (en10: "squalid" heard as "squallet") and 2 characters (zh03, of
+# 70) more than alone. Two words and four characters more than the worst seen still fail a
+# part transcribed in the wrong language or lost at a switch (that costs the whole part).
+MORE_ERRORS = {"en": 3, "zh": 6}
+
 
 def _trimmed(source, dest):
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(source), "-af",
                     f"aresample=16000,aformat=channel_layouts=mono,{TRIM}", "-c:a", "pcm_s16le", str(dest)],
                    check=True)
     return audio.load(dest)
-
-
-def _score(reference: str, language: str, text: str) -> float:
-    return wer(reference, text) if language == "en" else cer(reference, text)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +69,8 @@ def test_switching_talk_without_pauses(talk, manifest, engine, tmp_path):
     for name, language, a, b, _, alone in parts:
         text = "".join(s.text for s in joined.segments if a <= (s.start + s.end) / 2 < b)
         reference = manifest[name]["reference_transcript"]
-        assert _score(reference, language, text) <= _score(reference, language, alone) + 0.05, (name, text, alone)
+        assert errors(reference, text, language) <= errors(reference, alone, language) + MORE_ERRORS[language], \
+            (name, text, alone)
     built = cues.build(joined.words, joined.language, 25.0, joined.segment_ends, joined.word_languages)
     assert {c.language for c in built} == {"en", "zh"}
     for cue in built:

@@ -99,7 +99,8 @@ def test_source_transcript_matches_the_reference(talk):
     if talk.src == "en":
         assert wer(reference, text) <= 0.15, text
     else:
-        # base is a small model and this is 8 kHz telephone audio; measured CER is about 0.16
+        # base is a small model and this is 8 kHz telephone audio: CER measured 0.09 (AVX), 0.14 (GENERIC) and
+        # 0.16 (AVX2) with CT2_FORCE_CPU_ISA, 11 of its 70 characters at worst; 0.25 allows 6 more
         assert cer(reference, text) <= 0.25, text
         assert opencc.OpenCC("t2s").convert(text) == text, "Traditional characters in the Chinese SRT"
 
