@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install system venv models check test test-fast bench sample clean
+.PHONY: install system venv models check test test-fast bench sample vendor clean
 
 install: system venv models
 
@@ -44,9 +44,14 @@ bench:
 	$(BIN)/python tools/segmentation_report.py
 	$(BIN)/python tools/sync_bench.py
 	$(BIN)/python tools/bench_highlight.py
+	tools/loopback-only $(BIN)/python tools/studio_bench.py
+	tools/loopback-only $(BIN)/python tools/overlay_agreement.py
 
 sample:
 	samples/make_sample.sh
+
+vendor:
+	tools/vendor-web.sh
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -209,6 +209,22 @@ def heard(energy: list[tuple[float, float]], vad: list[tuple[float, float]],
     return sorted(confirmed + [v for v in vad if not near(v, energy, 0.0)])
 
 
+PEAKS_PER_SECOND = 50  # the studio's waveform: 20 ms a peak, finer than a frame at 25 fps
+
+
+def peaks(pcm: np.ndarray, per_second: int = PEAKS_PER_SECOND) -> bytes:
+    """Pure: the waveform the studio draws, as int8 bytes: each 1/per_second s's peak
+    |amplitude| scaled to 0..127 (the last, shorter span included)."""
+    import numpy as np
+
+    span = SAMPLE_RATE // per_second
+    count = -(-len(pcm) // span)
+    padded = np.zeros(count * span, dtype=np.int16)
+    padded[:len(pcm)] = pcm
+    loudest = np.abs(padded.reshape(count, span).astype(np.int32)).max(axis=1)
+    return (loudest * 127 // 32768).astype(np.int8).tobytes()
+
+
 def merge_regions(regions: list[tuple[float, float]], window: float = 30.0) -> list[tuple[float, float]]:
     """Pure: join neighbouring speech regions while the joined span fits one Whisper window,
     so a decoder that works clip by clip runs once per window, not once per phrase."""

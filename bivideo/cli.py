@@ -190,7 +190,7 @@ def make(video: Path, quiet: bool, preview_only: bool, **options) -> None:
     if preview_only and not quiet:
         bilingual = (settings.output_dir or video.parent).expanduser() / f"{video.stem}.bilingual.srt"
         click.echo(f"\nCheck the stills, fix the subtitles in {bilingual}\n"
-                   f"(or in a page: bivideo preview {_quoted(video, settings)} --serve), then burn them:\n"
+                   f"(or in the browser: bivideo studio {_quoted(video, settings)}), then burn them:\n"
                    f"  bivideo burn {_quoted(video, settings)}")
 
 
@@ -252,7 +252,7 @@ def burn(video: Path, srt: Path | None, quiet: bool, **options) -> None:
 @main.command()
 @click.argument("video", type=click.Path(path_type=Path))
 @click.option("--at", "times", help="Comma-separated times (seconds, m:ss or h:mm:ss) [default: cue midpoints].")
-@click.option("--serve", is_flag=True, help="Also open a local page to play, check and edit the subtitles.")
+@click.option("--serve", is_flag=True, help="Then serve `bivideo studio` on these subtitles (prints its address).")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path),
               help="Where VIDEO's subtitle files are [default: beside VIDEO].")
 @look_options
@@ -260,7 +260,7 @@ def burn(video: Path, srt: Path | None, quiet: bool, **options) -> None:
 def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options) -> None:
     """Stills of VIDEO with its subtitles as they will be burned (each platform's frame), and a
     contact sheet."""
-    from bivideo import flow, page
+    from bivideo import flow
     from bivideo import preview as stills
 
     reporter = Reporter(quiet)
@@ -268,10 +268,30 @@ def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options)
     settings = Settings(**options)
     job = flow.on_disk(video, settings, reporter)
     _echo(stills.stills(job, settings, reporter, at), quiet)
-    if serve:
-        lit = page.Highlight(settings.highlight_color, job.outputs.last_words()) \
-            if settings.highlight == "words" else None
-        page.serve(job, reporter, lambda url: click.echo(f"subtitle editor: {url}  (Ctrl-C to stop)"), lit)
+    if serve:  # the studio, on the subtitles just shown
+        _studio(video, settings, reporter, port=0, open_browser=False)
+
+
+@main.command()
+@click.argument("video", type=click.Path(path_type=Path))
+@make_options
+@look_options
+@encode_options
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port on 127.0.0.1 [default: a free one].")
+@click.option("--no-browser", is_flag=True, help="Print the address; don't open a browser.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings, errors and the address.")
+def studio(video: Path, port: int, no_browser: bool, quiet: bool, **options) -> None:
+    """Review VIDEO's subtitles in the browser: waveform, the burned look, edit, re-translate,
+    save and burn. Makes the subtitles first when there are none. Runs until Ctrl-C."""
+    _studio(video, Settings(**options), Reporter(quiet), port, not no_browser)
+
+
+def _studio(video: Path, settings: Settings, reporter: Reporter, port: int, open_browser: bool) -> None:
+    from bivideo import studio, studio_http
+
+    session = studio.open_studio(video, settings, reporter)
+    studio_http.serve(session, port, lambda url: click.echo(f"studio: {url}"), open_browser)
 
 
 @main.command()

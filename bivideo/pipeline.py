@@ -100,11 +100,11 @@ class Outputs:
         if path.resolve() == self.source.resolve():
             raise BivideoError(f"refusing to overwrite the input {path.name}")
         if self.edited(path):
-            backup = self._backup(path)
+            backup = self.backup(path)
             self.reporter.warn(f"{path.name} was not written by bivideo or was edited: kept as {backup.name}")
 
     @staticmethod
-    def _backup(path: Path) -> Path:
+    def backup(path: Path) -> Path:
         backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
         os.replace(path, backup)
         return backup
@@ -128,7 +128,7 @@ class Outputs:
         """Rewrite a file the user edited (their edits are in `text`); it stays theirs, and
         what was there is kept as a timestamped backup."""
         if text != path.read_text(encoding="utf-8", errors="replace"):
-            backup = self._backup(path)
+            backup = self.backup(path)
             artifacts.write_text(path, text)
             self.reporter.note(f"{path.name}: your edits with the new translations; as it was before: {backup.name}")
 
@@ -166,6 +166,7 @@ class Job:
     outputs: Outputs
     cues: list[Cue] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    stale: set[int] = field(default_factory=set)  # cues whose spoken line was edited since it was translated
 
 
 def open_job(source: Path, settings: Settings, reporter: Reporter) -> Job:
@@ -214,7 +215,7 @@ def load_subtitles(job: Job, settings: Settings, reporter: Reporter, srt: Path |
     """The cues from the subtitle files on disk (or from `srt`), nothing transcribed or
     translated; the single-language SRTs are brought in step with the bilingual one."""
     merged = _cues_on_disk(job, reporter, srt)
-    job.cues = merged.cues
+    job.cues, job.stale = merged.cues, merged.to_translate
     if srt is None:
         job.written = _write_subtitles(job, rewrite_edited=False)
     if merged.to_translate:
@@ -261,7 +262,7 @@ def _transcribe_and_translate(job: Job, settings: Settings, reporter: Reporter) 
 def _transcribed(job: Job, settings: Settings, reporter: Reporter) -> Transcript:
     """The talk's transcript; its audio is let go on return, before translation and writing."""
     engine = transcribe.load_engine(settings.engine, settings.model)  # fails fast if unavailable
-    pcm = _samples(job, settings, reporter)
+    pcm = talk_samples(job, settings, reporter)
     with reporter.stage("transcribe", round(len(pcm) / audio.SAMPLE_RATE, 1)) as progress:
         return transcribe.transcribe(engine, pcm, settings.source, progress)
 
@@ -286,7 +287,7 @@ def _given_and_translate(job: Job, settings: Settings, path: Path, reporter: Rep
     outputs.remember_words([None] * len(job.cues))  # no word times: nothing to highlight word by word
     if job.info.audio_codecs:
         found = sync.score([(c.start, c.end) for c in job.cues],
-                           audio.energy_speech_regions(_samples(job, settings, reporter)))
+                           audio.energy_speech_regions(talk_samples(job, settings, reporter)))
         for line in sync.summary(found, path.name, standard.MAX_LEAD):
             reporter.note(line)
 
@@ -497,7 +498,7 @@ def render(job: Job, settings: Settings, reporter: Reporter) -> list[Path]:
     return written + finals
 
 
-def _samples(job: Job, settings: Settings, reporter: Reporter):
+def talk_samples(job: Job, settings: Settings, reporter: Reporter):
     """The talk's audio as Whisper hears it (int16, audio.load), extracted once into the work folder."""
     track = _audio_track(job.info, settings)
     wav = job.work / "audio-{}.wav".format(artifacts.key("audio", job.work.name, track))
@@ -539,7 +540,7 @@ def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporte
         done = [whisper_task.Unit(**u) for u in artifacts.read_json(path)]
     else:
         engine = transcribe.load_engine(settings.engine, settings.model)
-        pcm = _samples(job, settings, reporter)  # loaded only here: other translators need no audio
+        pcm = talk_samples(job, settings, reporter)  # loaded only here: other translators need no audio
         seconds = round(sum(b - a for a, b in clips), 1)
         with reporter.stage("translate (whisper)", seconds) as progress:
             done = whisper_task.translate_units(engine, pcm, built, groups, words, progress)

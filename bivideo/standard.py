@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from bivideo.model import Shown
 
@@ -29,9 +30,10 @@ MAX_LEAD = 0.15  # s: a cue may appear at most this long before its first word i
 NOTICEABLE_PAUSE = 0.4
 DEFAULT_FPS = 25.0
 
-# What a viewer never sees: HTML-like tags (<i>, </font>, WebVTT's <v Name>, <c.yellow>, inline
-# timestamps <00:01:02.500>) and ASS override blocks ({\an8}, {\i1}).
-_TAGS = re.compile(r"</?[A-Za-z][^<>\n]*>|<\d[\d:.]*>|\{\\[^{}]*\}")
+# What a viewer never sees: the formatting tags of SRT and WebVTT (<i>, </font>, <v Name>,
+# <c.yellow>, inline timestamps <00:01:02.500>) and ASS override blocks ({\an8}, {\i1}). Other
+# text in angle brackets ("<img src=x>") is the cue's own, shown and kept as written.
+_TAGS = re.compile(r"</?(?:b|i|u|s|font|c|v|lang|ruby|rt)(?:[.\s][^<>\n]*)?>|<\d[\d:.]*>|\{\\[^{}]*\}")
 
 RULES = ("line length", "lines per language", "reading speed", "duration", "gap", "overlap")
 
@@ -51,23 +53,39 @@ def display_width(text: str, language: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
 
 
-def entry_problems(entry: Shown, next_start: float | None, fps: float = DEFAULT_FPS) -> list[str]:
-    """The rules (from RULES) that this cue breaks, given when the next cue starts."""
-    problems = []
-    duration = entry.end - entry.start
+@dataclass(frozen=True)
+class Measures:
+    """What the rules are judged on, for one cue: per language its lines' display widths and
+    its reading speed, the cue's duration, and the gap to the next cue (None for the last)."""
+
+    widths: dict[str, list[float]]
+    cps: dict[str, float]
+    duration: float
+    gap: float | None
+
+
+def measure(entry: Shown, next_start: float | None) -> Measures:
     # formatting tags (<i>, {\an8}) are not shown: they take no room on a line
     grouped = Shown(entry.start, entry.end, tuple(visible(line) for line in entry.lines)).by_language()
-    if any(display_width(line, lang) > MAX_LINE[lang] for lang, lines in grouped.items() for line in lines):
+    duration = entry.end - entry.start
+    widths = {lang: [display_width(line, lang) for line in lines] for lang, lines in grouped.items()}
+    cps = {lang: sum(w) / duration if duration > 0 else 0.0 for lang, w in widths.items()}
+    return Measures(widths, cps, duration, None if next_start is None else next_start - entry.end)
+
+
+def broken(measures: Measures, fps: float = DEFAULT_FPS) -> list[str]:
+    """The rules (from RULES) that a cue with these measures breaks."""
+    problems = []
+    if any(width > MAX_LINE[lang] for lang, widths in measures.widths.items() for width in widths):
         problems.append("line length")
-    if any(len(lines) > MAX_LINES for lines in grouped.values()):
+    if any(len(widths) > MAX_LINES for widths in measures.widths.values()):
         problems.append("lines per language")
-    if duration > 0 and any(sum(display_width(line, lang) for line in lines) / duration > MAX_CPS[lang] + 1e-9
-                            for lang, lines in grouped.items()):
+    if any(cps > MAX_CPS[lang] + 1e-9 for lang, cps in measures.cps.items()):
         problems.append("reading speed")
-    if not MIN_DURATION - 1e-3 <= duration <= MAX_DURATION + 1e-3:
+    if not MIN_DURATION - 1e-3 <= measures.duration <= MAX_DURATION + 1e-3:
         problems.append("duration")
-    if next_start is not None:
-        gap = next_start - entry.end
+    gap = measures.gap
+    if gap is not None:
         frame = 1 / fps
         if gap < -1e-3:
             problems.append("overlap")
@@ -75,6 +93,11 @@ def entry_problems(entry: Shown, next_start: float | None, fps: float = DEFAULT_
             # closer than two frames, or a short gap left open instead of chained
             problems.append("gap")
     return problems
+
+
+def entry_problems(entry: Shown, next_start: float | None, fps: float = DEFAULT_FPS) -> list[str]:
+    """The rules (from RULES) that this cue breaks, given when the next cue starts."""
+    return broken(measure(entry, next_start), fps)
 
 
 def problems(entries: list[Shown], fps: float = DEFAULT_FPS) -> list[list[str]]:

@@ -371,7 +371,12 @@ def transcribe(engine: Engine, pcm: np.ndarray, language: str, progress: Progres
     speech in the audio (bivideo.timing)."""
     vad = audio.fine_speech_regions(pcm)  # one VAD pass: what to decode, and where words can be
     decoded = decode(engine, pcm, language, progress, audio.padded(vad))
-    return fit_to_speech(decoded, audio.heard(audio.energy_speech_regions(pcm), vad))
+    return fit_to_speech(decoded, speech_regions(pcm, vad))
+
+
+def speech_regions(pcm: np.ndarray, vad: list[tuple[float, float]] | None = None) -> list[tuple[float, float]]:
+    """Where words can be heard: the speech the words' times are fitted to (and the studio draws)."""
+    return audio.heard(audio.energy_speech_regions(pcm), audio.fine_speech_regions(pcm) if vad is None else vad)
 
 
 def fit_to_speech(transcript: Transcript, speech: list[tuple[float, float]]) -> Transcript:

@@ -152,6 +152,22 @@ def _fit(text: str, width: float, language: str) -> str:
     return text.strip()
 
 
+def _reply_chat(handler: BaseHTTPRequestHandler, answer: dict) -> None:
+    _reply_json(handler, {"choices": [{"message": {"role": "assistant",
+                                                   "content": json.dumps(answer, ensure_ascii=False)}}]})
+
+
+def _proofread(line: str, prompt: str) -> str:
+    """A proofreading model's fix: each glossary term the line has as other words or spacing
+    ("we chat" for WeChat) written as the glossary writes it."""
+    terms = prompt.split("Terms as they must be written:\n", 1)[1].rsplit("\n", 1)[0].splitlines() \
+        if "Terms as they must be written:" in prompt else []
+    for term in terms:
+        heard = r"\s*".join(map(re.escape, term.replace(" ", "")))
+        line = re.sub(rf"\b{heard}\b", term, line, flags=re.IGNORECASE)
+    return line
+
+
 @contextmanager
 def openai_server(port: int = 0) -> Iterator[tuple[str, Recorder]]:
     """An OpenAI-compatible /v1/chat/completions on 127.0.0.1. It translates the numbered lines
@@ -182,6 +198,11 @@ def openai_server(port: int = 0) -> Iterator[tuple[str, Recorder]]:
                 return
             prompt = body["messages"][-1]["content"]
             lines = json.loads(prompt.strip().splitlines()[-1])
+            if prompt.startswith("Proofread"):  # the studio's Suggest fixes
+                recorder.requests.append({"prompt": prompt, "lines": lines, "proofread": True})
+                if not _misbehave(self, recorder.next_action()):
+                    _reply_chat(self, {k: _proofread(v, prompt) for k, v in lines.items()})
+                return
             budgets = json.loads(re.search(r"Budgets: (\{.*\})$", prompt, re.MULTILINE).group(1))
             refine = prompt.startswith("Here are consecutive subtitle lines")
             recorder.requests.append({"prompt": prompt, "lines": lines, "budgets": budgets, "refine": refine,
@@ -201,8 +222,7 @@ def openai_server(port: int = 0) -> Iterator[tuple[str, Recorder]]:
                 answer.pop(max(answer, key=int))
             elif action == "extra":
                 answer[str(len(lines) + 1)] = "surplus"
-            _reply_json(self, {"choices": [{"message": {"role": "assistant",
-                                                        "content": json.dumps(answer, ensure_ascii=False)}}]})
+            _reply_chat(self, answer)
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()

@@ -1,7 +1,7 @@
 """Preview, fix, then burn, for real: `make --preview` on a real recording (real Whisper, the
 local LibreTranslate stand-in), stills read back with OCR, hand edits kept and re-translated
-one sentence at a time, the subtitle page driven in headless Chromium, and `bivideo burn`
-showing the edit in the burned picture.
+one sentence at a time, and `bivideo burn` showing the edit in the burned picture. (The
+studio, the page for the same review: test_studio.py and test_studio_page.py.)
 
 The talk is made once per module (`made`) for the tests that only read it; a test that changes
 its files gets one made in a folder of its own (`talk`; transcript and translations cached)."""
@@ -11,20 +11,13 @@ from __future__ import annotations
 import glob
 import re
 import shutil
-import signal
 import subprocess
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from bivideo import srtio
-from tests.conftest import BIVIDEO, bivideo, make_video
+from tests.conftest import bivideo, make_video
 from tests.scoring import frame, normalise_en, ocr_subtitles, read_srt
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 pytestmark = pytest.mark.slow  # real Whisper and real encodes throughout
 
@@ -156,62 +149,6 @@ def test_a_single_language_file_out_of_step_is_reported_with_the_first_cue_that_
         assert re.search(r"has \d+ cues and .* has \d+; first difference at cue 2 \(.*zh.srt line 6", run.err), run.err
     finally:
         zh.write_text(original, encoding="utf-8")
-
-
-@contextmanager
-def editing_page(video: Path, *args: str):
-    """`bivideo preview VIDEO --serve` running, and its page loaded in headless Chromium; the
-    server is stopped with SIGTERM afterwards and must exit cleanly."""
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium (Debian package chromium) for the page test")
-    playwright = pytest.importorskip("playwright.sync_api", reason="pip package playwright not installed")
-    server = subprocess.Popen([str(BIVIDEO), "preview", str(video), "--serve", "--quiet", *args],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = server.stdout.readline()
-        url = re.search(r"http://127\.0\.0\.1:\d+/", line)
-        assert url, line + server.stderr.read()
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            page.goto(url[0])
-            page.wait_for_selector("#cues tr")
-            yield page
-            browser.close()
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=30)
-    assert server.returncode == 0
-
-
-def test_page_edit_is_saved_and_burned(talk, tmp_path):
-    with editing_page(talk.video) as page:
-        first = read_srt(talk.out("bilingual.srt"))[0]
-        # play: the overlay shows the first cue's English while it is on screen
-        page.evaluate(f"video.currentTime = {first.start.total_seconds() + 0.2}; video.play()")
-        page.wait_for_function("!video.paused && document.getElementById('overlay-en').textContent !== ''")
-        assert page.locator("#overlay-en").inner_text() == first.content.split("\n")[-1]
-        page.evaluate("video.pause()")
-        # edit cue 1's English line, and make cue 3 far too short (a standard break)
-        page.locator("#cues tr").nth(0).locator("input[name=en]").fill("Zebra crossings glow orange")
-        third = read_srt(talk.out("bilingual.srt"))[2].start.total_seconds()
-        page.locator("#cues tr").nth(2).locator("input[name=end]").fill(srtio.stamp(third + 0.2))
-        page.click("#save")
-        page.wait_for_function("document.getElementById('status').textContent.startsWith('saved')")
-        assert "problem" in page.locator("#cues tr").nth(2).get_attribute("class")
-        assert "duration" in page.locator("#cues tr").nth(2).locator("td.rules").inner_text()
-    saved = read_srt(talk.out("bilingual.srt"))
-    assert saved[0].content.split("\n")[-1] == "Zebra crossings glow orange"
-    assert not list(talk.folder.glob(".*part*"))
-
-    run = bivideo("burn", talk.video, "--for", "linkedin")
-    assert run.code == 0, run.err
-    assert "Zebra crossings" in read_srt(talk.out("en.srt"))[0].content
-    middle = (saved[0].start + saved[0].end).total_seconds() / 2
-    burned = frame(talk.out("linkedin.mp4"), middle, tmp_path / "burned.png")
-    plain = frame(talk.video, middle, tmp_path / "plain.png")
-    read = normalise_en(ocr_subtitles(burned, plain, tmp_path)).split()
-    assert "zebra" in read and "crossings" in read, read
 
 
 def test_force_regenerates_only_after_a_timestamped_backup(talk):

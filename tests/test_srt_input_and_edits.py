@@ -1,11 +1,11 @@
 """Pure cores: SRT files as people save them (line-numbered errors, overlaps, cue counts that
-drift apart), hand edits merged back into cues, and the page's save format."""
+drift apart), hand edits merged back into cues, and the studio's save format."""
 
 from __future__ import annotations
 
 import pytest
 
-from bivideo import edits, page, srtio, subtitles
+from bivideo import edits, review, srtio, subtitles
 from bivideo.errors import BivideoError
 from bivideo.model import Cue, Shown
 
@@ -80,9 +80,9 @@ def test_single_language_edit_is_merged_and_a_conflict_keeps_the_bilingual_line(
     assert conflicts == [2]
 
 
-def test_page_rows_compose_a_bilingual_srt_and_bad_rows_are_named():
-    text = page.compose([{"start": 1, "end": 2.5, "zh": "你好", "en": "Hello"},
-                         {"start": 3, "end": 4, "zh": "", "en": "x"}])
+def test_studio_rows_compose_a_bilingual_srt_and_bad_rows_are_named():
+    text = subtitles.bilingual_srt(review.cues([{"start": 1, "end": 2.5, "zh": "你好", "en": "Hello"},
+                                                {"start": 3, "end": 4, "zh": "", "en": "x"}]))
     assert text == subtitles.bilingual_srt([Cue(1, 2.5, "Hello", "你好"), Cue(3, 4, "x")])
     with pytest.raises(BivideoError, match="cue 2: ends"):
-        page.compose([{"start": 1, "end": 2, "zh": "a", "en": "b"}, {"start": 5, "end": 4, "zh": "a", "en": "b"}])
+        review.cues([{"start": 1, "end": 2, "zh": "a", "en": "b"}, {"start": 5, "end": 4, "zh": "a", "en": "b"}])

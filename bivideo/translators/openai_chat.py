@@ -132,6 +132,23 @@ def refine_prompt(ask: Ask) -> str:
     return _finish(ask, head, ", ".join(ask.lines))
 
 
+def proofread_prompt(ask: Ask) -> str:
+    """The studio's "Suggest fixes" request: the spoken lines to correct for mishearings; its
+    last line is the lines as JSON."""
+    numbers = ", ".join(ask.lines)
+    parts = ["Proofread these numbered lines of a speech recognition transcript of one talk (each line in English "
+             "or Chinese). Correct only likely mishearings: words that sound like what was said but make no sense "
+             "here, and names and terms misspelled (the glossary gives their right forms). Change nothing else: no "
+             "rephrasing, no punctuation or style changes, each line in its own language. Return every line, "
+             "changed or not.", f"Reply with only a JSON object with exactly the keys {numbers}."]
+    if ask.before or ask.after:
+        parts.append(f"Context (do not return): before: {ask.before!r}; after: {ask.after!r}.")
+    if ask.glossary:
+        parts.append("Terms as they must be written:\n" + ask.glossary)
+    parts.append(_json(ask.lines))
+    return "\n".join(parts)
+
+
 def _finish(ask: Ask, head: list[str], numbers: str) -> str:
     parts = head + _budget_rules(ask) + [
         "Keep numbers, URLs, `code` and @handles exactly as written.",
@@ -189,3 +206,6 @@ class OpenAIChat:
 
     def refine_lines(self, ask: Ask) -> dict[str, str]:
         return parse_reply(self._ask(refine_prompt(ask)), list(ask.lines))
+
+    def proofread_lines(self, ask: Ask) -> dict[str, str]:
+        return parse_reply(self._ask(proofread_prompt(ask)), list(ask.lines))
