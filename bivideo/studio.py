@@ -198,7 +198,7 @@ def state(studio: Studio) -> dict:
     info, cues = studio.job.info, studio.loaded
     rows = [review.row(c, r, i in studio.stale) for i, (c, r) in enumerate(zip(cues, _records(studio, cues)))]
     draft = artifacts.read_json(studio.draft_path) if studio.draft_path.is_file() else None
-    if draft and (draft.get("version") != studio.version or not review.changed(draft.get("cues", []), cues)):
+    if draft and (draft.get("version") != studio.version or not _differs(draft.get("cues", []), cues)):
         draft = None
     translator, _ = translators.choose(studio.settings.translator)
     spoken = max(LANGUAGES, key=lambda lang: sum(c.language == lang for c in cues))
@@ -216,6 +216,14 @@ def state(studio: Studio) -> dict:
         "translator": translator, "llm": translator in translators.LLMS,
         "draft": draft, "outputs": _outputs(studio),
     }
+
+
+def _differs(rows: list[dict], cues: list[Cue]) -> bool:
+    """A draft's rows differ from the cues; one with an unfinished cue (no text yet) always does."""
+    try:
+        return review.changed(rows, cues)
+    except BivideoError:
+        return True
 
 
 def styled(studio: Studio, platform: str, rows: list[dict]) -> str:

@@ -239,8 +239,8 @@ def handler(studio: Studio, token: str) -> type[BaseHTTPRequestHandler]:
                 self.send_json(status, reply)
 
         def keep_draft(self, data: dict) -> tuple[int, Any]:
-            review.cues(body_rows(data))  # only a draft the page could save
-            artifacts.write_json(studio.draft_path, {"version": data.get("version"), "cues": data["cues"],
+            """The page's cues as they are, unfinished ones too (a cue inserted, not yet typed)."""
+            artifacts.write_json(studio.draft_path, {"version": data.get("version"), "cues": body_rows(data),
                                                      "saved": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
             return 200, {"kept": True}
 
@@ -253,14 +253,24 @@ def handler(studio: Studio, token: str) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A page closed or reloaded mid-request is normal; anything else is printed as usual."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
 def serve(studio: Studio, port: int, announce: Callable[[str], None], open_browser: bool) -> None:
     """Serve the studio until Ctrl-C (or SIGTERM)."""
     token = secrets.token_urlsafe(24)
     try:
-        server = ThreadingHTTPServer(("127.0.0.1", port), handler(studio, token))
+        server = Server(("127.0.0.1", port), handler(studio, token))
     except OSError as error:
         raise BivideoError(f"--port {port}: cannot listen on 127.0.0.1 ({error.strerror})") from None
-    server.daemon_threads = True
     url = f"http://127.0.0.1:{server.server_address[1]}/?token={token}"
     announce(url)
     if open_browser:

@@ -183,6 +183,12 @@ function seek (t) {
   if (Number.isFinite(t)) video.currentTime = Math.max(0, t)
 }
 
+/** Put the video on the cue, one frame in: the frame shown at the cue's very start time began
+ *  a little before it, and shows (as the burned video would) no subtitle yet. */
+function showCue (cue) {
+  seek(cue.start + Math.min(1 / (S.state.video.fps || 25), (cue.end - cue.start) / 2))
+}
+
 function playCue (id) {
   const cue = cueOf(id)
   if (!cue) return
@@ -228,7 +234,7 @@ function step (delta) {
   i = i === undefined || i < 0 ? (delta > 0 ? 0 : S.cues.length - 1) : Math.min(S.cues.length - 1, Math.max(0, i + delta))
   const cue = S.cues[i]
   setCurrent(cue.id)
-  seek(cue.start)
+  showCue(cue)
   table.focusField(cue.id, column)
   wave.reveal(cue)
 }
@@ -270,7 +276,7 @@ const tableHandlers = {
       setCurrent(id)
       const cue = cueOf(id)
       // show the cue being edited in the preview (not while the talk plays on)
-      if (cue && video.paused && !(cue.start <= video.currentTime && video.currentTime < cue.end)) seek(cue.start)
+      if (cue && video.paused && !(cue.start < video.currentTime && video.currentTime < cue.end)) showCue(cue)
     }
   },
   blur (id, column) {
@@ -284,7 +290,7 @@ const tableHandlers = {
   rowClick (id) {
     setCurrent(id)
     const cue = cueOf(id)
-    if (cue && video.paused) seek(cue.start)
+    if (cue && video.paused) showCue(cue)
   }
 }
 

@@ -61,7 +61,18 @@ class CueRegions extends RegionsPlugin {
     if (region._narrow !== narrow) {
       region._narrow = narrow
       if (region.content) region.content.style.display = narrow ? 'none' : ''
-      region.setOptions({ resize: !narrow })
+    }
+    const handles = !narrow || region.id === this.currentId // the current cue's edges can always be grabbed
+    if (region.resize !== handles) region.setOptions({ resize: handles })
+  }
+
+  /** The current cue's region keeps its handles at any zoom. */
+  setCurrent (id) {
+    const old = this.currentId
+    this.currentId = id
+    const m = this._metrics()
+    for (const region of this.regions) {
+      if (region.id === old || region.id === id) this._place(region, m)
     }
   }
 }
@@ -263,6 +274,7 @@ export class Waveform {
   setCurrent (id) {
     const old = this.currentId
     this.currentId = id
+    this.plugin.setCurrent(id)
     if (old) this.paint(old)
     if (id) this.paint(id)
   }
