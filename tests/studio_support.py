@@ -65,13 +65,14 @@ def studio(video: Path, *args: str):
 
 
 @contextmanager
-def browser_page(server: Server, viewport=(1400, 1000)):
-    """The studio's page in headless Chromium, loaded from the printed address, ready."""
+def browser_page(server: Server, viewport=(1400, 1000), extra_args: tuple[str, ...] = ()):
+    """The studio's page in headless Chromium (with `extra_args`, e.g. --js-flags=--jitless),
+    loaded from the printed address, ready."""
     if not CHROMIUM.is_file():
         pytest.skip("no /usr/bin/chromium (Debian package chromium) for the studio's page tests")
     playwright = pytest.importorskip("playwright.sync_api", reason="pip package playwright not installed")
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args])
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         page = context.new_page()
         page.errors = []  # uncaught errors on the page, for the tests to assert none
@@ -81,3 +82,17 @@ def browser_page(server: Server, viewport=(1400, 1000)):
         assert urlparse(page.url).hostname == "127.0.0.1"
         yield page
         browser.close()
+
+
+@contextmanager
+def llm_studio(video: Path, folder: Path, glossary: Path):
+    """The studio with the local OpenAI-compatible stand-in as its translator and a glossary
+    that writes WeChat so (its proofreading turns "we chat" into WeChat); yields (server,
+    the stand-in's recorder)."""
+    from tests.servers import openai_server
+
+    glossary.write_text("WeChat\t微信\n", encoding="utf-8")
+    with openai_server() as (url, recorder), \
+            studio(video, "-o", str(folder), "--translator", "openai", "--translator-url", url,
+                   "--glossary", str(glossary)) as server:
+        yield server, recorder

@@ -14,7 +14,7 @@ import pytest
 from bivideo import srtio
 from tests.conftest import bivideo, make_video, probe_json
 from tests.scoring import read_srt
-from tests.studio_support import studio
+from tests.studio_support import llm_studio, studio
 
 pytestmark = pytest.mark.slow  # real Whisper, real encodes
 
@@ -193,14 +193,8 @@ def test_a_translator_failure_is_one_line_and_loses_nothing(talk, tmp_path):
 
 
 def test_suggestions_come_from_the_llm_with_the_glossary(talk, tmp_path):
-    from tests.servers import openai_server
-
     video, folder = talk
-    glossary = tmp_path / "terms.tsv"
-    glossary.write_text("WeChat\t微信\n", encoding="utf-8")
-    with openai_server() as (url, recorder), \
-            studio(video, "-o", str(folder), "--translator", "openai", "--translator-url", url,
-                   "--glossary", str(glossary)) as server:
+    with llm_studio(video, folder, tmp_path / "terms.tsv") as (server, recorder):
         state = server.get("/api/state").json()
         assert state["llm"]
         cues = [dict(c) for c in state["cues"]]

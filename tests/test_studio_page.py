@@ -11,14 +11,13 @@ import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
 from tests.conftest import bivideo, make_video, probe_json
 from tests.scoring import read_srt
 from tests.servers import ZH_MARK
-from tests.studio_support import CHROMIUM, CHROMIUM_ARGS, browser_page, studio
+from tests.studio_support import browser_page, llm_studio, studio
 
 pytestmark = pytest.mark.slow  # real Whisper once, a real browser per test, one real encode
 
@@ -78,29 +77,19 @@ def watch(page) -> None:
 def opened(video: Path, *args: str, browser_args: tuple[str, ...] = ()):
     """`bivideo studio VIDEO ARGS` and its page in headless Chromium, ready; afterwards no
     uncaught error may have happened on the page."""
-    with studio(video, *args) as server:
-        with (chromium_page(server, browser_args) if browser_args else browser_page(server)) as page:
-            watch(page)
-            page.server = server
-            yield page
-            assert page.errors == [], f"errors on the page: {page.errors}; console: {page.console_errors}"
+    with studio(video, *args) as server, page_of(server, browser_args) as page:
+        yield page
 
 
 @contextmanager
-def chromium_page(server, extra_args: tuple[str, ...]):
-    """As studio_support.browser_page, with more Chromium arguments (e.g. --js-flags=--jitless)."""
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium (Debian package chromium) for the studio's page tests")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args])
-        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.goto(server.url)
-        page.wait_for_selector("body[data-ready=true]", timeout=60_000)
-        assert urlparse(page.url).hostname == "127.0.0.1"
+def page_of(server, browser_args: tuple[str, ...] = ()):
+    """A running studio's page in headless Chromium, ready; afterwards no uncaught error may
+    have happened on it."""
+    with browser_page(server, extra_args=browser_args) as page:
+        watch(page)
+        page.server = server
         yield page
-        browser.close()
+        assert page.errors == [], f"errors on the page: {page.errors}; console: {page.console_errors}"
 
 
 def open_talk(talk, libre, *args: str, **kwargs):
@@ -366,14 +355,8 @@ def test_a_translator_failure_is_one_line_on_the_page_and_loses_nothing(talk):
 
 
 def test_suggest_fixes_from_the_llm_accept_and_undo(talk, tmp_path):
-    from tests.servers import openai_server
-
     video, folder = talk
-    glossary = tmp_path / "terms.tsv"
-    glossary.write_text("WeChat\t微信\n", encoding="utf-8")
-    with openai_server() as (url, recorder), \
-            opened(video, "-o", str(folder), "--translator", "openai", "--translator-url", url,
-                   "--glossary", str(glossary)) as page:
+    with llm_studio(video, folder, tmp_path / "terms.tsv") as (server, recorder), page_of(server) as page:
         heard = "The stale smell of we chat lingers."
         type_line(page, "English", 1, heard)
         button(page, "Suggest fixes").click()

@@ -106,7 +106,6 @@ def _budget_rules(ask: Ask) -> list[str]:
 
 def prompt(ask: Ask) -> str:
     """The translation request; its last line is the numbered lines as JSON."""
-    numbers = ", ".join(ask.lines)
     if ask.too_long:
         over = "; ".join(f"line {n}: {text!r} is {width:g} characters, "
                          f"{width - ask.budgets[n]['max_chars']:g} over its {ask.budgets[n]['max_chars']}"
@@ -118,7 +117,7 @@ def prompt(ask: Ask) -> str:
         head = [f"Translate these numbered subtitle lines from {NAMES[ask.source]} to {NAMES[ask.target]}.",
                 "They are consecutive parts of one spoken sentence: translate the sentence naturally, then give "
                 "each number the part of the translation that belongs to its line."]
-    return _finish(ask, head, numbers)
+    return _finish(ask, head)
 
 
 def refine_prompt(ask: Ask) -> str:
@@ -129,34 +128,32 @@ def refine_prompt(ask: Ask) -> str:
             "translated the same way throughout, natural phrasing, nothing added, nothing lost, and each "
             "number keeps the meaning of its own source line (no drift onto a neighbour). Return every line, "
             "changed or not.", f"Sources: {_json(ask.sources)}"]
-    return _finish(ask, head, ", ".join(ask.lines))
+    return _finish(ask, head)
 
 
 def proofread_prompt(ask: Ask) -> str:
     """The studio's "Suggest fixes" request: the spoken lines to correct for mishearings; its
     last line is the lines as JSON."""
-    numbers = ", ".join(ask.lines)
-    parts = ["Proofread these numbered lines of a speech recognition transcript of one talk (each line in English "
-             "or Chinese). Correct only likely mishearings: words that sound like what was said but make no sense "
-             "here, and names and terms misspelled (the glossary gives their right forms). Change nothing else: no "
-             "rephrasing, no punctuation or style changes, each line in its own language. Return every line, "
-             "changed or not.", f"Reply with only a JSON object with exactly the keys {numbers}."]
-    if ask.before or ask.after:
-        parts.append(f"Context (do not return): before: {ask.before!r}; after: {ask.after!r}.")
-    if ask.glossary:
-        parts.append("Terms as they must be written:\n" + ask.glossary)
-    parts.append(_json(ask.lines))
-    return "\n".join(parts)
+    head = ["Proofread these numbered lines of a speech recognition transcript of one talk (each line in English "
+            "or Chinese). Correct only likely mishearings: words that sound like what was said but make no sense "
+            "here, and names and terms misspelled (the glossary gives their right forms). Change nothing else: no "
+            "rephrasing, no punctuation or style changes, each line in its own language. Return every line, "
+            "changed or not."]
+    return _ending(ask, head, "Context (do not return)", "Terms as they must be written:")
 
 
-def _finish(ask: Ask, head: list[str], numbers: str) -> str:
-    parts = head + _budget_rules(ask) + [
-        "Keep numbers, URLs, `code` and @handles exactly as written.",
-        f"Reply with only a JSON object with exactly the keys {numbers}."]
+def _finish(ask: Ask, head: list[str]) -> str:
+    parts = head + _budget_rules(ask) + ["Keep numbers, URLs, `code` and @handles exactly as written."]
+    return _ending(ask, parts, "Context (do not translate)", "Always translate these terms exactly so:")
+
+
+def _ending(ask: Ask, parts: list[str], context: str, terms: str) -> str:
+    """A request's common end: the reply's keys, the context, the glossary, then the lines as JSON."""
+    parts = [*parts, f"Reply with only a JSON object with exactly the keys {', '.join(ask.lines)}."]
     if ask.before or ask.after:
-        parts.append(f"Context (do not translate): before: {ask.before!r}; after: {ask.after!r}.")
+        parts.append(f"{context}: before: {ask.before!r}; after: {ask.after!r}.")
     if ask.glossary:
-        parts.append("Always translate these terms exactly so:\n" + ask.glossary)
+        parts.append(f"{terms}\n{ask.glossary}")
     parts.append(_json(ask.lines))
     return "\n".join(parts)
 
