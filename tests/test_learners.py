@@ -10,6 +10,7 @@ import difflib
 import re
 from pathlib import Path
 
+import numpy as np
 import pysubs2
 import pytest
 
@@ -222,20 +223,34 @@ def test_a_failed_burn_still_leaves_the_post_files_with_the_subtitles(english, t
             english.out(suffix).read_text(encoding="utf-8")
 
 
-def test_the_editing_page_lights_the_words_said_as_the_video_will(english):
-    from tests.test_preview_and_burn import editing_page
+def test_the_studio_lights_the_words_said_as_the_video_will(english, tmp_path):
+    """The studio's overlay is libass drawing the very ASS the burn used; as the video plays
+    the words said so far are lit, in the page as in the burned video."""
+    from tests.studio_support import browser_page, studio
 
     assert english.run.code == 0, english.run.err
-    words = english.words(pysubs2.load(str(english.out("bilingual.ass"))).events[0])
+    burned = english.out("bilingual.ass").read_text(encoding="utf-8")
+    words = english.words(pysubs2.SSAFile.from_string(burned).events[0])
     k = len(words) // 2 - 1
-    with editing_page(english.video, "--highlight", "words") as page:
-        page.evaluate(f"video.currentTime = {(words[k][1] + words[k][2]) / 2}")
-        page.wait_for_function("document.querySelectorAll('#overlay-en span').length > 0")
-        spans = page.locator("#overlay-en span")
-        assert [t.strip() for t in spans.all_inner_texts()] == [w[0] for w in words]
-        colours = [spans.nth(j).evaluate("e => getComputedStyle(e).color") for j in range(len(words))]
-    lit = "rgb(77, 216, 255)"  # HIGHLIGHT
-    assert all(c == lit for c in colours[:k + 1]) and all(c != lit for c in colours[k + 1:]), (k, colours)
+    with studio(english.video, "--highlight", "words", "--translator", "libre", "--translator-url",
+                english.url) as server:
+        state = server.get("/api/state").json()
+        assert server.post("/api/ass", {"platform": "linkedin", "cues": state["cues"]}).text == burned
+        with browser_page(server) as page:
+            page.wait_for_selector("body[data-overlay-ready=true]", timeout=60_000)
+            shots = []
+            for at in (words[0][1] + 0.02, (words[k][1] + words[k][2]) / 2, words[-1][2] - 0.02):
+                page.evaluate(f"document.querySelector('video').currentTime = {at}")
+                page.wait_for_timeout(1200)  # the seek, then libass's frame for it
+                shot = tmp_path / f"frame-{at:.2f}.png"
+                page.locator("#frame").screenshot(path=str(shot))
+                shots.append(frame(shot, 0, tmp_path / "read.png"))
+    # the English line's rows: where the highlight is once every word is lit (the Chinese
+    # line's white, blended at its edges, can come near the English line's colour)
+    rows = np.flatnonzero(near(shots[-1], HIGHLIGHT).any(axis=1))
+    shares = [_highlighted_share(shot[rows.min() - 2:rows.max() + 3], "en") for shot in shots]
+    # the first word alone lit as it is said, about half the line at word k, all of it at the last word
+    assert shares[0] < 0.25 and 0.2 < shares[1] < 0.8 and shares[2] > 0.85, shares
 
 
 def test_an_edit_keeping_the_words_keeps_the_highlight_and_one_changing_them_is_plain_with_a_note(english):

@@ -40,6 +40,18 @@ async function frameRenderer () {
       // storage size = the frame: libass lays out in the frame's pixels, undistorted
       this.sendMessage('canvas', { width: w, height: h, videoWidth: frame.width, videoHeight: frame.height, force })
     }
+
+    /** Draw the subtitles of `time` (a paused video's seek brings no frame callback), through
+     *  JASSUB's own queue: a frame in flight is followed by this one, never by an older one. */
+    renderAt (time) {
+      const wanted = { mediaTime: time, width: this._videoWidth, height: this._videoHeight }
+      if (this.busy) {
+        this._lastDemandTime = wanted
+      } else {
+        this.busy = true
+        this._demandRender(wanted)
+      }
+    }
   }
 }
 
@@ -127,6 +139,9 @@ export class Overlay {
       document.body.dataset.overlayReady = 'true'
       this.repaint()
     })
+    // a seek while paused shows the new moment's subtitles at once (JASSUB waits for a frame
+    // callback that a paused video does not always give)
+    this.video.addEventListener('seeked', () => { if (this.video.paused) this.repaint() })
     this.jassub.addEventListener('error', event => {
       clearTimeout(timeout)
       this.fallback(event.error?.message || event.message || 'JASSUB failed')
@@ -180,8 +195,7 @@ export class Overlay {
 
   /** Draw the current frame's subtitles now (while paused no video frame asks for it). */
   repaint () {
-    if (!this.jassub) return
-    this.jassub.sendMessage('demand', { time: this.video.currentTime })
+    this.jassub?.renderAt(this.video.currentTime)
   }
 
   setFrame (platform) {
