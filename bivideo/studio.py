@@ -173,6 +173,8 @@ def _waveform(job: pipeline.Job, settings: Settings, reporter: Reporter) -> tupl
             with artifacts.atomic_path(peaks_path) as temporary:
                 temporary.write_bytes(audio.peaks(pcm))
         artifacts.write_json(speech_path, [[round(a, 3), round(b, 3)] for a, b in speech])
+        reporter.note(f"waveform: {len(pcm) / audio.SAMPLE_RATE:.0f} s of peaks and {len(speech)} stretches of "
+                      "speech, kept in the work folder for next time")
     return peaks_path.read_bytes(), [(a, b) for a, b in artifacts.read_json(speech_path)]
 
 
