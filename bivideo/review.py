@@ -68,8 +68,7 @@ def verdict(entry: Shown, next_start: float | None, fps: float) -> dict:
 
 def verdicts(rows: list[Row], fps: float) -> list[dict]:
     """Each row's verdict, the gap judged against the next row given (none for the last)."""
-    shown = [Shown.of(c.start, c.end, subtitles.line(c, "zh"), subtitles.line(c, "en"))
-             for c in (cue(data, n) for n, data in enumerate(rows, 1))]
+    shown = subtitles.shown(cues(rows))  # as the bilingual SRT shows them, which `check` reads
     return [verdict(s, shown[i + 1].start if i + 1 < len(shown) else None, fps) for i, s in enumerate(shown)]
 
 
