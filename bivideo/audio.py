@@ -44,7 +44,7 @@ def extract(source: Path, dest: Path, track: int = 0) -> None:
             capture_output=True, text=True, check=False)
         if result.returncode != 0:
             reason = toolchain.last_line(result.stderr) or "unknown ffmpeg error"
-            raise BivideoError(f"{source.name}: could not decode the audio ({reason})")
+            raise BivideoError(f"could not decode the audio ({reason})", path=source)
 
 
 BLOCK = 60 * SAMPLE_RATE  # samples: long passes over the audio go a minute at a time
@@ -62,6 +62,11 @@ def load(path: Path) -> np.ndarray:
             block = np.frombuffer(wav.readframes(BLOCK), dtype=np.int16)
             pcm[first:first + len(block)] = block
     return pcm
+
+
+def clip(samples: np.ndarray, start: float, end: float) -> np.ndarray:
+    """The samples from `start` to `end` (seconds)."""
+    return samples[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
 
 
 def floats(pcm: np.ndarray) -> np.ndarray:
@@ -97,7 +102,7 @@ def joined_across(regions: list[tuple[float, float]], gap: float) -> list[tuple[
 
 def fine_speech_regions(pcm: np.ndarray) -> list[tuple[float, float]]:
     """(start, end) seconds of speech at Silero's frame resolution, with no padding: where
-    words can be heard, for checking Whisper's word times (bivideo.timing)."""
+    words can be heard, for checking Whisper's word times (bivideo.word_timing)."""
     return regions_from_probabilities(speech_probabilities(pcm), VAD_FRAME / SAMPLE_RATE)
 
 

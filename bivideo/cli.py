@@ -13,8 +13,7 @@ import click
 import tomllib
 from platformdirs import user_config_dir
 
-from bivideo import __version__, translators
-from bivideo import models as model_registry
+from bivideo import __version__, standard, translators, weights
 from bivideo.errors import BivideoError, debugging
 from bivideo.settings import DEFAULTS, ENGINES, HIGHLIGHTS, PLACEMENTS, PLATFORMS, QUALITIES, SOURCES, Mode, Settings
 from bivideo.ui import Reporter
@@ -107,7 +106,7 @@ make_options = _options(
                  help="Subtitle language added [default: the other one]."),
     click.option("--engine", type=click.Choice(ENGINES), default=DEFAULTS.engine, show_default=True),
     click.option("--model", default=DEFAULTS.model, show_default=True,
-                 help=f"{' | '.join(model_registry.NAMES)} | PATH"),
+                 help=f"{' | '.join(weights.NAMES)} | PATH"),
     click.option("--translator", type=click.Choice(translators.NAMES), default=DEFAULTS.translator,
                  show_default=True, help="auto: the first of deepseek, openai, qwen whose API key is set, else google. "
                       "deepseek/qwen/ollama: presets of the OpenAI-compatible backend. "
@@ -229,7 +228,7 @@ def translate(subs: Path, quiet: bool, **options) -> None:
     other language's SRT and the bilingual SRT, with the same cues and times. No video needed."""
     from bivideo import flow
 
-    _echo(flow.translate(subs, Settings(**options), Reporter(quiet)), quiet)
+    _echo(flow.translate_subtitles(subs, Settings(**options), Reporter(quiet)), quiet)
 
 
 @main.command()
@@ -322,10 +321,10 @@ def batch(folder: Path, quiet: bool, recursive: bool, jobs: int | None, retry_fa
         clusters.require_ray()
     reporter = Reporter(quiet)
     jobs = jobs or (0 if cluster else min(2, os.cpu_count() or 1))
-    run = batches.Batch(folder, Settings(**options), batches.Options(
-        mode or "make", recursive, jobs, retry_failed, cluster), reporter)
+    run = batches.Batch(folder, Settings(**options), batches.Options(mode or "make", recursive, jobs, retry_failed),
+                        reporter)
     try:
-        items = run.run()
+        items = run.run(clusters.runners(cluster) if cluster else None)
     finally:
         report = run.report()
     if not quiet:
@@ -355,11 +354,11 @@ def doctor(translator: str, translator_url: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--min", "minimum", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Exit non-zero when the share of fully compliant cues is below this.")
-@click.option("--fps", type=click.FloatRange(min=1), default=25.0, show_default=True,
+@click.option("--fps", type=click.FloatRange(min=1), default=standard.DEFAULT_FPS, show_default=True,
               help="Frame rate for the two-frame gap rule.")
 @click.option("--audio", "media", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Also check the cues against the speech in this video or recording.")
-@click.option("--max-lead", type=click.FloatRange(min=0), default=0.3, show_default=True,
+@click.option("--max-lead", type=click.FloatRange(min=0), default=standard.MAX_LEAD, show_default=True,
               help="With --audio: exit non-zero when a cue appears this many seconds before its speech.")
 def check(subtitles: Path, as_json: bool, minimum: float, fps: float, media: Path | None, max_lead: float) -> None:
     """Report how SUBTITLES (an SRT, WebVTT or ASS file) meets the subtitle standard, rule by rule, and with
@@ -368,26 +367,25 @@ def check(subtitles: Path, as_json: bool, minimum: float, fps: float, media: Pat
 
     from rich.console import Console
 
-    from bivideo import check as standard_check
-    from bivideo import srtio
+    from bivideo import srtio, standard_report
 
-    report = standard_check.score(srtio.read_any(subtitles), fps)
-    synced = standard_check.sync_report(subtitles, media) if media else None
+    report = standard_report.score(srtio.read_any(subtitles), fps)
+    synced = standard_report.sync_report(subtitles, media) if media else None
     if as_json:
         click.echo(json.dumps(report.to_json() | ({"sync": synced.to_json()} if synced else {}),
                               ensure_ascii=False, indent=2))
     else:
-        Console().print(standard_check.table(report, subtitles.name))
+        Console().print(standard_report.table(report, subtitles.name))
         for problem in report.problems[:20]:
             click.echo(f"  cue {problem['cue']} at {problem['start']:.2f}s: {', '.join(problem['rules'])}")
         if len(report.problems) > 20:
             click.echo(f"  … and {len(report.problems) - 20} more (--json lists all)")
         if synced:
-            from bivideo import sync
+            from bivideo import sync_check
 
-            click.echo("\n".join(sync.summary(synced, subtitles.name, max_lead)))
+            click.echo("\n".join(sync_check.summary(synced, subtitles.name, max_lead)))
     if report.compliance < minimum:
-        raise BivideoError(f"{subtitles.name}: {report.compliance:.1%} of cues compliant, below --min {minimum:.1%}")
+        raise BivideoError(f"{report.compliance:.1%} of cues compliant, below --min {minimum:.1%}", path=subtitles)
     if synced and synced.worst_lead > max_lead:
         raise BivideoError(f"{subtitles.name}: a cue appears {synced.worst_lead:.2f} s before its speech, "
                            f"more than --max-lead {max_lead:g} s")
@@ -399,8 +397,8 @@ def check(subtitles: Path, as_json: bool, minimum: float, fps: float, media: Pat
 def models(prepare: str | None) -> None:
     """List the Whisper models and whether each works offline."""
     if prepare:
-        ct2, checkpoint = model_registry.prepare(prepare)
+        ct2, checkpoint = weights.prepare(prepare)
         click.echo(f"{prepare}: faster-whisper {ct2}\n{prepare}: openai-whisper {checkpoint}")
         return
-    for row in model_registry.status():
+    for row in weights.status():
         click.echo(f"{row.name:<9} {'offline' if row.offline else 'online ':<8} {row.source}")

@@ -26,13 +26,19 @@ import os
 import secrets
 import socket
 import time
-from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bivideo import artifacts
+from bivideo import artifacts, engines
+from bivideo.batch import Batch, Outcome, Runners, first_half, second_half
+from bivideo.batch_state import Item
 from bivideo.errors import BivideoError
+from bivideo.job import Job
+from bivideo.settings import Mode, Settings
 from bivideo.ui import Reporter
 
 INSTALL = "pip install 'bivideo[cluster]'"
@@ -122,10 +128,6 @@ def _node() -> str:
     return ray.util.get_node_ip_address()
 
 
-def _reason(error: Exception) -> str:
-    return str(error) if isinstance(error, BivideoError) else f"unexpected {type(error).__name__}: {error}"
-
-
 def look(checks: list[tuple[str, str, int | None, bool]]) -> str | None:
     """On one node: the first of (what, path, size, writable) this node cannot see as the
     driver does, as "cannot see PATH (WHAT)"; None when it sees them all."""
@@ -157,57 +159,35 @@ class Ledger:
 
 
 class Transcriber:
-    """An actor that keeps the Whisper model loaded (transcribe.load_engine is cached per
+    """An actor that keeps the Whisper model loaded (engines.load_engine is cached per
     process) and prepares one video after another: transcribe, translate, subtitle files."""
 
-    def prepare(self, mode: str, source: str, settings, name: str, ledger) -> dict:
-        from bivideo import flow
-
+    def prepare(self, mode: Mode, source: str, settings: Settings, name: str, ledger: Any) -> Outcome:
         ledger.started.remote(name, "transcribe")
-        reporter, began = Collecting(), time.time()
-        try:
-            job = flow.start(mode, Path(source), settings, reporter)  # type: ignore[arg-type]
-        except Exception as error:  # noqa: BLE001 - any failure is this file's, the batch goes on
-            return {"error": _reason(error), "messages": reporter.messages}
-        job.outputs.reporter = None  # type: ignore[assignment]  # not sent: the burn sets its own
-        return {"job": job, "began": began, "ended": time.time(), "messages": reporter.messages, "node": _node()}
+        reporter = Collecting()
+        outcome = first_half(mode, Path(source), settings, reporter)
+        return replace(outcome, messages=reporter.messages)
 
     def loads(self) -> dict:
         """How many times this actor loaded a model, where it runs and on what."""
         import ctranslate2
 
-        from bivideo import transcribe
 
-        return {"node": _node(), "pid": os.getpid(), "model_loads": transcribe.load_engine.cache_info().misses,
+        return {"node": _node(), "pid": os.getpid(), "model_loads": engines.load_engine.cache_info().misses,
                 "device": "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"}
 
 
-def finish(mode: str, job, source: str, settings, name: str, ledger) -> dict:
+def finish(mode: Mode, job: Job | None, source: str, settings: Settings, name: str, ledger: Any) -> Outcome:
     """A CPU task: the burn (or --preview's stills); for --burn, the subtitle files are read
     here first (nothing to transcribe)."""
     import ray
 
-    from bivideo import flow
-
     ray.get(ledger.started.remote(name, "burn" if mode != "preview" else "stills"))
-    reporter, began, prepared = Collecting(), time.time(), None
-    try:
-        if job is None:
-            job = flow.start(mode, Path(source), settings, reporter)  # type: ignore[arg-type]
-            prepared = time.time() - began
-        _current(job.outputs, reporter)
-        written = flow.finish(mode, job, settings, reporter)  # type: ignore[arg-type]
-    except Exception as error:  # noqa: BLE001
-        return {"error": _reason(error), "messages": reporter.messages}
-    return {"written": [str(p.resolve()) for p in written], "began": began, "ended": time.time(),
-            "prepared": prepared, "messages": reporter.messages, "node": _node()}
-
-
-def _current(outputs, reporter: Reporter) -> None:
-    """The outputs' record of what bivideo wrote, as it is on disk now rather than as it was
-    sent: an attempt lost mid-burn may have written files since (which are ours, not edits)."""
-    outputs.reporter = reporter
-    outputs.written = artifacts.read_json(outputs.record) if outputs.record.is_file() else {}
+    if job is not None:  # the record of what bivideo wrote as it is on disk now, not as it was sent:
+        job.outputs.reload()  # an attempt lost mid-burn may have written files since (ours, not edits)
+    reporter = Collecting()
+    outcome = second_half(mode, job, Path(source), settings, reporter)
+    return replace(outcome, messages=reporter.messages)
 
 
 # --- the driver ---------------------------------------------------------------------------
@@ -264,144 +244,152 @@ def _placement(ray, videos: int) -> tuple[int, dict, int]:
     return min(actors, videos), {"num_cpus": actor_cpus}, burn_cpus
 
 
-def run(batch, todo: list, reporter: Reporter, cluster: str) -> None:
-    """Process `todo` (items already probed) on the cluster; the same results and records
-    as Batch._process, written by the driver."""
-    ray = connect(cluster)
-    started = time.monotonic()
-    try:
-        check_storage(ray, batch, todo)
-        _run(ray, batch, todo, reporter, cluster)
-    finally:
-        spent = {"connect_and_run_seconds": round(time.monotonic() - started, 2)}
-        batch.cluster_info = (batch.cluster_info or {}) | spent
-        ray.shutdown()
-
-
-def _run(ray, batch, todo: list, reporter: Reporter, cluster: str) -> None:
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-    mode, limit = batch.options.mode, batch.options.jobs or len(todo)
-    here = ray.get_runtime_context().get_node_id()
-    ledger = ray.remote(Ledger).options(num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(
-        here, soft=True)).remote()
-    count, needs, burn_cpus = _placement(ray, len(todo))
-    actor_class = ray.remote(Transcriber).options(max_restarts=RETRIES, max_task_retries=RETRIES, **needs)
-    actors = [actor_class.remote() for _ in range(count)] if mode != "burn" else []
-    spares = 2 * len(actors)  # actors that may be started in place of ones lost for good
-    burner = ray.remote(finish).options(num_cpus=burn_cpus, max_retries=RETRIES, retry_exceptions=False)
-    settings = {item.name: _portable(batch.settings_for(item)) for item in todo}
-    queue, idle = deque(todo), list(actors)
-    loads: list[dict] = []  # each retired actor's model loads
-    preparing: dict[Any, tuple[Any, Any, float]] = {}
-    burning: dict[Any, tuple[Any, float]] = {}
-    overhead: list[float] = []
-    moved: dict[str, int] = {}
-    total = sum(item.audio_seconds or 0.0 for item in todo)
-    batch.cluster_info = {"address": ray.get_runtime_context().gcs_address, "nodes": [
-        {"node": n["NodeManagerAddress"], "cpus": n["Resources"].get("CPU", 0), "gpus": n["Resources"].get("GPU", 0)}
-        for n in _alive(ray)], "transcribers": len(actors), "transcriber_resources": needs, "burn_cpus": burn_cpus}
-
-    def size(value) -> int:
-        return len(ray.cloudpickle.dumps(value))
-
-    def send_burn(item, job) -> None:
-        args = (mode, job, str(item.source.resolve()), settings[item.name], item.name, ledger)
-        moved[item.name] = moved.get(item.name, 0) + size(args[:5])
-        burning[burner.remote(*args)] = (item, time.time())
-
-    def arrived(item, result: dict) -> bool:
-        """Count a stage's result, show its messages; False (the file failed) on its error."""
-        moved[item.name] += size(result)
-        with reporter.working_on(item.name):
-            for kind, message in result.get("messages", ()):
-                (reporter.warn if kind == "warn" else reporter.note)(message)
-        if "error" in result:
-            batch.fail(item, BivideoError(result["error"]))
-            return False
-        return True
-
-    def retire(actor) -> None:
-        """An actor with nothing left to transcribe: its CPUs (or GPU) go to the burns."""
+def runners(cluster: str) -> Runners:
+    """Batch.run's runners on the cluster: joined when the batch has work, left after."""
+    @contextmanager
+    def joined(batch: Batch, todo: list[Item]) -> Iterator[RayRunner]:
+        ray = connect(cluster)
         try:
-            loads.append(ray.get(actor.loads.remote(), timeout=30))
-        except ray.exceptions.RayError:
-            pass
-        ray.kill(actor, no_restart=True)
-
-    def lost(item, error: Exception) -> None:
-        batch.fail(item, BivideoError(f"its worker was lost {RETRIES + 1} times ({type(error).__name__}); "
-                                       "see the Ray logs of the node"))
-
-    with reporter.batch(len(todo), total) as finished:
-        batch.finished = finished
-        try:
-            while queue or preparing or burning:
-                while queue and len(preparing) + len(burning) < limit and (mode == "burn" or idle):
-                    item = queue.popleft()
-                    if mode == "burn":
-                        send_burn(item, None)
-                        continue
-                    actor = idle.pop()
-                    args = (mode, str(item.source.resolve()), settings[item.name], item.name, ledger)
-                    moved[item.name] = moved.get(item.name, 0) + size(args[:4])
-                    preparing[actor.prepare.remote(*args)] = (item, actor, time.time())
-                while idle and not queue:
-                    retire(idle.pop())
-                if not idle and not preparing and queue and mode != "burn":
-                    raise BivideoError("every transcriber was lost; see the Ray logs of the nodes")
-                ready, _ = ray.wait([*preparing, *burning], num_returns=1)
-                ref = ready[0]
-                if ref in preparing:
-                    item, actor, sent = preparing.pop(ref)
-                    try:
-                        result = ray.get(ref)
-                    except ray.exceptions.RayActorError as error:  # lost more often than it may restart
-                        lost(item, error)
-                        if spares:  # a new actor in place of the one lost for good
-                            spares -= 1
-                            idle.append(actor_class.remote())
-                        continue
-                    except ray.exceptions.RayError as error:  # the result lost with its node, out of memory...
-                        idle.append(actor)
-                        lost(item, error)
-                        continue
-                    idle.append(actor)
-                    if not arrived(item, result):
-                        continue
-                    item.seconds["prepare"] = result["ended"] - result["began"]
-                    overhead.append(time.time() - sent - item.seconds["prepare"])
-                    send_burn(item, result["job"])
-                else:
-                    item, sent = burning.pop(ref)
-                    try:
-                        result = ray.get(ref)
-                    except ray.exceptions.RayError as error:  # its worker lost more often than it may retry
-                        lost(item, error)
-                        continue
-                    if not arrived(item, result):
-                        continue
-                    if result["prepared"] is not None:
-                        item.seconds["prepare"] = result["prepared"]
-                    spent = result["ended"] - result["began"]
-                    item.seconds["burn" if mode != "preview" else "stills"] = spent - (result["prepared"] or 0.0)
-                    overhead.append(time.time() - sent - spent)
-                    item.seconds["total"] = sum(item.seconds.values())
-                    item.status, item.outputs = "done", result["written"]
-                    batch.record(item)
-        except KeyboardInterrupt:  # stop the work in flight: its temporary files are removed below
-            for ref in burning:
-                ray.cancel(ref, force=True)
-            for _, actor, _ in preparing.values():
-                ray.kill(actor, no_restart=True)
-            preparing.clear()
-            raise
+            yield RayRunner(ray, batch, todo)
         finally:
-            for item in batch.items:
-                if item.status == "pending":
-                    item.status = "interrupted"
-            _account(ray, batch, todo, ledger, idle + [actor for _, actor, _ in preparing.values()], loads,
-                     overhead, moved)
+            ray.shutdown()
+
+    return joined
+
+
+class RayRunner:
+    """The batch's halves on the cluster (see batch.Runner): first halves on `Transcriber`
+    actors, each given one video at a time; second halves as CPU tasks sized to the encoder.
+    What was lost is run again by Ray (`RETRIES`); what is lost more often fails that file.
+    Counts what the report tells: stages run again, model loads, scheduling time, bytes moved."""
+
+    def __init__(self, ray: Any, batch: Batch, todo: list[Item]):
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        self.ray, self.mode, self.todo, self.started = ray, batch.options.mode, todo, time.monotonic()
+        self.output_folder = batch.output_folder
+        check_storage(ray, batch, todo)
+        self.limit, self.unsent = batch.options.jobs or len(todo), len(todo)
+        here = ray.get_runtime_context().get_node_id()
+        self.ledger = ray.remote(Ledger).options(num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(
+            here, soft=True)).remote()
+        count, needs, burn_cpus = _placement(ray, len(todo))
+        self.actor_class = ray.remote(Transcriber).options(max_restarts=RETRIES, max_task_retries=RETRIES, **needs)
+        self.idle = [self.actor_class.remote() for _ in range(count)] if self.mode != "burn" else []
+        self.spares = 2 * len(self.idle)  # actors that may be started in place of ones lost for good
+        self.burner = ray.remote(finish).options(num_cpus=burn_cpus, max_retries=RETRIES, retry_exceptions=False)
+        self.preparing: dict[Future, tuple[Any, float]] = {}  # -> its actor, when sent
+        self.finishing: dict[Future, tuple[Any, float]] = {}  # -> its task, when sent
+        self.loads: list[dict] = []  # each retired actor's model loads
+        self.overhead: list[float] = []
+        self.moved: dict[str, int] = {}
+        self.info = {"address": ray.get_runtime_context().gcs_address, "nodes": [
+            {"node": n["NodeManagerAddress"], "cpus": n["Resources"].get("CPU", 0),
+             "gpus": n["Resources"].get("GPU", 0)} for n in _alive(ray)],
+            "transcribers": len(self.idle), "transcriber_resources": needs, "burn_cpus": burn_cpus}
+
+    def room_to_prepare(self, preparing: int, finishing: int) -> bool:
+        if self.mode != "burn" and not self.idle and not preparing:
+            raise BivideoError("every transcriber was lost; see the Ray logs of the nodes")
+        return preparing + finishing < self.limit and (self.mode == "burn" or bool(self.idle))
+
+    def room_to_finish(self, finishing: int) -> bool:
+        return True  # Ray queues the tasks until a node has the CPUs
+
+    def prepare(self, item: Item, settings: Settings) -> Future:
+        actor = self.idle.pop()
+        self.unsent -= 1
+        args = (self.mode, str(item.source.resolve()), _portable(settings), item.name)
+        self._count(item, args)
+        future = actor.prepare.remote(*args, self.ledger).future()
+        self.preparing[future] = (actor, time.time())
+        return future
+
+    def finish(self, item: Item, job: Any, settings: Settings) -> Future:
+        self.unsent -= job is None  # --burn: nothing was prepared
+        args = (self.mode, job, str(item.source.resolve()), _portable(settings), item.name)
+        self._count(item, args)
+        ref = self.burner.remote(*args, self.ledger)
+        future = ref.future()
+        self.finishing[future] = (ref, time.time())
+        return future
+
+    def prepared(self, future: Future, item: Item) -> Outcome:
+        actor, sent = self.preparing.pop(future)
+        try:
+            outcome = self._arrived(future, item, sent)
+        except self.ray.exceptions.RayActorError as error:  # lost more often than it may restart
+            outcome = _lost(error)
+            if self.spares:  # a new actor in place of the one lost for good
+                self.spares -= 1
+                self.idle.append(self.actor_class.remote())
+        except self.ray.exceptions.RayError as error:  # the result lost with its node, out of memory...
+            self.idle.append(actor)
+            outcome = _lost(error)
+        else:
+            self.idle.append(actor)
+        while self.idle and not self.unsent:  # nothing left to transcribe: its CPUs (or GPU) go to the burns
+            self._retire(self.idle.pop())
+        return outcome
+
+    def finished(self, future: Future, item: Item) -> Outcome:
+        _, sent = self.finishing.pop(future)
+        try:
+            return self._arrived(future, item, sent)
+        except self.ray.exceptions.RayError as error:  # its worker lost more often than it may retry
+            return _lost(error)
+
+    def stop(self) -> None:
+        """Ctrl-C: the work in flight stopped; its temporary files are removed by `close`."""
+        for ref, _ in self.finishing.values():
+            self.ray.cancel(ref, force=True)
+        for actor, _ in self.preparing.values():
+            self.ray.kill(actor, no_restart=True)
+        self.preparing.clear()
+
+    def close(self) -> dict:
+        """What was run again, how often each actor loaded the model, and what scheduling and
+        Ray's object store cost per video: for the report."""
+        ray = self.ray
+        try:
+            starts = ray.get(self.ledger.counts.remote(), timeout=30)
+            self.loads += ray.get([a.loads.remote() for a in self.idle + [a for a, _ in self.preparing.values()]],
+                                  timeout=30)
+        except ray.exceptions.RayError:
+            starts = {}
+        for item in self.todo:
+            retried = {stage: n - 1 for stage, n in starts.get(item.name, {}).items() if n > 1}
+            if retried:
+                item.retried = retried
+            # a lost worker's half-written files: ours, never useful
+            artifacts.remove_temporaries(item.source.stem, self.output_folder(item))
+        return self.info | {
+            "model_loads": self.loads,
+            "scheduling_seconds_per_video": round(sum(self.overhead) / max(1, len(self.todo)), 3),
+            "ray_bytes_per_video": round(sum(self.moved.values()) / max(1, len(self.moved))) if self.moved else 0,
+            "run_seconds": round(time.monotonic() - self.started, 2)}
+
+    def _count(self, item: Item, value: Any) -> None:
+        self.moved[item.name] = self.moved.get(item.name, 0) + len(self.ray.cloudpickle.dumps(value))
+
+    def _arrived(self, future: Future, item: Item, sent: float) -> Outcome:
+        outcome: Outcome = future.result()
+        self._count(item, outcome)
+        if outcome.error is None:
+            self.overhead.append(time.time() - sent - sum(outcome.seconds.values()))
+        return outcome
+
+    def _retire(self, actor: Any) -> None:
+        try:
+            self.loads.append(self.ray.get(actor.loads.remote(), timeout=30))
+        except self.ray.exceptions.RayError:
+            pass
+        self.ray.kill(actor, no_restart=True)
+
+
+def _lost(error: Exception) -> Outcome:
+    return Outcome(error=BivideoError(f"its worker was lost {RETRIES + 1} times ({type(error).__name__}); "
+                                      "see the Ray logs of the node"))
 
 
 def _portable(settings):
@@ -410,23 +398,3 @@ def _portable(settings):
         return path.expanduser().resolve() if path is not None else None
 
     return replace(settings, output_dir=absolute(settings.output_dir), glossary=absolute(settings.glossary))
-
-
-def _account(ray, batch, todo, ledger, actors, loads, overhead, moved) -> None:
-    """What was run again, how often each actor loaded the model, and what scheduling and
-    Ray's object store cost per video: into the report."""
-    try:
-        starts = ray.get(ledger.counts.remote(), timeout=30)
-        loads = loads + ray.get([a.loads.remote() for a in actors], timeout=30)
-    except ray.exceptions.RayError:
-        starts = {}
-    for item in todo:
-        retried = {stage: n - 1 for stage, n in starts.get(item.name, {}).items() if n > 1}
-        if retried:
-            item.retried = retried
-        if item.status != "pending":  # a lost worker's half-written files: ours, never useful
-            artifacts.remove_temporaries(item.source.stem, batch.output_folder(item))
-    batch.cluster_info |= {
-        "model_loads": loads,
-        "scheduling_seconds_per_video": round(sum(overhead) / max(1, len(todo)), 3),
-        "ray_bytes_per_video": round(sum(moved.values()) / max(1, len(moved))) if moved else 0}

@@ -11,7 +11,7 @@ import numpy as np
 import pysubs2
 import requests
 
-from bivideo import burn, models, toolchain, translators
+from bivideo import burn, toolchain, translators, weights
 from bivideo.errors import BivideoError
 from bivideo.settings import DEFAULTS
 from bivideo.translators import deep, openai_chat, public_url
@@ -91,7 +91,7 @@ def _font() -> str:
 
 
 def _model() -> str:
-    ct2, checkpoint = models.prepare(DEFAULTS.model)
+    ct2, checkpoint = weights.prepare(DEFAULTS.model)
     return f"{DEFAULTS.model}: faster-whisper {ct2}; openai-whisper {checkpoint}"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bivideo import subtitles
-from bivideo.model import LANGUAGES, Cue, Shown, other_language
+from bivideo.datatypes import LANGUAGES, Cue, Shown, main_language_of, other_language
 
 
 def languages_in(shown: list[Shown]) -> set[str]:
@@ -58,7 +58,7 @@ def to_cues(entries: list[Shown], previous: list[Cue]) -> Merged:
     translation cache's key) from the cues bivideo last wrote. Cues are matched to those by
     position when the count is unchanged, else by their times."""
     by_time = {(round(c.start, 3), round(c.end, 3)): c for c in previous}
-    spoken = max(LANGUAGES, key=lambda lang: sum(c.language == lang for c in previous)) if previous else None
+    spoken = main_language_of(previous) if previous else None
     merged = Merged([])
     for i, entry in enumerate(entries):
         before = previous[i] if len(previous) == len(entries) else by_time.get((round(entry.start, 3),

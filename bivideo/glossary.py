@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bivideo.datatypes import line_language
 from bivideo.errors import BivideoError
-from bivideo.model import line_language
 
 # Spans that pass through untouched, whatever the language.
 UNTOUCHED = re.compile(r"https?://\S+|www\.\S+|`[^`]+`|@\w[\w.]*|\d+(?:[.,:]\d+)*%?")

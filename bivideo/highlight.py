@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bivideo.cues import chinese_boundaries, words_of
-from bivideo.model import Cue, Word
+from bivideo.datatypes import Cue, Word
+from bivideo.segmentation import chinese_boundaries, words_of
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ MIN_VIDEO_KBPS = 800  # below this a talk's picture looks visibly smeared
 
 @dataclass(frozen=True)
 class Platform:
-    name: str  # also the output's suffix: <stem>.<name>.mp4
+    name: str
     default_aspect: str
     min_seconds: float
     max_seconds: float
@@ -36,6 +36,11 @@ class Platform:
     aspect_range: tuple[float, float] | None = None  # width / height accepted
     limit_note: str = ""
 
+    @property
+    def video(self) -> str:
+        """The suffix of its video: <stem>.<name>.mp4."""
+        return f"{self.name}.mp4"
+
 
 LINKEDIN = Platform("linkedin", "keep", 3, 15 * 60, 5 * 1024**3, 6000, aspect_range=(1 / 2.4, 2.4),
                     limit_note="LinkedIn takes 3 s to 15 min (10 min from the mobile app), at most 5 GB")
@@ -43,7 +48,8 @@ WECHAT = Platform("wechat", "9:16", 0, 60 * 60, 1024**3, 4000,
                   limit_note="WeChat Channels takes up to 60 min; keep it under 1 GB")
 PLAIN = Platform("bilingual", "keep", 0, math.inf, math.inf, 6000)  # --for none
 BY_NAME = {"linkedin": (LINKEDIN,), "wechat": (WECHAT,), "both": (LINKEDIN, WECHAT), "none": (PLAIN,)}
-CHOICES = tuple(BY_NAME)
+SOFT_VIDEO = "soft.mp4"  # --soft: Chinese and English as selectable subtitle tracks
+VIDEOS = (*(p.video for p in (LINKEDIN, WECHAT, PLAIN)), SOFT_VIDEO)  # every video bivideo writes, by suffix
 
 
 def chosen(for_: str) -> tuple[Platform, ...]:

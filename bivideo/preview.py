@@ -15,11 +15,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bivideo import artifacts, burn, pipeline, platforms, toolchain
+from bivideo import artifacts, burn, platforms, render, toolchain
 from bivideo.errors import BivideoError
-from bivideo.pipeline import Job
+from bivideo.job import Job
 from bivideo.platforms import Frame
 from bivideo.probe import MediaInfo
+from bivideo.settings import Settings
 from bivideo.ui import Reporter
 
 MAX_STILLS = 8
@@ -83,7 +84,7 @@ def ffmpeg_args(ffmpeg: str, info: MediaInfo, times: list[float], frames: list[F
             *outputs]
 
 
-def stills(job: Job, settings: pipeline.Settings, reporter: Reporter, times: list[float] | None = None) -> list[Path]:
+def stills(job: Job, settings: Settings, reporter: Reporter, times: list[float] | None = None) -> list[Path]:
     """Write each platform's stills and contact sheet into `<stem>.preview/`
     (`<platform>-still-NN-<time>.png`, `<platform>-contact-sheet.png`); returns them.
     `settings` is what render gets too, so the stills show the same frames as the burn."""
@@ -91,7 +92,7 @@ def stills(job: Job, settings: pipeline.Settings, reporter: Reporter, times: lis
     late = [t for t in times if t >= job.info.duration]
     if late:
         raise BivideoError(f"--at {late[0]:g}: past the end of {job.source.name} ({job.info.duration:.1f} s)")
-    videos = pipeline.targets(job, settings, reporter)
+    videos = render.targets(job, settings, reporter)
     names = [platform.name for platform in platforms.chosen(settings.platform)]  # the order of `videos`
     stage = job.work / "preview"
     shutil.rmtree(stage, ignore_errors=True)

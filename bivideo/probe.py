@@ -10,6 +10,7 @@ import ffmpeg as ffmpeg_python
 
 from bivideo import toolchain
 from bivideo.errors import BivideoError
+from bivideo.standard import DEFAULT_FPS
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,15 @@ def parse(path: Path, data: dict) -> MediaInfo:
                   and not s.get("disposition", {}).get("attached_pic")), None)
     audio = [s for s in streams if s.get("codec_type") == "audio"]
     if video is None:
-        raise BivideoError(f"{path.name}: no video stream (bivideo burns subtitles into a video)")
+        raise BivideoError("no video stream (bivideo burns subtitles into a video)", path=path)
     duration = float(data.get("format", {}).get("duration") or video.get("duration") or 0)
     if duration <= 0:
-        raise BivideoError(f"{path.name}: zero-length media")
+        raise BivideoError("zero-length media", path=path)
     width, height = int(video["width"]), int(video["height"])
     if _rotation(video) in (90, 270):
         width, height = height, width
     average, nominal = _fps(video.get("avg_frame_rate", "0/1")), _fps(video.get("r_frame_rate", "0/1"))
-    return MediaInfo(path=path, duration=duration, width=width, height=height, fps=average or nominal or 25.0,
+    return MediaInfo(path=path, duration=duration, width=width, height=height, fps=average or nominal or DEFAULT_FPS,
                      audio_codecs=tuple(a.get("codec_name", "") for a in audio),
                      video_codec=video.get("codec_name", ""), pix_fmt=video.get("pix_fmt", ""),
                      hdr=video.get("color_transfer") in HDR_TRANSFERS,
@@ -74,10 +75,10 @@ def probe(path: Path) -> MediaInfo:
     if not path.is_file():
         raise BivideoError(f"{path}: not a file")
     if path.stat().st_size == 0:
-        raise BivideoError(f"{path.name}: empty file (0 bytes)")
+        raise BivideoError("empty file (0 bytes)", path=path)
     try:
         data = ffmpeg_python.probe(str(path.resolve()), cmd=toolchain.ffprobe())
     except ffmpeg_python.Error as error:
         last = toolchain.last_line(error.stderr)
-        raise BivideoError(f"{path.name}: not a media file ffmpeg can read{f' ({last})' if last else ''}") from None
+        raise BivideoError(f"not a media file ffmpeg can read{f' ({last})' if last else ''}", path=path) from None
     return parse(path, data)

@@ -6,9 +6,9 @@ suggestion for the user to accept or reject; nothing is applied here.
 
 from __future__ import annotations
 
+from bivideo.datatypes import Cue
 from bivideo.errors import BivideoError, TranslationFailed
 from bivideo.glossary import Glossary
-from bivideo.model import Cue
 from bivideo.translators.openai_chat import Ask, LineMismatch, OpenAIChat, ServerError
 
 WINDOW = 30  # lines per request, as --refine reads them

@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 import re
 
-from bivideo import highlight, standard, subtitles, sync
-from bivideo.cues import chinese_boundaries
+from bivideo import highlight, standard, subtitles, sync_check
+from bivideo.datatypes import LANGUAGES, Cue, Language, Shown, other_language
 from bivideo.errors import BivideoError
-from bivideo.model import LANGUAGES, Cue, Language, Shown, other_language
+from bivideo.segmentation import chinese_boundaries
 
 Row = dict  # the JSON form, see the module's docstring
 
@@ -126,7 +126,7 @@ def sync_marks(times: list[tuple[float, float]], speech: list[tuple[float, float
     """What `check --audio` reports, as marks for the page: the speech regions no cue is on
     screen for, the cues up over silence before their words, and the cues that appear more
     than MAX_LEAD before their speech (0-based)."""
-    report = sync.score(times, speech)
+    report = sync_check.score(times, speech)
     return {"uncovered": [[round(a, 3), round(b, 3)] for a, b in speech
                           if not any(start < b and end > a for start, end in times)],
             "over_silence": [c["cue"] - 1 for c in report.over_silence],

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 Source = Literal["auto", "en", "zh"]
-Engine = Literal["faster-whisper", "openai-whisper"]
+EngineName = Literal["faster-whisper", "openai-whisper"]
 PlatformChoice = Literal["both", "linkedin", "wechat", "none"]
 Quality = Literal["draft", "normal", "high"]
 Placement = Literal["above", "below"]
@@ -19,7 +19,7 @@ HighlightMode = Literal["none", "words"]
 Mode = Literal["make", "preview", "burn"]  # what a run stops at: everything, the subtitles and stills, or the burn
 
 SOURCES: tuple[str, ...] = get_args(Source)
-ENGINES: tuple[str, ...] = get_args(Engine)
+ENGINES: tuple[str, ...] = get_args(EngineName)
 PLATFORMS: tuple[str, ...] = get_args(PlatformChoice)
 QUALITIES: tuple[str, ...] = get_args(Quality)
 PLACEMENTS: tuple[str, ...] = get_args(Placement)
@@ -43,7 +43,7 @@ class Look:
 class Settings:
     source: Source = "auto"  # --from
     target: Literal["en", "zh"] | None = None  # --to; default: the other language
-    engine: Engine = "faster-whisper"
+    engine: EngineName = "faster-whisper"
     model: str = "base"  # a name in models.NAMES, or a folder of weights
     translator: str = "auto"  # a name in translators.NAMES
     translator_url: str | None = None

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import srt
 
+from bivideo.datatypes import Shown
 from bivideo.errors import BivideoError
-from bivideo.model import Shown
 from bivideo.standard import visible
 
 _ARROW = re.compile(r"-[ -] *>")  # what the srt library accepts between the two times
@@ -110,7 +110,7 @@ def read_any(path: Path) -> list[Shown]:
     order, each line as the viewer reads it. An empty file or one without cues is an error."""
     text = _text(path)
     if not text.strip(" \ufeff\r\n\t"):
-        raise BivideoError(f"{path.name}: the file is empty, no subtitles in it")
+        raise BivideoError("the file is empty, no subtitles in it", path=path)
     kind = _format_of(path, text)
     if kind == "srt":
         found = parse(text, path.name)
@@ -122,14 +122,14 @@ def read_any(path: Path) -> list[Shown]:
                 warnings.simplefilter("ignore")
                 events = pysubs2.SSAFile.from_string(_normalise(text), format_=kind).events
         except (pysubs2.exceptions.Pysubs2Error, ValueError) as error:
-            raise BivideoError(f"{path.name}: not a readable {kind.upper()} file ({error})") from None
+            raise BivideoError(f"not a readable {kind.upper()} file ({error})", path=path) from None
         found = sorted((Shown(e.start / 1000, e.end / 1000, tuple(e.plaintext.splitlines()))
                         for e in events if not e.is_comment), key=lambda s: (s.start, s.end))
     shown = [Shown(s.start, s.end, tuple(line for line in map(visible, s.lines) if line.strip()), s.file_line)
              for s in found]
     shown = [s for s in shown if s.lines]
     if not shown:
-        raise BivideoError(f"{path.name}: no cues in it (no subtitle with times and text)")
+        raise BivideoError("no cues in it (no subtitle with times and text)", path=path)
     return shown
 
 
@@ -143,7 +143,7 @@ def stamp(seconds: float) -> str:
     return srt.timedelta_to_srt_timestamp(timedelta(seconds=seconds))
 
 
-def timing_problems(blocks: list[Shown], name: str) -> tuple[list[str], list[str]]:
+def time_order_problems(blocks: list[Shown], name: str) -> tuple[list[str], list[str]]:
     """(errors, warnings) about times, each naming the line: a cue that ends before it starts
     cannot be shown (error); cues that overlap are shown stacked (warning)."""
     errors, warnings = [], []

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bivideo.model import Shown
+from bivideo.datatypes import Shown
 
 MAX_LINE = {"en": 42.0, "zh": 16.0}  # display width per line
 MAX_CPS = {"en": 20.0, "zh": 9.0}  # reading speed, display width per second

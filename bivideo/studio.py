@@ -24,18 +24,21 @@ from bivideo import (
     audio,
     flow,
     highlight,
-    pipeline,
     platforms,
     proofread,
+    render,
     review,
+    standard,
     subtitles,
     toolchain,
     transcribe,
     translate,
+    translation_units,
     translators,
 )
+from bivideo.datatypes import STYLED_FILE, SUBTITLE_FILES, Cue, main_language_of, other_language
 from bivideo.errors import BivideoError
-from bivideo.model import LANGUAGES, STYLED_FILE, SUBTITLE_FILES, Cue, other_language
+from bivideo.job import Job
 from bivideo.settings import Settings
 from bivideo.ui import Reporter
 
@@ -123,7 +126,7 @@ class Studio:
     video: Path
     settings: Settings
     reporter: Reporter
-    job: pipeline.Job
+    job: Job
     loaded: list[Cue]
     stale: set[int]
     version: str
@@ -134,7 +137,7 @@ class Studio:
 
     @property
     def fps(self) -> float:
-        return self.job.info.fps or 25.0
+        return self.job.info.fps or standard.DEFAULT_FPS
 
     def files(self) -> list[Path]:
         return [self.job.outputs.path(suffix) for suffix in SUBTITLE_FILES]
@@ -161,13 +164,13 @@ def open_studio(video: Path, settings: Settings, reporter: Reporter) -> Studio:
     return studio
 
 
-def _waveform(job: pipeline.Job, settings: Settings, reporter: Reporter) -> tuple[bytes, list[tuple[float, float]]]:
+def _waveform(job: Job, settings: Settings, reporter: Reporter) -> tuple[bytes, list[tuple[float, float]]]:
     if not job.info.audio_codecs:
         return b"", []
     key = artifacts.key("waveform", job.work.name, settings.audio_track, audio.PEAKS_PER_SECOND)
     peaks_path, speech_path = job.work / f"peaks-{key}.bin", job.work / f"speech-{key}.json"
     if not (peaks_path.is_file() and speech_path.is_file()):
-        pcm = pipeline.talk_samples(job, settings, reporter)
+        pcm = flow.talk_samples(job, settings, reporter)
         with reporter.stage("waveform", None):
             speech = transcribe.speech_regions(pcm)
             with artifacts.atomic_path(peaks_path) as temporary:
@@ -192,7 +195,7 @@ def frames(studio: Studio) -> list[tuple[platforms.Platform, platforms.Frame]]:
 
 def _outputs(studio: Studio) -> list[dict]:
     return [{"name": p.name, "url": f"/media/output/{p.name}"}
-            for p in (studio.job.outputs.path(f"{platform.name}.mp4") for platform, _ in frames(studio))
+            for p in (studio.job.outputs.path(platform.video) for platform, _ in frames(studio))
             if p.is_file()]
 
 
@@ -203,7 +206,7 @@ def state(studio: Studio) -> dict:
     if draft and (draft.get("version") != studio.version or not _differs(draft.get("cues", []), cues)):
         draft = None
     translator, _ = translators.choose(studio.settings.translator)
-    spoken = max(LANGUAGES, key=lambda lang: sum(c.language == lang for c in cues))
+    spoken = main_language_of(cues)
     return {
         "video": {"name": studio.video.name, "duration": info.duration, "fps": studio.fps,
                   "width": info.width, "height": info.height},
@@ -233,8 +236,8 @@ def styled(studio: Studio, platform: str, rows: list[dict]) -> str:
     cues = review.cues(rows)
     words = [review.record(r) for r in rows]
     settings = replace(studio.settings, platform=cast(Any, "none" if platform == "bilingual" else platform))
-    videos, _ = pipeline.plan_videos(cues, studio.job.info, settings, toolchain.cjk_font().family, words, None,
-                                     studio.job.outputs.path)
+    videos, _ = render.plan_videos(cues, studio.job.info, settings, toolchain.cjk_font().family, words, None,
+                                   studio.job.outputs.path)
     return videos[0].ass
 
 
@@ -244,14 +247,14 @@ def retranslate(studio: Studio, rows: list[dict], indices: list[int]) -> list[di
     """The translation units holding the cues `indices`, translated again (through the cache,
     glossary and line budgets, as `make` does)."""
     cues = review.cues(rows)
-    chosen = pipeline.text_translator(studio.settings, studio.reporter)
+    chosen = translate.text_translator(studio.settings, studio.reporter)
     if chosen is None:
         raise BivideoError("the whisper translator translates the audio, not an edited line; "
                            "run the studio with another --translator to re-translate")
     wanted = {i for i in indices if 0 <= i < len(cues)}
-    order = [i for unit in translate.units(cues) if wanted.intersection(unit) for i in unit]
-    fresh = pipeline.translate_text([replace(cues[i], target="") for i in order], studio.settings, studio.reporter,
-                                    studio.job.outputs.path("bilingual.srt"), chosen)
+    order = [i for unit in translation_units.units(cues) if wanted.intersection(unit) for i in unit]
+    fresh = translate.translate_text([replace(cues[i], target="") for i in order], studio.settings, studio.reporter,
+                                     studio.job.outputs.path("bilingual.srt"), chosen)
     return [{"index": i, "text": subtitles.line(c, other_language(c.language))} for i, c in zip(order, fresh)]
 
 
@@ -276,7 +279,7 @@ def save(studio: Studio, rows: list[dict], version: str, overwrite: bool) -> dic
                            "the page loaded it: reload to see that version, or overwrite it")
         if on_disk == version and not review.changed(rows, studio.loaded):
             return {"version": version, "written": [], "unchanged": True}
-        spoken = max(LANGUAGES, key=lambda lang: sum(c.language == lang for c in cues))
+        spoken = main_language_of(cues)
         texts = {"bilingual.srt": subtitles.bilingual_srt(cues),
                  f"{spoken}.srt": subtitles.srt_for_language(cues, spoken),
                  f"{other_language(spoken)}.srt": subtitles.srt_for_language(cues, other_language(spoken))}
@@ -288,7 +291,8 @@ def save(studio: Studio, rows: list[dict], version: str, overwrite: bool) -> dic
                 studio.reporter.warn(f"{path.name} had changed on disk: kept as {backup.name}")
             artifacts.write_text(path, text)  # the user's edit: not recorded as ours, so make keeps it
             written.append(path.name)
-        written.append(outputs.write_text(STYLED_FILE, styled(studio, frames(studio)[0][0].name, rows)).name)
+        styled_text = styled(studio, frames(studio)[0][0].name, rows)
+        written.append(outputs.write_text(STYLED_FILE, styled_text, studio.reporter).name)
         studio.loaded, studio.version = cues, studio.disk_version()
         studio.stale = {i for i, r in enumerate(rows) if r.get("stale")}
         studio.draft_path.unlink(missing_ok=True)

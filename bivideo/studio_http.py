@@ -117,7 +117,7 @@ def handler(studio: Studio, token: str) -> type[BaseHTTPRequestHandler]:
                 self.send_file(toolchain.cjk_font().path)
             elif path.startswith("/media/output/"):
                 name = path.removeprefix("/media/output/")
-                wanted = {p.name: p for p in (studio.job.outputs.path(f"{platform.name}.mp4")
+                wanted = {p.name: p for p in (studio.job.outputs.path(platform.video)
                                               for platform, _ in frames(studio))}
                 if name in wanted and wanted[name].is_file():
                     self.send_file(wanted[name])

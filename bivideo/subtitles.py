@@ -11,8 +11,8 @@ from typing import Any
 import pysubs2
 
 from bivideo import highlight, srtio
-from bivideo.cues import divide
-from bivideo.model import Cue, Shown
+from bivideo.datatypes import Cue, Shown
+from bivideo.segmentation import divide
 from bivideo.settings import DEFAULTS, Look
 from bivideo.standard import MAX_LINE, display_width
 

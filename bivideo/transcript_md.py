@@ -1,6 +1,6 @@
 """`<stem>.transcript.md`: the talk as text for the post that goes with the video. Pure.
 
-Sentences are the units the translator was given (translate.units), so each spoken
+Sentences are the units the translator was given (translation_units.units), so each spoken
 sentence sits beside exactly its own translation. A paragraph ends at a long pause, or once it
 has run to about a topic's length (a paragraph a reader takes in at once), and starts with the
 time of its first word.
@@ -8,9 +8,9 @@ time of its first word.
 
 from __future__ import annotations
 
-from bivideo.model import Cue, other_language
+from bivideo.datatypes import Cue, other_language
 from bivideo.standard import display_width
-from bivideo.translate import joined, units
+from bivideo.translation_units import joined, units
 
 PARAGRAPH_PAUSE = 1.5  # seconds of silence before a sentence that start a new paragraph
 # A topic's length: about 90 English words; in Chinese about the same content.

@@ -1,11 +1,12 @@
 """Stage 5: the other language for every cue, a whole phrase at a time.
 
 Cues are fragments; translated one by one they read as nonsense and drift onto the wrong cue.
-So the cues are grouped into translation units (a sentence, or a phrase where a sentence is
-too long for one request), each unit is translated once (with its neighbours as context where
-the backend can use it), and the translation is divided back over the unit's cues in
-proportion to the source at punctuation or word boundaries (jieba words for Chinese). The
-number of cues and their times never change here.
+So each translation unit (translation_units: a sentence, or a phrase where a sentence is too
+long for one request) is translated once, with its neighbours as context where the backend
+can use it, and divided back over its cues. The number of cues and their times never change.
+Here: the requests (retries, timeouts, several in flight), the glossary's protection, the
+length budgets asked for again, --refine, and the step itself (`text_translator`,
+`translate_text`); Whisper's own translate task is whisper_translation's.
 
 Every unit's translation is kept in the SQLite cache before the next is needed, so a failure
 part-way loses nothing and a rerun (or an edit of one cue) sends only what is new.
@@ -13,182 +14,45 @@ part-way loses nothing and a rerun (or an edit of one cue) sends only what is ne
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from pathlib import Path
 
 import requests
 
-from bivideo import cues as cue_stage
-from bivideo import glossary as glossaries
-from bivideo.errors import TranslationFailed
-from bivideo.model import Cue, Word, other_language
-from bivideo.standard import MAX_CPS, MAX_LINE, NOTICEABLE_PAUSE, TRANSLATION_WIDTH, display_width
+from bivideo import glossary, translators
+from bivideo.datatypes import Cue, Word
+from bivideo.errors import BivideoError, TranslationFailed
+from bivideo.settings import Settings
+from bivideo.standard import display_width
 from bivideo.translation_cache import TranslationCache
+from bivideo.translation_units import (
+    Budget,
+    Plan,
+    joined,
+    over_budget,
+    pauses_before,
+    plans,
+    refine_plans,
+    spread,
+    tight,
+    units,
+)
 from bivideo.translators import OFFLINE, Backend, LineBackend, TextBackend, public_url
 from bivideo.translators.deep import SECRETS as MT_SECRETS
 from bivideo.translators.openai_chat import KEY_VARIABLES, Ask, LineMismatch, ServerError
+from bivideo.ui import Reporter
 
 REQUEST_TIMEOUT = 30.0  # seconds; deep-translator's own requests have no timeout at all
 RETRIES = 3  # after the first try, for 429s, 5xx, timeouts and dropped connections
 BACKOFF = 0.5  # seconds before the first retry, doubling; BIVIDEO_BACKOFF overrides
 WORKERS = 4  # units in flight at once: polite to free services, quick on paid ones
-SENTENCE_END = cue_stage.SENTENCE_END
-CLAUSE_END = cue_stage.CLAUSE_END
 SECRETS = MT_SECRETS + KEY_VARIABLES
-# The most one unit may hold. MyMemory takes at most 500 bytes of UTF-8 per request (and
-# deep-translator refuses 500 characters); Google and LibreTranslate's public servers allow
-# 5000 characters, DeepL and Microsoft far more. 400 bytes leaves room for the placeholders
-# that guard terms: about 130 Chinese characters or 400 English ones, 25-30 s of speech.
-MAX_UNIT_BYTES = 400
-# Whisper's translate task hears a unit's audio in one 30 s window (less the padding).
-MAX_UNIT_SECONDS = 28.0
-LONG_PAUSE = 2.0  # seconds: the speaker stopped; never one unit across it
-# In unpunctuated speech a pause this long stands in for a sentence end. Read Mandarin pauses
-# 0.9-1.1 s between sentences (zh03); spontaneous speech pauses 0.4-0.7 s inside a phrase
-# (zh04), which NOTICEABLE_PAUSE (0.4 s, where cues end) would cut.
-SENTENCE_PAUSE = 0.8
-
-
-def pauses_before(cues: list[Cue], words: list[Word] | None = None) -> list[float]:
-    """Pure: the silence before each cue (0 for the first), between the words themselves when
-    the transcript is at hand: cue times are stretched for reading and chained, which hides
-    the pauses."""
-    spoken = cue_stage.words_of(cues, words) if words else [None] * len(cues)
-    out = [0.0]
-    for k in range(1, len(cues)):
-        before, after = spoken[k - 1], spoken[k]
-        if before and after:
-            out.append(max(0.0, after[0].start - before[-1].end))
-        else:
-            out.append(max(0.0, cues[k].start - cues[k - 1].end))
-    return out
-
-
-def _fits(run: list[int], cues: list[Cue]) -> bool:
-    text = joined([cues[i].source for i in run], cues[run[0]].language)
-    return len(text.encode()) <= MAX_UNIT_BYTES and cues[run[-1]].end - cues[run[0]].start <= MAX_UNIT_SECONDS
-
-
-def _ends(cue: Cue, marks: tuple[str, ...]) -> bool:
-    return cue.source.rstrip().endswith(marks)
-
-
-def units(cues: list[Cue], pauses: list[float] | None = None) -> list[list[int]]:
-    """Pure: runs of cue indices translated as one request. A unit always ends at a sentence
-    end, a change of spoken language or a long pause. Unpunctuated speech (Whisper often
-    gives Mandarin none) has no sentence ends to go by, so there a SENTENCE_PAUSE is one.
-    A sentence longer than a request may be is cut at the best place inside the cap:
-    clause punctuation, else a noticeable pause, else the best break between words; never
-    just where a cue count runs out."""
-    pauses = pauses or pauses_before(cues)
-    runs: list[list[int]] = []
-    for i, cue in enumerate(cues):
-        previous = cues[i - 1] if i else None
-        if (previous is None or previous.language != cue.language or pauses[i] >= LONG_PAUSE
-                or _ends(previous, SENTENCE_END)):
-            runs.append([i])
-        else:
-            runs[-1].append(i)
-    out: list[list[int]] = []
-    for run in runs:
-        if not any(_ends(cues[i], SENTENCE_END + CLAUSE_END) for i in run):
-            run_cuts = [k for k in range(1, len(run)) if pauses[run[k]] >= SENTENCE_PAUSE]
-            pieces = [run[a:b] for a, b in zip([0] + run_cuts, run_cuts + [len(run)])]
-        else:
-            pieces = [run]
-        for piece in pieces:
-            out += _within_cap(piece, cues, pauses)
-    return out
-
-
-def _edges(cue: Cue) -> tuple[str, str]:
-    """The first and last word of a cue (jieba words for Chinese)."""
-    text = cue.source.strip()
-    if cue.language != "zh":
-        words = text.split() or [""]
-        return words[0], words[-1]
-    cuts = sorted(cue_stage.chinese_boundaries(text))
-    return (text[:cuts[0]], text[cuts[-1]:]) if cuts else (text, text)
-
-
-def _break_cost(left: Cue, right: Cue) -> int:
-    """How good a place the boundary between two cues of one language is, as the cue builder
-    judges breaks (before a conjunction is good; after an article or between names is not)."""
-    token = lambda text: cue_stage.Token(text, 0.0, 0.0, left.language)  # noqa: E731
-    return cue_stage.break_cost(token(_edges(left)[1]), token(_edges(right)[0]))
-
-
-def _within_cap(run: list[int], cues: list[Cue], pauses: list[float]) -> list[list[int]]:
-    out: list[list[int]] = []
-    while not _fits(run, cues):
-        # k: the unit is run[:k]; a single cue over the cap goes alone (a cue is one line of text)
-        fitting = [k for k in range(1, len(run)) if _fits(run[:k], cues)] or [1]
-
-        def rank(k: int, run: list[int] = run) -> tuple:
-            # clause punctuation, then a noticeable pause, then the cue builder's idea of a good
-            # break; among equals the latest, so units stay long
-            left, right = cues[run[k - 1]], cues[run[k]]
-            return (_ends(left, CLAUSE_END), pauses[run[k]] >= NOTICEABLE_PAUSE, -_break_cost(left, right), k)
-
-        cut = max(fitting, key=rank)
-        out.append(run[:cut])
-        run = run[cut:]
-    return out + [run]
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How much of the target language one cue can show: one line, and what can be read in
-    the time the cue is up (display width: a half-width character counts 0.5 in Chinese)."""
-
-    line: float
-    reading: float
-    seconds: float
-
-    @property
-    def width(self) -> float:
-        return min(self.line, self.reading)
-
-    def to_json(self) -> dict:
-        return {"max_chars": int(self.width), "one_line": int(self.line), "seconds": round(self.seconds, 2),
-                "readable": int(self.reading)}
-
-
-def budget(cue: Cue, target: str) -> Budget:
-    seconds = max(cue.end - cue.start, 0.0)
-    return Budget(MAX_LINE[target], max(1.0, math.floor(MAX_CPS[target] * seconds)), seconds)
-
-
-def over_budget(lines: list[str], budgets: list[Budget], target: str) -> dict[int, float]:
-    """Pure: index -> how far over its budget, for the lines that are."""
-    widths = [display_width(line.strip(), target) for line in lines]
-    return {k: w - b.width for k, (w, b) in enumerate(zip(widths, budgets)) if w > b.width + 1e-9}
-
-
-def tight(sources: list[str], budgets: list[Budget], source: str) -> list[int]:
-    """Pure: lines whose usual translation would not fit their budget: to be condensed."""
-    return [k for k, (text, b) in enumerate(zip(sources, budgets))
-            if display_width(text.strip(), source) * TRANSLATION_WIDTH[source] > b.width]
-
-
-def joined(texts: list[str], language: str) -> str:
-    return ("" if language == "zh" else " ").join(t.strip() for t in texts)
-
-
-def spread(translation: str, sources: list[str], source: str, target: str) -> list[str]:
-    """Pure: a sentence's translation divided over its cues, in proportion to each cue's share
-    of the source text."""
-    widths = [max(display_width(s, source), 0.5) for s in sources]
-    pieces = cue_stage.divide(translation.strip(), target, [w / sum(widths) for w in widths])
-    return [p.strip() for p in pieces]
-
-
 def _retryable(error: Exception) -> bool:
     from deep_translator.exceptions import ServerException, TooManyRequests
 
@@ -262,26 +126,12 @@ def reason(error: Exception) -> str:
     return text[:200]
 
 
-@dataclass
-class Plan:
-    """What one unit (or one --refine window) asks of the translator."""
-
-    indices: list[int]
-    source: str  # language
-    target: str
-    lines: list[str]
-    budgets: list[Budget]
-    before: str  # context, for backends that take it
-    after: str
-    first_pass: list[str] | None = None  # --refine: the translations to correct
-
-
 class UnitTranslator:
     """Translates units through one backend, the glossary and the cache."""
 
-    def __init__(self, backend: Backend, cache: TranslationCache, glossary: glossaries.Glossary,
+    def __init__(self, backend: Backend, cache: TranslationCache, terms: glossary.Glossary,
                  refresh: bool = False):
-        self.backend, self.cache, self.glossary = backend, cache, glossary
+        self.backend, self.cache, self.glossary = backend, cache, terms
         self.refresh = refresh  # --force: translate again, replacing what the cache holds
         self.requests = self.hits = 0
         self.over_budget = self.still_over = 0  # LLM lines asked again for being too long; and still so
@@ -300,11 +150,11 @@ class UnitTranslator:
 
     def _whole(self, plan: Plan) -> list[str]:
         """Machine translation: the unit as one text, placeholders guarding the terms."""
-        text, held = glossaries.protect(joined(plan.lines, plan.source), self.glossary, plan.source, plan.target)
+        text, held = glossary.protect(joined(plan.lines, plan.source), self.glossary, plan.source, plan.target)
         backend = self.backend
         assert isinstance(backend, TextBackend)
         translated = self._request(lambda: backend.translate(text, plan.source, plan.target))
-        return spread(glossaries.restore(translated or "", held), plan.lines, plan.source, plan.target)
+        return spread(glossary.restore(translated or "", held), plan.lines, plan.source, plan.target)
 
     def _ask(self, plan: Plan, lines: list[str], budgets: list[Budget], sources: list[str]) -> Ask:
         """`lines` numbered from 1 with their budgets; `sources` (the spoken lines they stand
@@ -388,41 +238,6 @@ class UnitTranslator:
         return found
 
 
-def plans(cues: list[Cue], pauses: list[float] | None = None) -> list[Plan]:
-    groups = units(cues, pauses)
-    texts = [joined([cues[i].source for i in g], cues[g[0]].language) for g in groups]
-    return [_plan(cues, g, texts[k - 1] if k else "", texts[k + 1] if k + 1 < len(texts) else "")
-            for k, g in enumerate(groups)]
-
-
-def _plan(cues: list[Cue], group: list[int], before: str, after: str, first_pass: list[str] | None = None) -> Plan:
-    source = cues[group[0]].language
-    target = other_language(source)
-    return Plan(group, source, target, [cues[i].source for i in group], [budget(cues[i], target) for i in group],
-                before, after, first_pass)
-
-
-REFINE_WINDOW = 30  # cues per --refine request: a minute or two of talk, well inside any model's context
-REFINE_CONTEXT = 3  # cues either side shown (source and translation), not corrected
-
-
-def refine_plans(cues: list[Cue], targets: list[str]) -> list[Plan]:
-    """The --refine windows: up to REFINE_WINDOW consecutive cues of one spoken language."""
-    windows: list[list[int]] = []
-    for i, cue in enumerate(cues):
-        if windows and cues[windows[-1][0]].language == cue.language and len(windows[-1]) < REFINE_WINDOW:
-            windows[-1].append(i)
-        else:
-            windows.append([i])
-
-    def shown(indices: range) -> str:
-        return " / ".join(f"{cues[i].source} = {targets[i]}" for i in indices)
-
-    return [_plan(cues, w, shown(range(max(0, w[0] - REFINE_CONTEXT), w[0])),
-                  shown(range(w[-1] + 1, min(len(cues), w[-1] + 1 + REFINE_CONTEXT))), [targets[i] for i in w])
-            for w in windows]
-
-
 def translate_cues(cues: list[Cue], translator: UnitTranslator, progress: Callable[[int], None],
                    pauses: list[float] | None = None) -> list[str]:
     """Each cue's translation, unit by unit (see `units`)."""
@@ -466,3 +281,54 @@ def run_plans(work: list[Plan], count: int, translator: UnitTranslator, progress
         raise
     pool.shutdown()
     return targets
+
+
+# --- the step: cues in, cues with their translations out ---------------------------------
+
+
+TextTranslator = tuple[Backend, glossary.Glossary]  # a text translator and the glossary it keeps to
+
+
+def text_translator(settings: Settings, reporter: Reporter) -> TextTranslator | None:
+    """The text translator and the glossary (None for whisper, which works from the audio)."""
+    terms = glossary.load(settings.glossary)
+    name, why = translators.choose(settings.translator)
+    if why:
+        reporter.note(f"translator: {name} ({why}; --translator chooses another)")
+    if settings.refine and name not in translators.LLMS:
+        raise BivideoError(f"--refine needs an LLM translator ({', '.join(translators.LLMS)}), not {name}")
+    if name == "whisper":
+        if settings.target == "zh":
+            raise BivideoError("the whisper translator only translates into English; choose another --translator")
+        return None
+    return translators.make(name, settings.translator_url), terms
+
+
+def translate_text(built: list[Cue], settings: Settings, reporter: Reporter, source_srt: Path,
+                   chosen: TextTranslator, words: list[Word] | None = None) -> list[Cue]:
+    """Each cue into the other language (per cue: a mixed talk goes both ways) by a text
+    translator, through the cache. The cues' count, times and source text come back
+    unchanged. `words` (the transcript) shows where the speaker paused; `source_srt` is named
+    should the translator fail (it is kept)."""
+    cache = TranslationCache()
+    backend, terms = chosen
+    translator = UnitTranslator(backend, cache, terms, settings.force)
+    pauses = pauses_before(built, words)
+    try:
+        with reporter.stage("translate", len(built)) as progress:
+            translations = translate_cues(built, translator, progress, pauses)
+        if settings.refine:
+            with reporter.stage("refine", len(built)) as progress:
+                translations = refine_cues(built, translations, translator, progress)
+    except TranslationFailed as error:
+        raise TranslationFailed(f"{error}; kept the transcript and {source_srt.name}; "
+                                "run again to continue") from None
+    finally:
+        cache.close()
+    asked = len(units(built, pauses)) + (len(refine_plans(built, translations)) if settings.refine else 0)
+    reporter.note(f"translation: {translator.hits} of {asked} units from the cache, "
+                  f"{translator.requests} requests to {backend.name}")
+    if translator.over_budget:
+        reporter.note(f"translation: {translator.over_budget} lines over their length budget were asked for "
+                      f"again; {translator.still_over} still over, accepted")
+    return [replace(c, target=t) for c, t in zip(built, translations)]

@@ -22,9 +22,9 @@ import io
 import re
 from dataclasses import dataclass
 
+from bivideo.datatypes import Cue, other_language
 from bivideo.highlight import Record
-from bivideo.model import Cue, other_language
-from bivideo.translate import joined, units
+from bivideo.translation_units import joined, units
 
 ZIPF_MAX = 4.0
 COUNT = 20
@@ -60,7 +60,7 @@ def lemma(word: str, language: str) -> str:
 
 def _zh_names(text: str) -> set[str]:
     """Person, place and organisation names in a Chinese sentence, as jieba tags them."""
-    from bivideo.cues import segmenter
+    from bivideo.segmentation import segmenter
 
     segmenter()  # jieba.posseg cuts with jieba's tokenizer: its dictionary from SQLite too
     import jieba.posseg
@@ -80,7 +80,7 @@ def _heard(cue: Cue, record: Record | None) -> list[tuple[str, float]]:
 def _words(text: str, language: str) -> list[tuple[str, bool]]:
     """(word, capitalised) for each word in a piece of text."""
     if language == "zh":
-        from bivideo.cues import chinese_boundaries
+        from bivideo.segmentation import chinese_boundaries
 
         cuts = [0, *sorted(chinese_boundaries(text)), len(text)]
         return [(text[a:b], False) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
@@ -143,7 +143,7 @@ def glosses(entries: list[Entry], source: str, translator) -> list[str]:
     """A short gloss of each entry's lemma (or word) in the other language, from `translator`
     (a translate.UnitTranslator: its cache answers a rerun, so nothing is sent again)."""
     from bivideo.standard import MAX_CPS, MAX_LINE
-    from bivideo.translate import Budget, Plan
+    from bivideo.translation_units import Budget, Plan
 
     target = other_language(source)
     one_line = Budget(MAX_LINE[target], MAX_LINE[target], MAX_LINE[target] / MAX_CPS[target])  # a gloss is a line

@@ -25,7 +25,7 @@ GOOD = {"jfk ask not.mp4": "en08_jfk_inaugural_ask_not.flac", "lamps.mov": "en10
 BAD = {"broken.mp4": "not a media file", "voice memo.m4a": "no video stream", "empty.mp4": "empty file"}
 # Run the real command in a process that says at exit how many times a Whisper model was loaded.
 COUNTING_LOADS = ("import atexit, sys\nfrom bivideo import cli, transcribe\n"
-                  "atexit.register(lambda: print('model loads:', transcribe.load_engine.cache_info().misses,"
+                  "atexit.register(lambda: print('model loads:', engines.load_engine.cache_info().misses,"
                   " file=sys.stderr))\nsys.argv[0] = 'bivideo'\ncli.main()\n")
 
 pytestmark = pytest.mark.slow  # real Whisper and real encodes throughout

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bivideo import check, cues, standard, subtitles
-from bivideo.model import Shown, Word
+from bivideo import segmentation, standard, standard_report, subtitles
+from bivideo.datatypes import Shown, Word
 
 FPS = 25.0
 GAP = 2 / FPS
@@ -20,7 +20,7 @@ def words(text: str, start: float = 0.0, step: float = 0.3) -> list[Word]:
     return [Word(f" {w}", start + i * step, start + i * step + step * 0.8, 0.9) for i, w in enumerate(text.split())]
 
 
-def entries(built: list[cues.Cue]) -> list[Shown]:
+def entries(built: list[segmentation.Cue]) -> list[Shown]:
     return [Shown(c.start, c.end, (c.source,)) for c in built]
 
 
@@ -43,7 +43,7 @@ def talk(draw, piece):
     return out
 
 
-def assert_standard_where_possible(spoken: list[Word], built: list[cues.Cue], language: str) -> None:
+def assert_standard_where_possible(spoken: list[Word], built: list[segmentation.Cue], language: str) -> None:
     # every word exactly once, in order
     assert "".join(c.source for c in built).replace(" ", "") == "".join(w.text for w in spoken).replace(" ", "")
     for cue, following in zip(built, built[1:]):
@@ -66,13 +66,13 @@ CHAIN_OK = standard.CHAIN_GAP - 1e-9
 @settings(max_examples=150, deadline=None)
 @given(talk(english_word.map(lambda w: " " + w)))
 def test_any_english_words_give_ordered_cues_within_limits(spoken):
-    assert_standard_where_possible(spoken, cues.build(spoken, "en", FPS), "en")
+    assert_standard_where_possible(spoken, segmentation.build(spoken, "en", FPS), "en")
 
 
 @settings(max_examples=150, deadline=None)
 @given(talk(chinese_piece))
 def test_any_chinese_pieces_give_ordered_cues_within_limits(spoken):
-    built = cues.build(spoken, "zh", FPS)
+    built = segmentation.build(spoken, "zh", FPS)
     assert_standard_where_possible(spoken, built, "zh")
     pieces = {w.text for w in spoken}
     # a cue never starts or ends inside one of Whisper's pieces
@@ -83,7 +83,7 @@ def test_any_chinese_pieces_give_ordered_cues_within_limits(spoken):
 def test_sentence_end_then_clause_then_conjunction():
     spoken = words("And so my fellow Americans, ask not what your country can do for you, "
                    "ask what you can do for your country. We choose to go to the moon this decade.", step=0.45)
-    built = cues.build(spoken, "en", FPS)
+    built = segmentation.build(spoken, "en", FPS)
     assert [c.source for c in built] == [
         "And so my fellow Americans,", "ask not what your country can do for you,",
         "ask what you can do for your country.", "We choose to go to the moon this decade."]
@@ -92,7 +92,7 @@ def test_sentence_end_then_clause_then_conjunction():
 def test_never_splits_article_noun_or_pronoun_verb_or_names():
     spoken = words("yesterday the committee met and then Zhiwei Chen said we should ship the new "
                    "speech model to every customer in the autumn", step=0.25)
-    for cue, following in zip(built := cues.build(spoken, "en", FPS), built[1:]):
+    for cue, following in zip(built := segmentation.build(spoken, "en", FPS), built[1:]):
         last, first = cue.source.split()[-1], following.source.split()[0]
         assert last.lower() not in {"the", "a", "we", "zhiwei"}, (cue.source, following.source)
         assert (last, first) != ("Zhiwei", "Chen")
@@ -101,10 +101,10 @@ def test_never_splits_article_noun_or_pronoun_verb_or_names():
 def test_chinese_is_cut_on_word_boundaries_never_inside_terms():
     text = "我们使用GPT-4和Python3.11训练了一百个语音识别模型然后在地铁站里测试了它们的效果"
     spoken = [Word(ch, i * 0.2, i * 0.2 + 0.18, 0.9) for i, ch in enumerate(text)]
-    built = cues.build(spoken, "zh", FPS)
+    built = segmentation.build(spoken, "zh", FPS)
     assert "".join(c.source for c in built) == text
     assert len(built) > 1
-    allowed = cues.chinese_boundaries(text)
+    allowed = segmentation.chinese_boundaries(text)
     offset = 0
     for cue in built[:-1]:
         offset += len(cue.source)
@@ -116,35 +116,35 @@ def test_chinese_is_cut_on_word_boundaries_never_inside_terms():
 def test_languages_switch_cues_in_a_mixed_talk():
     chinese = [Word(ch, 3 + i * 0.25, 3.2 + i * 0.25, 0.9) for i, ch in enumerate("这部分是中文")]
     spoken = words("This part is in English.") + chinese
-    built = cues.build(spoken, "en", FPS, languages=["en"] * 5 + ["zh"] * 6)
+    built = segmentation.build(spoken, "en", FPS, languages=["en"] * 5 + ["zh"] * 6)
     assert [(c.language, c.source) for c in built] == [("en", "This part is in English."), ("zh", "这部分是中文")]
 
 
 def test_short_cue_is_stretched_to_minimum_duration_and_reading_time():
-    built = cues.build([Word(" Yes.", 1.0, 1.2, 1.0), Word(" Then", 5.0, 5.3, 1.0)], "en", FPS)
+    built = segmentation.build([Word(" Yes.", 1.0, 1.2, 1.0), Word(" Then", 5.0, 5.3, 1.0)], "en", FPS)
     assert built[0].end == pytest.approx(1.0 + 5 / 6)
     long = words("Read this line slowly, it came out fast.", step=0.1)
-    (cue,) = cues.build(long, "en", FPS)
+    (cue,) = segmentation.build(long, "en", FPS)
     assert len(cue.source) / (cue.end - cue.start) <= standard.MAX_CPS["en"] + 1e-9
 
 
 def test_small_gaps_are_chained_to_two_frames():
     spoken = words("First sentence here.", 0.0) + words("Second one follows.", 1.3)
-    first, second = cues.build(spoken, "en", FPS)
+    first, second = segmentation.build(spoken, "en", FPS)
     assert second.start - first.end == pytest.approx(GAP)
 
 
 def test_translation_too_long_for_one_line_splits_the_cue_not_a_third_line():
-    cue = cues.Cue(10.0, 16.0, "ask not what your country can do for you, ask what you can do",
+    cue = segmentation.Cue(10.0, 16.0, "ask not what your country can do for you, ask what you can do",
                    "不要问你的国家能为你做什么，而要问你能为你的国家做什么", "en")
-    parts = cues.fit_bilingual([cue], FPS)
+    parts = segmentation.fit_bilingual([cue], FPS)
     assert len(parts) == 2
     assert "".join(p.target for p in parts) == cue.target and " ".join(p.source for p in parts) == cue.source
     assert parts[0].start == 10.0 and parts[-1].end == 16.0
     assert parts[1].start - parts[0].end == pytest.approx(GAP)
     for p in parts:
         assert standard.display_width(p.target, "zh") <= 16 and p.end - p.start >= standard.MIN_DURATION
-    report = check.score([Shown(p.start, p.end, (subtitles.line(p, "zh"), p.source)) for p in parts], FPS)
+    report = standard_report.score([Shown(p.start, p.end, (subtitles.line(p, "zh"), p.source)) for p in parts], FPS)
     assert report.compliance == 1.0
 
 
@@ -152,19 +152,19 @@ def test_split_times_follow_the_source_words():
     # "ask what ..." is said at 12 s, well before the proportional point (about 14 s): the
     # second piece starts when it is said
     spoken = words("ask not what your country can do for you,", 10.0, 0.15) + words("ask what you can do", 12.0, 0.2)
-    cue = cues.Cue(10.0, 16.0, "ask not what your country can do for you, ask what you can do",
+    cue = segmentation.Cue(10.0, 16.0, "ask not what your country can do for you, ask what you can do",
                    "不要问你的国家能为你做什么，而要问你能为你的国家做什么", "en")
-    first, second = cues.fit_bilingual([cue], FPS, spoken)
+    first, second = segmentation.fit_bilingual([cue], FPS, spoken)
     assert (first.source, second.source) == ("ask not what your country can do for you,", "ask what you can do")
     assert second.start == pytest.approx(12.0) and first.end == pytest.approx(12.0 - GAP)
     # without word times the same cue is divided in proportion to the text
-    proportional = cues.fit_bilingual([cue], FPS)
+    proportional = segmentation.fit_bilingual([cue], FPS)
     assert proportional[1].start > 13.5
 
 
 def test_cue_too_short_to_split_gets_two_lines_never_three():
-    cue = cues.Cue(0.0, 1.2, "Go ahead and start.", "那么现在请大家开始做这个非常重要的练习吧", "en")
-    (kept,) = cues.fit_bilingual([cue], FPS)
+    cue = segmentation.Cue(0.0, 1.2, "Go ahead and start.", "那么现在请大家开始做这个非常重要的练习吧", "en")
+    (kept,) = segmentation.fit_bilingual([cue], FPS)
     assert (kept.source, kept.start) == (cue.source, cue.start)
     lines = kept.target.split("\n")
     assert len(lines) == 2 and "".join(lines) == cue.target
@@ -172,17 +172,17 @@ def test_cue_too_short_to_split_gets_two_lines_never_three():
     assert "\\N".join(lines) in subtitles.bilingual_ass([kept], 1280, 720, "Noto Sans CJK SC")  # burned as laid out
     assert kept.end - kept.start >= standard.display_width(cue.target, "zh") / standard.MAX_CPS["zh"]  # time to read it
     # a translation of three lines' width in too little time for three cues: two cues of two lines
-    crowded = cues.Cue(0.0, 1.8, "Now everyone please begin the exercise.", "现在" * 20, "en")
-    parts = cues.fit_bilingual([crowded], FPS)
+    crowded = segmentation.Cue(0.0, 1.8, "Now everyone please begin the exercise.", "现在" * 20, "en")
+    parts = segmentation.fit_bilingual([crowded], FPS)
     assert len(parts) == 2 and all(len(p.target.split("\n")) <= 2 for p in parts)
 
 
 @settings(max_examples=100, deadline=None)
 @given(talk(english_word.map(lambda w: " " + w)), st.lists(st.integers(1, 60), min_size=1, max_size=60))
 def test_any_translation_length_gives_at_most_two_lines_and_keeps_every_word(spoken, widths):
-    built = cues.build(spoken, "en", FPS)
+    built = segmentation.build(spoken, "en", FPS)
     translated = [replace(c, target="词" * widths[i % len(widths)]) for i, c in enumerate(built)]
-    fitted = cues.fit_bilingual(translated, FPS, spoken)
+    fitted = segmentation.fit_bilingual(translated, FPS, spoken)
     assert " ".join(c.source for c in fitted).split() == " ".join(c.source for c in built).split()
     assert "".join(c.target.replace("\n", "") for c in fitted) == "".join(c.target for c in translated)
     for cue, following in zip(fitted, fitted[1:]):
@@ -190,7 +190,7 @@ def test_any_translation_length_gives_at_most_two_lines_and_keeps_every_word(spo
     assert all(len(c.target.split("\n")) <= standard.MAX_LINES for c in fitted)  # never a third line
     for cue in translated:  # every line within the limit when the source has words enough to divide
         if len(cue.source.split()) * 2 * standard.MAX_LINE["zh"] >= len(cue.target):
-            for part in cues.fit_bilingual([cue], FPS, spoken):
+            for part in segmentation.fit_bilingual([cue], FPS, spoken):
                 assert all(standard.display_width(line, "zh") <= standard.MAX_LINE["zh"]
                            for line in part.target.split("\n"))
 
@@ -213,7 +213,7 @@ def test_highlight_pieces_follow_the_words_and_refuse_changed_ones():
     assert highlight.pieces("The fresh smell.", timed) is None
     assert highlight.pieces("Thes tale smell.", timed) is None  # same letters, other words
     record = highlight.Record("en", timed)
-    cue = cues.Cue(1.0, 2.5, "", "译文")
+    cue = segmentation.Cue(1.0, 2.5, "", "译文")
     assert highlight.match([cue, cue], ["", "the stale smell"], [record, None]) == [None, record]
 
 
@@ -232,8 +232,9 @@ def test_chinese_words_light_up_by_jieba_word_with_piece_times_spread_over_chara
 def test_transcript_paragraphs_break_at_long_pauses_and_pair_sentences_with_translations():
     from bivideo import transcript_md
 
-    talk = [cues.Cue(0.4, 2.0, "First sentence.", "第一句。"), cues.Cue(2.1, 3.5, "Second one.", "第二句。"),
-            cues.Cue(6.0, 7.5, "After a pause.", "停顿之后。")]
+    talk = [segmentation.Cue(0.4, 2.0, "First sentence.", "第一句。"),
+            segmentation.Cue(2.1, 3.5, "Second one.", "第二句。"),
+            segmentation.Cue(6.0, 7.5, "After a pause.", "停顿之后。")]
     said = [(0.5, 1.9), (2.1, 3.3), (6.2, 7.4)]
     assert transcript_md.render(talk, "talk", said) == (
         "# talk\n\n[00:00] First sentence.  \n第一句。  \nSecond one.  \n第二句。\n\n"
@@ -250,7 +251,7 @@ def test_jieba_cuts_with_its_dictionary_in_sqlite_as_with_the_dictionary_loaded_
 
     from bivideo.jieba_words import Frequencies
 
-    ours = cues.segmenter().dt
+    ours = segmentation.segmenter().dt
     assert isinstance(ours.FREQ, Frequencies)
     own = jieba.Tokenizer()
     own.initialize()

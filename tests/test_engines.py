@@ -8,7 +8,7 @@ import pytest
 import torch
 from whisper.model import ModelDimensions, Whisper
 
-from bivideo import audio, convert, models, transcribe
+from bivideo import audio, convert, engines, transcribe, weights
 from bivideo.artifacts import sha256_file
 from tests.scoring import cer, normalise_en, wer
 
@@ -27,13 +27,13 @@ def samples(manifest, tmp_path_factory):
 
 @pytest.mark.slow
 def test_base_model_is_reassembled_and_verified():
-    ct2 = models.ctranslate2_dir("base")
-    assert sha256_file(ct2 / "model.bin") == models.BASE_SHA256
+    ct2 = weights.ctranslate2_dir("base")
+    assert sha256_file(ct2 / "model.bin") == weights.BASE_SHA256
 
 
 @pytest.mark.slow
 def test_converted_checkpoint_has_exactly_whisper_parameters():
-    checkpoint = torch.load(models.openai_checkpoint("base"), weights_only=True)
+    checkpoint = torch.load(weights.openai_checkpoint("base"), weights_only=True)
     expected = Whisper(ModelDimensions(**checkpoint["dims"])).state_dict()
     got = checkpoint["model_state_dict"]
     assert set(got) == set(expected)
@@ -43,7 +43,7 @@ def test_converted_checkpoint_has_exactly_whisper_parameters():
 
 @pytest.mark.slow
 def test_conversion_is_lossless():
-    variables = convert.read_ct2(models.ctranslate2_dir("base") / "model.bin")
+    variables = convert.read_ct2(weights.ctranslate2_dir("base") / "model.bin")
     _, state = convert.state_dict(variables)
     fused = variables["decoder/layer_2/self_attention/linear_0/weight"]
     n = fused.shape[0] // 3
@@ -54,13 +54,13 @@ def test_conversion_is_lossless():
 @pytest.fixture(scope="module")
 def english_by_engine(samples):
     pcm, reference = samples("en08_jfk_inaugural_ask_not.flac")
-    return reference, {name: transcribe.transcribe(transcribe.load_engine(name, "base"), pcm, "auto",
+    return reference, {name: transcribe.transcribe(engines.load_engine(name, "base"), pcm, "auto",
                                                    lambda s: None)
-                       for name in transcribe.ENGINES}
+                       for name in engines.ENGINES}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("engine", transcribe.ENGINES)
+@pytest.mark.parametrize("engine", engines.ENGINES)
 def test_engine_transcribes_english_with_word_times(english_by_engine, engine):
     reference, results = english_by_engine
     result = results[engine]
@@ -74,7 +74,7 @@ def test_engine_transcribes_english_with_word_times(english_by_engine, engine):
 @pytest.mark.slow
 def test_engines_agree_on_the_same_weights(english_by_engine):
     _, results = english_by_engine
-    a, b = (normalise_en(results[name].text) for name in transcribe.ENGINES)
+    a, b = (normalise_en(results[name].text) for name in engines.ENGINES)
     disagreement = jiwer.wer(a, b)
     print(f"\nfaster-whisper vs openai-whisper word disagreement: {disagreement:.3f}")
     assert disagreement <= 0.10, (a, b)
@@ -84,10 +84,10 @@ def test_engines_agree_on_the_same_weights(english_by_engine):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("engine", transcribe.ENGINES)
+@pytest.mark.parametrize("engine", engines.ENGINES)
 def test_engine_transcribes_mandarin_in_simplified(samples, engine):
     pcm, reference = samples("zh05_funasr_asr_example_zh.wav")
-    result = transcribe.transcribe(transcribe.load_engine(engine, "base"), pcm, "auto", lambda s: None)
+    result = transcribe.transcribe(engines.load_engine(engine, "base"), pcm, "auto", lambda s: None)
     assert result.language == "zh"
     # measured with base: 0.00 (faster-whisper, int8, on CT2_FORCE_CPU_ISA GENERIC, AVX and AVX2) and 0.16
     # (openai-whisper, fp32, ATEN_CPU_CAPABILITY default and avx2): 3 of 19 characters; 0.35 allows 3 more
@@ -96,6 +96,6 @@ def test_engine_transcribes_mandarin_in_simplified(samples, engine):
 
 
 def test_choose_language_between_english_and_mandarin():
-    assert transcribe.choose_language({"en": 0.2, "zh": 0.5, "ja": 0.3}) == "zh"
-    assert transcribe.choose_language({"en": 0.4, "zh": 0.3, "yue": 0.2}) == "zh"
-    assert transcribe.choose_language({"en": 0.6, "zh": 0.1, "de": 0.3}) == "en"
+    assert engines.choose_language({"en": 0.2, "zh": 0.5, "ja": 0.3}) == "zh"
+    assert engines.choose_language({"en": 0.4, "zh": 0.3, "yue": 0.2}) == "zh"
+    assert engines.choose_language({"en": 0.6, "zh": 0.1, "de": 0.3}) == "en"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bivideo import audio, cues, guards, transcribe
-from bivideo.model import Segment, Word
+from bivideo import audio, engines, hallucinations, segmentation, transcribe
+from bivideo.datatypes import Segment, Word
 from tests.conftest import bivideo, make_video
 from tests.scoring import cer, read_srt, wer
 from tests.servers import EN_MARK, ZH_MARK
@@ -28,15 +28,15 @@ def test_stock_phrases_loops_and_words_over_silence_are_removed_and_counted():
                 "zh"),
         segment("late words", 40.0),  # no speech there at all
     ]
-    kept, removed = guards.clean(segments, speech)
+    kept, removed = hallucinations.clean(segments, speech)
     assert [s.text.strip() for s in kept] == ["we measured the error rate on real meetings", "and then it worked"]
     assert removed == {"stock phrase": 2, "repeated word": 6, "word over silence": 2}
 
 
 def test_real_speech_repeats_survive():
     words = list(segment("it is very very very good and no no we did not", 0).words)
-    assert guards.collapse_repeats(words) == (words, 0)
-    assert not guards.is_stock_phrase("thanks for watching the demo, now the code")
+    assert hallucinations.collapse_repeats(words) == (words, 0)
+    assert not hallucinations.is_stock_phrase("thanks for watching the demo, now the code")
 
 
 from tests.conftest import join_audio as _wav  # noqa: E402  (shared with the translation tests)
@@ -48,7 +48,7 @@ def mixed(tmp_path_factory, manifest):
     en, zh = manifest["en08_jfk_inaugural_ask_not.flac"], manifest["zh05_funasr_asr_example_zh.wav"]
     wav = _wav([en["path"], zh["path"]], folder / "mixed.wav", silence=1.0)
     samples = audio.load(wav)
-    engine = transcribe.load_engine("faster-whisper", "base")
+    engine = engines.load_engine("faster-whisper", "base")
     return en, zh, wav, transcribe.transcribe(engine, samples, "auto", lambda t: None)
 
 
@@ -60,7 +60,7 @@ def test_each_part_of_a_mixed_talk_is_transcribed_in_its_language(mixed):
     assert wer(en["reference_transcript"], english) <= 0.15  # measured 0.00 (of 22 words) on every ISA
     # measured 0.00 (AVX2) to 0.16 (GENERIC, AVX): 3 of its 19 characters; 0.35 allows 3 more
     assert cer(zh["reference_transcript"], chinese) <= 0.35
-    built = cues.build(transcript.words, transcript.language, 25.0, transcript.segment_ends,
+    built = segmentation.build(transcript.words, transcript.language, 25.0, transcript.segment_ends,
                        transcript.word_languages)
     assert [c.language for c in built] == sorted((c.language for c in built), key=["en", "zh"].index)
     assert {c.language for c in built} == {"en", "zh"}
@@ -105,7 +105,7 @@ def test_silence_between_sentences_gets_no_invented_text(tmp_path, manifest):
     wav = _wav([row["path"], row["path"]], tmp_path / "twice.wav", silence=8.0)
     samples = audio.load(wav)
     first_end = samples.size / audio.SAMPLE_RATE / 2 - 8.0
-    engine = Hallucinating(transcribe.load_engine("faster-whisper", "base"), first_end + 2.0)
+    engine = Hallucinating(engines.load_engine("faster-whisper", "base"), first_end + 2.0)
     transcript = transcribe.transcribe(engine, samples, "en", lambda t: None)
     assert not [w for w in transcript.words if first_end + 0.5 < w.start < first_end + 7.5]
     assert transcript.removed == {"stock phrase": 1, "word over silence": 1}

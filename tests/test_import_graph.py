@@ -1,5 +1,7 @@
-"""The bivideo package's modules: all import in a fresh interpreter, and the imports between
-them (read from the source, including those inside functions) form no cycle."""
+"""The bivideo package's modules: all import in a fresh interpreter, the imports between them
+(read from the source, including those inside functions) form no cycle, and each module
+imports only from its own floor of the house or the floors below (tools/import_graph.py
+draws it)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,24 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bivideo"
+# The floors, bottom up: what a module may build on is on its own floor or below.
+FLOORS = [
+    ("foundations", "bivideo datatypes errors settings standard ui artifacts toolchain"),
+    ("pure cores: text, times, frames", "srtio subtitles edits jieba_words segmentation highlight hallucinations "
+     "sync_check translation_units glossary transcript_md vocab platforms review"),
+    ("stages: media, models, translators", "probe audio weights convert engines word_timing transcribe "
+     "translation_cache translators translators.deep translators.openai_chat whisper_translation translate "
+     "burn proofread standard_report"),
+    ("a talk's files", "outputs job subtitle_files given_subtitles render preview post_texts"),
+    ("the flow", "flow"),
+    ("runs: batch, cluster, studio", "batch_state batch cluster studio studio_http doctor"),
+    ("the command line", "cli"),
+]
+FLOORS = [(name, [m if m == "bivideo" else f"bivideo.{m}" for m in modules.split()]) for name, modules in FLOORS]
+
+
+def floor_of(module: str) -> int:
+    return next(number for number, (_, modules) in enumerate(FLOORS) if module in modules)
 
 
 def modules() -> dict[str, Path]:
@@ -86,7 +106,7 @@ def test_the_graph_reader_sees_every_kind_of_import():
     graph = import_graph()
     assert "bivideo.cli" in graph and "bivideo.translators.deep" in graph
     assert "bivideo.subtitles" in graph["bivideo.edits"]  # from bivideo import subtitles
-    assert "bivideo.model" in graph["bivideo.edits"]  # from bivideo.model import LANGUAGES, Cue, ...
+    assert "bivideo.datatypes" in graph["bivideo.edits"]  # from bivideo.datatypes import LANGUAGES, Cue, ...
     assert "bivideo.flow" in graph["bivideo.cli"]  # inside a function
     assert "bivideo.translators.deep" in graph["bivideo.translators"]  # a submodule, inside a function
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
@@ -108,3 +128,12 @@ def test_every_module_imports_in_a_fresh_interpreter():
 def test_imports_between_bivideo_modules_have_no_cycle():
     found = cycles(import_graph())
     assert not found, "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def test_every_module_stands_on_a_floor_and_imports_nothing_from_above():
+    graph = import_graph()
+    placed = [m for _, modules in FLOORS for m in modules]
+    assert sorted(placed) == sorted(graph), "FLOORS must name every module once"
+    upward = [f"{m} (floor {floor_of(m) + 1}) imports {t} (floor {floor_of(t) + 1})"
+              for m in sorted(graph) for t in sorted(graph[m]) if floor_of(t) > floor_of(m)]
+    assert not upward, "; ".join(upward)

@@ -10,7 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from bivideo import audio, cues, transcribe
+from bivideo import audio, engines, segmentation, transcribe
 from tests.scoring import errors
 
 # (recording, language): English -> Mandarin -> English and Mandarin -> English -> Mandarin
@@ -44,7 +44,7 @@ def _trimmed(source, dest):
 
 @pytest.fixture(scope="module")
 def engine():
-    return transcribe.load_engine("faster-whisper", "base")
+    return engines.load_engine("faster-whisper", "base")
 
 
 @pytest.mark.parametrize("talk", TALKS)
@@ -71,7 +71,7 @@ def test_switching_talk_without_pauses(talk, manifest, engine, tmp_path):
         reference = manifest[name]["reference_transcript"]
         assert errors(reference, text, language) <= errors(reference, alone, language) + MORE_ERRORS[language], \
             (name, text, alone)
-    built = cues.build(joined.words, joined.language, 25.0, joined.segment_ends, joined.word_languages)
+    built = segmentation.build(joined.words, joined.language, 25.0, joined.segment_ends, joined.word_languages)
     assert {c.language for c in built} == {"en", "zh"}
     for cue in built:
         assert cue.language == part_of((cue.start + cue.end) / 2)[1], cue

@@ -9,7 +9,7 @@ import wave
 import numpy as np
 import pytest
 
-from bivideo import audio, transcribe
+from bivideo import audio, engines, transcribe
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +62,11 @@ def test_features_blockwise_match_faster_whispers(pcm):
     from faster_whisper.feature_extractor import FeatureExtractor
 
     samples = _float32_as_before(pcm)
-    assert len(samples) // 160 > transcribe.FEATURE_BLOCK
+    assert len(samples) // 160 > engines.FEATURE_BLOCK
     # the same values to float32's rounding: the Mel filters' matrix product sums in an order that
     # depends on the block's shape and the processor's BLAS kernel (1 ulp, 1.2e-7, seen on one machine,
     # none on another); a feature off by anything a decoder could notice is 1e-3 or more
-    np.testing.assert_allclose(transcribe._blockwise_features({"feature_size": 80})(audio.floats(pcm), chunk_length=30),
+    np.testing.assert_allclose(engines._blockwise_features({"feature_size": 80})(audio.floats(pcm), chunk_length=30),
                                FeatureExtractor(feature_size=80)(samples, chunk_length=30), rtol=0, atol=1e-6)
 
 

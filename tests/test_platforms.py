@@ -10,8 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bivideo import burn, cues, doctor, pipeline, platforms, probe, standard
-from bivideo.model import Shown
+from bivideo import burn, doctor, platforms, probe, render, segmentation, standard
+from bivideo.datatypes import Shown
+from bivideo.errors import BivideoError
+from bivideo.job import open_job
+from bivideo.settings import Settings
 from bivideo.ui import Reporter
 from tests.conftest import bivideo, probe_json
 from tests.scoring import frame, normalise_en, ocr_mask
@@ -19,7 +22,7 @@ from tests.scoring import frame, normalise_en, ocr_mask
 # the standard's longest lines: 42 English characters, 16 Chinese characters
 EN = "Welcome to our talk about bilingual videos"
 ZH = "欢迎来到我们关于双语视频字幕制作"
-LONGEST = [cues.Cue(0.3, 2.7, EN, ZH, "en")]
+LONGEST = [segmentation.Cue(0.3, 2.7, EN, ZH, "en")]
 
 
 def test_longest_lines_are_the_standards_limits():
@@ -156,11 +159,11 @@ def make_source(dest: Path, size: str, *extra: str, seconds: float = 3, audio: i
     return dest
 
 
-def render(source: Path, folder: Path, **options) -> list[Path]:
-    settings = pipeline.Settings(output_dir=folder, quality="draft", **options)
-    job = pipeline.open_job(source, settings, Reporter(quiet=True))
+def render_videos(source: Path, folder: Path, **options) -> list[Path]:
+    settings = Settings(output_dir=folder, quality="draft", **options)
+    job = open_job(source, settings)
     job.cues = LONGEST
-    return pipeline.render(job, settings, Reporter(quiet=True))
+    return render.render(job, settings, Reporter(quiet=True))
 
 
 def video_stream(path: Path) -> dict:
@@ -174,9 +177,9 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
     outputs = {}
     for name, size in (("wide", "1280x720"), ("tall", "720x1280")):
         source = make_source(folder / f"{name}.mp4", size)
-        for path in render(source, folder / "both"):
+        for path in render_videos(source, folder / "both"):
             outputs[f"{name}.{path.name.split('.')[-2]}"] = path
-        outputs[f"{name}.square"] = render(source, folder / "square", platform="none", aspect=("1:1",))[-1]
+        outputs[f"{name}.square"] = render_videos(source, folder / "square", platform="none", aspect=("1:1",))[-1]
     return outputs
 
 
@@ -244,7 +247,7 @@ def test_wide_source_in_vertical_frame_has_subtitles_below_the_picture(rendered,
 @pytest.mark.slow
 def test_soft_subtitles_are_selectable_language_tagged_tracks(tmp_path):
     source = make_source(tmp_path / "talk.mp4", "640x360", seconds=2)
-    written = render(source, tmp_path, platform="linkedin", soft=True)
+    written = render_videos(source, tmp_path, platform="linkedin", soft=True)
     soft = tmp_path / "talk.soft.mp4"
     assert soft in written and (tmp_path / "talk.linkedin.mp4") in written
     streams = probe_json(soft)["streams"]
@@ -265,7 +268,7 @@ def test_rotated_phone_video_stays_vertical(tmp_path):
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(plain), "-c", "copy", "-metadata:s:v:0", "rotate=90",
                     str(source)], check=True)
     assert (probe.probe(source).width, probe.probe(source).height) == (360, 640)
-    out = render(source, tmp_path, platform="wechat")[-1]
+    out = render_videos(source, tmp_path, platform="wechat")[-1]
     video = video_stream(out)
     assert (video["width"], video["height"]) == (360, 640)
 
@@ -273,12 +276,12 @@ def test_rotated_phone_video_stays_vertical(tmp_path):
 @pytest.mark.slow
 def test_odd_dimensions_vfr_and_high_frame_rate_become_even_constant_and_capped(tmp_path):
     odd = make_source(tmp_path / "odd.mp4", "641x361", seconds=2)
-    video = video_stream(render(odd, tmp_path, platform="linkedin")[-1])
+    video = video_stream(render_videos(odd, tmp_path, platform="linkedin")[-1])
     assert (video["width"] % 2, video["height"] % 2) == (0, 0)
     vfr = make_source(tmp_path / "vfr.mp4", "640x360", "-vf", "setpts='PTS+0.02*sin(N)/TB'", "-fps_mode", "vfr",
                       "-r", "120", seconds=2)
     info = probe.probe(vfr)
-    out = render(vfr, tmp_path, platform="linkedin")[-1]
+    out = render_videos(vfr, tmp_path, platform="linkedin")[-1]
     video = video_stream(out)
     assert info.fps > 60 or info.vfr
     assert video["r_frame_rate"] == video["avg_frame_rate"] and float(eval(video["r_frame_rate"])) <= 60
@@ -291,7 +294,7 @@ def test_ten_bit_hdr_is_tone_mapped_to_8_bit_sdr(tmp_path):
                       "-color_trc", "smpte2084", "-colorspace", "bt2020nc", seconds=1)
     info = probe.probe(hdr)
     assert info.hdr and info.ten_bit
-    out = render(hdr, tmp_path, platform="linkedin")[-1]
+    out = render_videos(hdr, tmp_path, platform="linkedin")[-1]
     video = video_stream(out)
     assert (video["pix_fmt"], video["profile"]) == ("yuv420p", "High")
     assert video.get("color_transfer") != "smpte2084"
@@ -300,7 +303,7 @@ def test_ten_bit_hdr_is_tone_mapped_to_8_bit_sdr(tmp_path):
 @pytest.mark.slow
 def test_silent_video_renders_without_audio_but_make_refuses(tmp_path):
     silent = make_source(tmp_path / "silent.mp4", "640x360", seconds=1, audio=0)
-    out = render(silent, tmp_path, platform="linkedin")[-1]
+    out = render_videos(silent, tmp_path, platform="linkedin")[-1]
     assert [s["codec_type"] for s in probe_json(out)["streams"]] == ["video"]
     run = bivideo("make", silent)
     assert run.code != 0 and "no audio stream" in run.err and "Traceback" not in run.err
@@ -310,18 +313,18 @@ def test_silent_video_renders_without_audio_but_make_refuses(tmp_path):
 def test_second_audio_track_on_request(tmp_path):
     two = make_source(tmp_path / "two.mp4", "640x360", seconds=1, audio=2)
     assert len(probe.probe(two).audio_codecs) == 2
-    out = render(two, tmp_path, platform="linkedin", audio_track=2)[-1]
+    out = render_videos(two, tmp_path, platform="linkedin", audio_track=2)[-1]
     audio = [s for s in probe_json(out)["streams"] if s["codec_type"] == "audio"]
     assert len(audio) == 1 and audio[0]["channels"] == 2  # track 2 is the stereo one
-    with pytest.raises(pipeline.BivideoError, match="only 2 audio tracks"):
-        render(two, tmp_path, platform="linkedin", audio_track=3)
+    with pytest.raises(BivideoError, match="only 2 audio tracks"):
+        render_videos(two, tmp_path, platform="linkedin", audio_track=3)
 
 
 def test_ass_styling_follows_bivideo_toml_order_and_colours(tmp_path):
     (tmp_path / "bivideo.toml").write_text('chinese = "below"\nen-color = "#FFFFFF"\naspect = ["wechat=keep"]\n')
     run = bivideo("make", tmp_path / "missing.mp4", cwd=tmp_path)
     assert "no such file" in run.err  # the config was read and accepted
-    settings = pipeline.Settings(chinese="below", en_color="#FFFFFF")
+    settings = Settings(chinese="below", en_color="#FFFFFF")
     from bivideo import subtitles
     ass = subtitles.bilingual_ass(LONGEST, 1280, 720, "Noto Sans CJK SC",
                                   settings.look)

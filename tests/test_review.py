@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from bivideo import audio, review, srtio
-from bivideo.cues import chinese_boundaries
+from bivideo.datatypes import Shown
 from bivideo.errors import BivideoError
-from bivideo.model import Shown
+from bivideo.segmentation import chinese_boundaries
 from tests.conftest import bivideo
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bivideo import edits, review, srtio, subtitles
+from bivideo.datatypes import Cue, Shown
 from bivideo.errors import BivideoError
-from bivideo.model import Cue, Shown
 
 TWO = "1\n00:00:01,000 --> 00:00:03,000\n你好 世界\nHello world\n\n1\n00:00:03,080 --> 00:00:05,000\n再见\nGoodbye\n"
 
@@ -32,7 +32,7 @@ def test_broken_block_is_rejected_with_its_line(broken, line):
 
 def test_backwards_cue_is_an_error_and_overlap_a_warning_each_with_its_line():
     text = TWO + "\n3\n00:00:04,000 --> 00:00:06,000\noverlaps\n\n4\n00:00:08,000 --> 00:00:07,000\nbackwards\n"
-    errors, warnings = srtio.timing_problems(srtio.parse(text, "x.srt"), "x.srt")
+    errors, warnings = srtio.time_order_problems(srtio.parse(text, "x.srt"), "x.srt")
     assert errors == ["x.srt: line 16: cue ends (00:00:07,000) before it starts (00:00:08,000)"]
     assert len(warnings) == 1 and warnings[0].startswith("x.srt: line 12: cue starts at 00:00:04,000")
 

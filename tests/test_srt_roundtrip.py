@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bivideo import srtio, subtitles
-from bivideo.model import Cue
+from bivideo.datatypes import Cue
 
 # SRT times are whole milliseconds, so times are generated in ms; Chinese lines without the
 # commas and full stops the standard drops at display (chinese_display) and with at least one

@@ -6,7 +6,7 @@ import pysubs2
 import pytest
 import srt
 
-from bivideo import audio, burn, cues, platforms, probe, subtitles
+from bivideo import audio, burn, platforms, probe, segmentation, subtitles
 from bivideo.errors import BivideoError
 
 VIDEO = {"codec_type": "video", "width": 1920, "height": 1080, "avg_frame_rate": "30000/1001"}
@@ -32,7 +32,7 @@ def test_speech_regions_merge_up_to_one_whisper_window():
 
 
 def test_srt_and_ass_carry_both_languages_in_order():
-    cue = cues.Cue(1.0, 2.5, "Ask not {what}", "不要问", "en")
+    cue = segmentation.Cue(1.0, 2.5, "Ask not {what}", "不要问", "en")
     bilingual = list(srt.parse(subtitles.bilingual_srt([cue])))
     assert bilingual[0].content == "不要问\nAsk not {what}"
     ass = pysubs2.SSAFile.from_string(subtitles.bilingual_ass([cue], 1280, 720, "Noto Sans CJK SC"))

@@ -20,8 +20,8 @@ import srt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bivideo import audio, cues, standard, sync
-from bivideo.model import Word
+from bivideo import audio, segmentation, standard, sync_check
+from bivideo.datatypes import Word
 from tests.conftest import bivideo, make_video
 from tests.servers import length_model_translation
 
@@ -110,7 +110,7 @@ def test_check_audio_reports_a_shift_and_fails_an_early_srt(talks, libre, tmp_pa
         moved = [b["error"] - a["error"] for a, b in zip(before["per_onset"], after["per_onset"])]
         assert len(after["per_onset"]) == len(before["per_onset"])
         assert float(np.median(moved)) == pytest.approx(shift, abs=0.05)
-        assert (code != 0) == (shift < -0.3), "exit non-zero only when cues lead by more than --max-lead"
+        assert (code != 0) == (shift < -standard.MAX_LEAD), "exit non-zero only when cues lead by more than --max-lead"
     run = bivideo("check", shifted(ours, tmp_path / "early.srt", -0.5), "--audio", talks["en"])
     assert run.code != 0 and "before its speech" in run.err and "Traceback" not in run.err
     assert "median |error|" in run.out
@@ -146,25 +146,25 @@ def spoken(draw):
 @settings(max_examples=150, deadline=None)
 @given(spoken())
 def test_cues_never_lead_their_first_word_nor_leave_before_their_last(words):
-    built = cues.build(words, "en", FPS)
+    built = segmentation.build(words, "en", FPS)
     translated = [replace(c, target=length_model_translation(c.source, "en", "zh")) for c in built]
-    shown = cues.fit_bilingual(translated, FPS, words)
-    for cue, said in zip(shown, cues.words_of(shown, words)):
+    shown = segmentation.fit_bilingual(translated, FPS, words)
+    for cue, said in zip(shown, segmentation.words_of(shown, words)):
         assert said is not None
         assert cue.start >= said[0].start - standard.MAX_LEAD - 1e-9
         assert cue.end >= said[-1].end - 1e-9
     for cue, following in zip(shown, shown[1:]):
         assert following.start - cue.end >= GAP - 1e-9
     # a pause the viewer notices is never inside a cue
-    for said in cues.words_of(shown, words):
+    for said in segmentation.words_of(shown, words):
         assert all(later.start - earlier.end < standard.NOTICEABLE_PAUSE for earlier, later in zip(said, said[1:]))
 
 
 @settings(max_examples=150, deadline=None)
 @given(spoken())
 def test_reading_time_and_chaining_only_move_ends_forward(words):
-    built = [cues.Cue(w.start, w.end, w.text.strip()) for w in words]
-    retimed = cues.retime(built, FPS)
+    built = [segmentation.Cue(w.start, w.end, w.text.strip()) for w in words]
+    retimed = segmentation.retime(built, FPS)
     for before, after in zip(built, retimed):
         assert after.end >= before.end - 1e-9
         assert after.start >= before.start - 1e-9
@@ -172,19 +172,19 @@ def test_reading_time_and_chaining_only_move_ends_forward(words):
 
 def test_the_scorer_finds_onsets_after_pauses_only():
     regions = [(1.0, 2.0), (2.3, 3.0), (4.0, 5.0)]  # 0.3 s is no pause; 1.0 s is
-    assert sync.onsets(regions) == [(1.0, float("-inf")), (4.0, 3.0)]
-    report = sync.score([(0.9, 3.1), (4.2, 5.0)], regions)
+    assert sync_check.onsets(regions) == [(1.0, float("-inf")), (4.0, 3.0)]
+    report = sync_check.score([(0.9, 3.1), (4.2, 5.0)], regions)
     assert [o["error"] for o in report.onsets] == [pytest.approx(-0.1), pytest.approx(0.2)]
-    spanning = sync.score([(0.9, 5.0)], regions)  # one cue over the pause: its later words shown early
+    spanning = sync_check.score([(0.9, 5.0)], regions)  # one cue over the pause: its later words shown early
     assert spanning.onsets[1]["error"] == pytest.approx(-3.1)
-    cut = sync.score([(1.0, 1.5), (4.0, 5.0)], regions)
+    cut = sync_check.score([(1.0, 1.5), (4.0, 5.0)], regions)
     assert cut.cut and cut.cut[0]["cut"] == pytest.approx(0.5)
 
 
 # --- fitting word times to the speech: the cases seen on real talks -------------------------
 
 def segment(*words: tuple[str, float, float]):
-    from bivideo.model import Segment
+    from bivideo.datatypes import Segment
 
     said = tuple(Word(text, start, end, 0.9) for text, start, end in words)
     return Segment(said[0].start, said[-1].end, "".join(w.text for w in said), said)
@@ -195,33 +195,35 @@ def times(segments) -> list[tuple[str, float, float]]:
 
 
 def test_the_first_word_after_a_pause_moves_to_where_its_speech_starts():
-    from bivideo import timing
+    from bivideo import word_timing
 
     # '甚' took the silence before it (speech resumes at 72.2 s), as in the issue
     speech = [(66.0, 70.3), (72.2, 74.0)]
-    fitted = timing.fit_segments([segment(("前", 69.8, 70.24)), segment(("甚", 70.24, 70.84), ("至", 72.3, 72.6))],
+    fitted = word_timing.fit_segments([segment(("前", 69.8, 70.24)), segment(("甚", 70.24, 70.84), ("至", 72.3, 72.6))],
                                  speech)
     assert times(fitted)[1][1] == 72.2
     # 'And' stuck to the end of the sentence before, with speech only where 'quickly.' ends
-    fitted = timing.fit_segments([segment((" quickly.", 35.28, 35.7), (" And", 35.7, 36.26), (" so", 38.26, 38.58))],
-                                 [(35.15, 35.84), (37.82, 39.86)])
+    fitted = word_timing.fit_segments(
+        [segment((" quickly.", 35.28, 35.7), (" And", 35.7, 36.26), (" so", 38.26, 38.58))],
+        [(35.15, 35.84), (37.82, 39.86)])
     assert times(fitted)[1][1] == 37.82
 
 
 def test_a_short_word_inside_speech_stays_and_a_closing_word_keeps_its_speech():
-    from bivideo import timing
+    from bivideo import word_timing
 
     speech = [(8.93, 10.94), (41.04, 41.44), (41.76, 42.04)]
-    fitted = timing.fit_segments([segment((" saw", 8.97, 9.23), (" cat", 9.49, 9.59), (" in", 9.59, 9.89))], speech)
+    fitted = word_timing.fit_segments(
+        [segment((" saw", 8.97, 9.23), (" cat", 9.49, 9.59), (" in", 9.59, 9.89))], speech)
     assert times(fitted)[1][1:] == (9.49, 9.59)
     # the segment's last word: mostly silence, heard at its end, with no word after it close by
-    fitted = timing.fit_segments([segment((" ask", 41.04, 41.5), (" not", 41.5, 41.96))], speech)
+    fitted = word_timing.fit_segments([segment((" ask", 41.04, 41.5), (" not", 41.5, 41.96))], speech)
     assert times(fitted)[1][1:] == (41.76, 42.04), "it ends where the speech stops"
 
 
 def test_words_stay_in_order_and_reach_the_edges_of_their_speech():
-    from bivideo import timing
+    from bivideo import word_timing
 
-    fitted = timing.fit_segments([segment((" one", 1.3, 1.6), (" two", 1.6, 2.0))], [(1.0, 2.6)])
+    fitted = word_timing.fit_segments([segment((" one", 1.3, 1.6), (" two", 1.6, 2.0))], [(1.0, 2.6)])
     assert times(fitted) == [("one", 1.0, 1.6), ("two", 1.6, 2.6)]
-    assert timing.fit_segments([segment((" far", 4.0, 4.4))], [(1.0, 2.0)])[0].words[0].start <= 2.0
+    assert word_timing.fit_segments([segment((" far", 4.0, 4.4))], [(1.0, 2.0)])[0].words[0].start <= 2.0

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bivideo import glossary, pipeline, translate, translators
-from bivideo.cues import Cue
+from bivideo import datatypes, flow, glossary, translate, translation_units, translators
+from bivideo.datatypes import Cue
 from bivideo.errors import BivideoError, TranslationFailed
+from bivideo.settings import Settings
 from bivideo.ui import Reporter
 from tests.conftest import bivideo, join_audio, make_video
 from tests.scoring import read_srt
@@ -36,11 +37,11 @@ def run(cues, backend, cache, terms=None):
 
 
 def test_units_follow_punctuation_language_and_pauses():
-    assert translate.units(TALK) == [[0, 1, 2], [3], [4], [5], [6]]
+    assert translation_units.units(TALK) == [[0, 1, 2], [3], [4], [5], [6]]
     # unpunctuated speech: a noticeable pause stands in for the sentence end, whatever the cue count
     unpunctuated = [Cue(i * 0.95, i * 0.95 + 0.9, "没有标点的话", language="zh") for i in range(6)]
-    assert translate.units(unpunctuated) == [[0, 1, 2, 3, 4, 5]]
-    assert translate.units(unpunctuated, [0, 0.1, 0.5, 0.9, 0.1, 0.1]) == [[0, 1, 2], [3, 4, 5]]
+    assert translation_units.units(unpunctuated) == [[0, 1, 2, 3, 4, 5]]
+    assert translation_units.units(unpunctuated, [0, 0.1, 0.5, 0.9, 0.1, 0.1]) == [[0, 1, 2], [3, 4, 5]]
 
 
 spoken_cue = st.tuples(st.sampled_from(["en", "zh"]), st.sampled_from(["", ",", ".", "?", "。", "，"]),
@@ -54,14 +55,14 @@ def test_units_are_contiguous_same_language_runs_within_the_cap(spec):
         cues.append(Cue(start + gap, start + gap + 1.0, ("word " if language == "en" else "词") * size + ending,
                         language=language))
         start += gap + 1.0
-    groups = translate.units(cues)
+    groups = translation_units.units(cues)
     assert [i for group in groups for i in group] == list(range(len(cues)))
     for group in groups:
-        text = translate.joined([cues[i].source for i in group], cues[group[0]].language)
+        text = translation_units.joined([cues[i].source for i in group], cues[group[0]].language)
         assert len({cues[i].language for i in group}) == 1
-        assert len(group) == 1 or (len(text.encode()) <= translate.MAX_UNIT_BYTES
-                                   and cues[group[-1]].end - cues[group[0]].start <= translate.MAX_UNIT_SECONDS)
-        assert not any(cues[i].source.endswith(translate.SENTENCE_END) for i in group[:-1])
+        assert len(group) == 1 or (len(text.encode()) <= translation_units.MAX_UNIT_BYTES
+                                   and cues[group[-1]].end - cues[group[0]].start <= translation_units.MAX_UNIT_SECONDS)
+        assert not any(cues[i].source.endswith(datatypes.SENTENCE_END) for i in group[:-1])
 
 
 @settings(deadline=None)  # the first call loads jieba's dictionary
@@ -69,14 +70,14 @@ def test_units_are_contiguous_same_language_runs_within_the_cap(spec):
        st.lists(st.sampled_from(["我们", "今天", "讨论", "模型", "，", "。", "LLM", "3.5"]), min_size=1, max_size=20))
 def test_spread_gives_every_cue_one_piece_and_loses_nothing(sources, words):
     translation = "".join(words)
-    pieces = translate.spread(translation, sources, "en", "zh")
+    pieces = translation_units.spread(translation, sources, "en", "zh")
     assert len(pieces) == len(sources) and "".join(pieces) == translation.strip()
-    english = translate.spread(" ".join(sources), ["中文"] * len(sources), "zh", "en")
+    english = translation_units.spread(" ".join(sources), ["中文"] * len(sources), "zh", "en")
     assert len(english) == len(sources) and " ".join(english).split() == " ".join(sources).split()
 
 
 def test_a_sentence_is_translated_once_and_spread_over_its_cues():
-    pieces = translate.spread("不要问国家能为你做什么，而要问你能为国家做什么。",
+    pieces = translation_units.spread("不要问国家能为你做什么，而要问你能为国家做什么。",
                               ["ask not what your country can do for you,", "ask what you can do for your country."],
                               "en", "zh")
     assert pieces == ["不要问国家能为你做什么，", "而要问你能为国家做什么。"]
@@ -228,11 +229,11 @@ def test_whisper_gives_every_cue_of_a_mandarin_lecture_english_from_its_own_unit
 
 
 def test_whisper_cannot_translate_into_chinese():
-    from bivideo.translators import whisper_task
+    from bivideo import whisper_translation
 
     with pytest.raises(BivideoError, match="only translates into English"):
-        whisper_task.check_languages([Cue(0, 1, "你好", language="zh"), Cue(1, 2, "hello", language="en")])
-    whisper_task.check_languages([Cue(0, 1, "你好", language="zh")])  # Mandarin only: into English is fine
+        whisper_translation.check_languages([Cue(0, 1, "你好", language="zh"), Cue(1, 2, "hello", language="en")])
+    whisper_translation.check_languages([Cue(0, 1, "你好", language="zh")])  # Mandarin only: into English is fine
 
 
 def test_translator_keys_come_from_the_environment(monkeypatch):
@@ -265,10 +266,10 @@ def test_a_failure_stops_the_sentences_in_flight_instead_of_retrying_them(cache,
         assert len(server.requests) <= 5  # each sentence asked at most once: no retries after giving up
 
 
-def test_pipeline_translate_keeps_count_times_and_source(tmp_path, monkeypatch):
+def test_the_translation_step_keeps_count_times_and_source(tmp_path, monkeypatch):
     monkeypatch.setenv("BIVIDEO_CACHE", str(tmp_path))  # its own cache: the request count matters
     with libre_server() as (url, server):
-        out = pipeline._translate(TALK, None, pipeline.Settings(), Reporter(quiet=True), tmp_path / "talk.en.srt",
+        out = flow.translated(TALK, None, Settings(), Reporter(quiet=True), tmp_path / "talk.en.srt",
                                   (translators.make("libre", url), glossary.Glossary()))
         assert [(c.start, c.end, c.source, c.language) for c in out] == \
             [(c.start, c.end, c.source, c.language) for c in TALK]

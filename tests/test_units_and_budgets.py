@@ -10,10 +10,21 @@ import subprocess
 
 import pytest
 
-from bivideo import audio, glossary, pipeline, transcribe, translate, translators
-from bivideo import cues as cue_stage
-from bivideo.cues import Cue
+from bivideo import (
+    audio,
+    datatypes,
+    engines,
+    flow,
+    glossary,
+    segmentation,
+    transcribe,
+    translate,
+    translation_units,
+    translators,
+)
+from bivideo.datatypes import Cue
 from bivideo.errors import BivideoError
+from bivideo.settings import Settings
 from bivideo.standard import NOTICEABLE_PAUSE, display_width
 from bivideo.translators import openai_chat
 from bivideo.ui import Reporter
@@ -29,9 +40,9 @@ pytestmark = pytest.mark.usefixtures("quick_retries")
 
 
 def _transcribed(wav) -> tuple[list[Cue], list]:
-    engine = transcribe.load_engine("faster-whisper", "base")
+    engine = engines.load_engine("faster-whisper", "base")
     transcript = transcribe.transcribe(engine, audio.load(wav), "auto", lambda t: None)
-    built = cue_stage.build(transcript.words, transcript.language, 25.0, transcript.segment_ends,
+    built = segmentation.build(transcript.words, transcript.language, 25.0, transcript.segment_ends,
                             transcript.word_languages)
     return built, transcript.words
 
@@ -57,7 +68,7 @@ def _ends_well(cues: list[Cue], pauses: list[float], last: int) -> bool:
     change of language, or the end of the talk."""
     if last == len(cues) - 1:
         return True
-    return (cues[last].source.rstrip().endswith(translate.SENTENCE_END + translate.CLAUSE_END)
+    return (cues[last].source.rstrip().endswith(datatypes.SENTENCE_END + datatypes.CLAUSE_END)
             or pauses[last + 1] >= NOTICEABLE_PAUSE or cues[last].language != cues[last + 1].language)
 
 
@@ -65,7 +76,8 @@ def _requests(cues: list[Cue], words: list, cache) -> int:
     """Translation requests for the cues, counted at a local LibreTranslate stand-in."""
     with libre_server() as (url, server):
         translator = translate.UnitTranslator(translators.make("libre", url), cache, glossary.Glossary())
-        targets = translate.translate_cues(cues, translator, lambda n: None, translate.pauses_before(cues, words))
+        pauses = translation_units.pauses_before(cues, words)
+        targets = translate.translate_cues(cues, translator, lambda n: None, pauses)
         assert all(targets)
         return len(server.requests)
 
@@ -74,27 +86,27 @@ def _requests(cues: list[Cue], words: list, cache) -> int:
 def test_a_long_sentence_is_one_request_on_real_transcripts(real, cache):
     for name in ("long", "jfk"):
         cues, words = real[name]
-        sentence_ends = sum(c.source.rstrip().endswith(translate.SENTENCE_END) for c in cues)
+        sentence_ends = sum(c.source.rstrip().endswith(datatypes.SENTENCE_END) for c in cues)
         assert sentence_ends == 1 and _requests(cues, words, cache) == 1, [c.source for c in cues]
     assert len(real["long"][0]) > 4  # more cues than the old cut every 4 allowed
 
 
 @pytest.mark.slow
 def test_a_forced_cut_falls_at_a_phrase_end_never_mid_phrase(real, monkeypatch):
-    monkeypatch.setattr(translate, "MAX_UNIT_BYTES", 100)  # as if the sentence were four times as long
+    monkeypatch.setattr(translation_units, "MAX_UNIT_BYTES", 100)  # as if the sentence were four times as long
     for name in ("long", "jfk", "zh04"):
         cues, words = real[name]
-        pauses = translate.pauses_before(cues, words)
-        groups = translate.units(cues, pauses)
+        pauses = translation_units.pauses_before(cues, words)
+        groups = translation_units.units(cues, pauses)
         assert [i for g in groups for i in g] == list(range(len(cues)))
         for group, following in zip(groups, groups[1:]):
             if _ends_well(cues, pauses, group[-1]):
                 continue
             # a cut elsewhere only where no phrase end was inside the cap
             reach = [k for k in range(group[0], following[-1] + 1)
-                     if translate._fits(list(range(group[0], k + 1)), cues)]
+                     if translation_units._fits(list(range(group[0], k + 1)), cues)]
             assert not any(_ends_well(cues, pauses, k) for k in reach), (name, [cues[i].source for i in group])
-    long_units = translate.units(real["long"][0], translate.pauses_before(*real["long"]))
+    long_units = translation_units.units(real["long"][0], translation_units.pauses_before(*real["long"]))
     ends = [real["long"][0][g[-1]].source.rstrip()[-1] for g in long_units]
     assert len(ends) > 1 and set(ends) <= {",", "."}, ends  # the cap forced cuts, each after a comma
 
@@ -102,11 +114,11 @@ def test_a_forced_cut_falls_at_a_phrase_end_never_mid_phrase(real, monkeypatch):
 @pytest.mark.slow
 def test_unpunctuated_mandarin_is_cut_only_at_pauses(real, cache):
     cues, words = real["zh04"]
-    pauses = translate.pauses_before(cues, words)
-    groups = translate.units(cues, pauses)
-    assert not any(c.source.rstrip().endswith(translate.SENTENCE_END + translate.CLAUSE_END) for c in cues)
+    pauses = translation_units.pauses_before(cues, words)
+    groups = translation_units.units(cues, pauses)
+    assert not any(c.source.rstrip().endswith(datatypes.SENTENCE_END + datatypes.CLAUSE_END) for c in cues)
     # the speaker's hesitations (0.4-0.7 s) inside a phrase do not cut it
-    assert all(pauses[g[-1] + 1] >= translate.SENTENCE_PAUSE for g in groups[:-1])
+    assert all(pauses[g[-1] + 1] >= translation_units.SENTENCE_PAUSE for g in groups[:-1])
     assert _requests(cues, words, cache) == len(groups) < len(cues)
 
 
@@ -149,7 +161,7 @@ def test_only_the_lines_over_budget_are_asked_again_and_a_second_overflow_is_acc
     with openai_server() as (url, server):
         server.actions = ["long", "long"]
         backend = translators.make("openai", url)
-        cues = pipeline._translate(SHORT[:2], None, pipeline.Settings(translator="openai"), Reporter(), None,
+        cues = flow.translated(SHORT[:2], None, Settings(translator="openai"), Reporter(), None,
                                    (backend, glossary.Glossary()))
     assert len(server.requests) == 2 and len(cues) == 2  # asked once more, then accepted
     assert "2 lines over their length budget were asked for again; 2 still over, accepted" in capsys.readouterr().err
@@ -262,21 +274,21 @@ TALK = [Cue(i * 2.0, i * 2.0 + 1.8, f"Sentence number {i} is here.") for i in ra
 
 def test_refine_one_request_per_window_cached_and_cues_unchanged(tmp_path, monkeypatch):
     monkeypatch.setenv("BIVIDEO_CACHE", str(tmp_path))
-    monkeypatch.setattr(translate, "REFINE_WINDOW", 3)
-    settings = pipeline.Settings(translator="openai", refine=True)
+    monkeypatch.setattr(translation_units, "REFINE_WINDOW", 3)
+    settings = Settings(translator="openai", refine=True)
     with openai_server() as (url, server):
         backend = translators.make("openai", url)
-        out = pipeline._translate(TALK, None, settings, Reporter(quiet=True), None, (backend, glossary.Glossary()))
+        out = flow.translated(TALK, None, settings, Reporter(quiet=True), None, (backend, glossary.Glossary()))
         refine = [r for r in server.requests if r["refine"]]
         assert len(server.requests) == 7 + 3 and len(refine) == 3  # 7 sentences, then windows of 3, 3, 1
         assert sorted(len(r["lines"]) for r in refine) == [1, 3, 3]
         assert "Sources:" in refine[0]["prompt"] and ZH_MARK in json.dumps(refine[0]["lines"], ensure_ascii=False)
         assert all(c.target.startswith(REFINED_ZH) for c in out)
         assert [(c.start, c.end, c.source) for c in out] == [(c.start, c.end, c.source) for c in TALK]
-        again = pipeline._translate(TALK, None, settings, Reporter(quiet=True), None, (backend, glossary.Glossary()))
+        again = flow.translated(TALK, None, settings, Reporter(quiet=True), None, (backend, glossary.Glossary()))
         assert len(server.requests) == 10 and again == out  # a rerun: nothing sent
 
 
 def test_refine_needs_an_llm_translator():
     with pytest.raises(BivideoError, match="--refine needs an LLM translator"):
-        pipeline.text_translator(pipeline.Settings(translator="google", refine=True), Reporter(quiet=True))
+        translate.text_translator(Settings(translator="google", refine=True), Reporter(quiet=True))

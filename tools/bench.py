@@ -59,7 +59,7 @@ from bivideo import audio, transcribe
 
 engine_name, media, language = sys.argv[1:]
 start = time.perf_counter()
-engine = transcribe.load_engine(engine_name, "base")
+engine = engines.load_engine(engine_name, "base")
 load = time.perf_counter() - start
 with tempfile.TemporaryDirectory() as tmp:
     audio.extract(Path(media), Path(tmp) / "audio.wav")
@@ -281,11 +281,11 @@ def bench_auto(rounds: int) -> None:
 
 
 def bench_reference(media: Path, rounds: int, tmp: Path) -> None:
-    from bivideo import models
+    from bivideo import weights
 
     status("building the test video (untimed)")
     video = make_video(media, tmp / "reference talk.mp4")
-    checkpoint = models.openai_checkpoint("base")
+    checkpoint = weights.openai_checkpoint("base")
     work = tmp / "reference"
     work.mkdir()
     makes, references, peaks = [], [], []

@@ -22,8 +22,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bivideo import burn, pipeline, subtitles, toolchain  # noqa: E402
-from bivideo.model import Cue  # noqa: E402
+from bivideo import burn, flow, render, subtitles, toolchain  # noqa: E402
+from bivideo.datatypes import Cue  # noqa: E402
+from bivideo.settings import Settings  # noqa: E402
 from bivideo.ui import Reporter  # noqa: E402
 from tools.bench import BIVIDEO, load_average, measure, status  # noqa: E402
 
@@ -54,9 +55,9 @@ def bench_burn(tmp: Path, rounds: int) -> None:
     bilingual.write_text(edited, encoding="utf-8")  # the user's edit
     # the very command line `bivideo burn` runs (every platform's video, the edited cues, the
     # same encoder and quality), run by itself: what burning cannot avoid
-    settings, reporter = pipeline.Settings(), Reporter(quiet=True)
-    job = pipeline.load_subtitles(pipeline.open_job(video, settings, reporter), settings, reporter)
-    info, videos = job.info, pipeline.targets(job, settings, reporter)
+    settings, reporter = Settings(), Reporter(quiet=True)
+    job = flow.on_disk(video, settings, reporter)
+    info, videos = job.info, render.targets(job, settings, reporter)
     encode = tmp / "encode"
     burn.prepare_folder(encode, {f"subtitles{n}.ass": t.ass for n, t in enumerate(videos)})
     ffmpeg = toolchain.ffmpeg_with_libass()

@@ -5,7 +5,7 @@ detection is exercised too). Run by `make bench`; `--json` for machines.
 
 Bilingual cues need the other language. Mandarin cues get real English, offline: Whisper's own
 translate task (same base model), each translation unit from its own clip of the audio
-(bivideo.translators.whisper_task.translate_units). There is no offline
+(bivideo.translators.whisper_translation.translate_units). There is no offline
 English->Chinese translator on these machines, so English cues get
 tests.servers.length_model_translation: a stand-in with a real translation's length and
 punctuation (2.6 English characters per Chinese character), the part of a translation that
@@ -29,9 +29,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bivideo import audio, check, cues, standard, subtitles, transcribe, translate  # noqa: E402
-from bivideo.model import Cue, Word, line_language, other_language  # noqa: E402
-from bivideo.translators import whisper_task  # noqa: E402
+from bivideo import (  # noqa: E402
+    audio,
+    engines,
+    segmentation,
+    standard,
+    standard_report,
+    subtitles,
+    transcribe,
+    translation_units,
+    whisper_translation,  # noqa: E402
+)
+from bivideo.datatypes import Cue, Word, line_language, other_language  # noqa: E402
 from tests.scoring import cer, wer  # noqa: E402
 from tests.servers import length_model_translation  # noqa: E402
 
@@ -46,8 +55,8 @@ def translated(shown: list[Cue], engine, samples, words: list[Word]) -> tuple[li
     mandarin = [c for c in shown if c.language == "zh"]
     real = {}
     if mandarin:
-        groups = translate.units(mandarin, translate.pauses_before(mandarin, words))
-        for unit in whisper_task.translate_units(engine, samples, mandarin, groups, words, lambda t: None):
+        groups = translation_units.units(mandarin, translation_units.pauses_before(mandarin, words))
+        for unit in whisper_translation.translate_units(engine, samples, mandarin, groups, words, lambda t: None):
             real.update(zip((id(mandarin[i]) for i in unit.indices), unit.lines))
     out = [replace(c, target=real.get(id(c)) or length_model_translation(
         c.source, c.language, other_language(c.language))) for c in shown]
@@ -55,14 +64,16 @@ def translated(shown: list[Cue], engine, samples, words: list[Word]) -> tuple[li
 
 
 def measure(name: str, samples, reference: str | None, language: str) -> dict:
-    engine = transcribe.load_engine("faster-whisper", "base")
+    engine = engines.load_engine("faster-whisper", "base")
     transcript = transcribe.transcribe(engine, samples, "auto", lambda t: None)
     raw = [Cue(s.start, s.end, s.text.strip(), language=s.language) for s in transcript.segments]
-    built = cues.build(transcript.words, transcript.language, FPS, transcript.segment_ends, transcript.word_languages)
+    built = segmentation.build(transcript.words, transcript.language, FPS, transcript.segment_ends,
+                               transcript.word_languages)
     raw_shown, raw_stand_ins = translated(raw, engine, samples, transcript.words)
     built_shown, stand_ins = translated(built, engine, samples, transcript.words)
-    ours = cues.fit_bilingual(built_shown, FPS, transcript.words)
-    raw_report, our_report = check.score(subtitles.shown(raw_shown), FPS), check.score(subtitles.shown(ours), FPS)
+    ours = segmentation.fit_bilingual(built_shown, FPS, transcript.words)
+    raw_report = standard_report.score(subtitles.shown(raw_shown), FPS)
+    our_report = standard_report.score(subtitles.shown(ours), FPS)
     spoken = "".join(w.text for w in transcript.words).replace(" ", "")
     row = {
         "recording": name, "language": transcript.language, "seconds": round(len(samples) / audio.SAMPLE_RATE, 1),

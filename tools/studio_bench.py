@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bivideo import subtitles, toolchain  # noqa: E402
-from bivideo.model import Cue  # noqa: E402
+from bivideo.datatypes import Cue  # noqa: E402
 from tools.bench import BIVIDEO, MEDIA, status  # noqa: E402
 
 OPEN_TARGET_MS, EDIT_TARGET_MS = 2000.0, 50.0

@@ -36,8 +36,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bivideo import audio, check, cues, subtitles, sync, transcribe  # noqa: E402
-from bivideo.model import Cue, Transcript, other_language  # noqa: E402
+from bivideo import audio, engines, segmentation, standard_report, subtitles, sync_check, transcribe  # noqa: E402
+from bivideo.datatypes import Cue, Transcript, other_language  # noqa: E402
 from tests.scoring import cer, wer  # noqa: E402
 from tests.servers import length_model_translation  # noqa: E402
 
@@ -71,26 +71,26 @@ def build_talk(parts: list[tuple[str, float]], folder: Path) -> tuple[np.ndarray
 def shown(built: list[Cue], words) -> list[Cue]:
     translated = [replace(c, target=length_model_translation(c.source, c.language, other_language(c.language)))
                   for c in built]
-    return cues.fit_bilingual(translated, FPS, words)
+    return segmentation.fit_bilingual(translated, FPS, words)
 
 
 def row(name: str, final: list[Cue], reference: list[tuple[float, float]]) -> dict:
-    report = sync.score([(c.start, c.end) for c in final], reference)
+    report = sync_check.score([(c.start, c.end) for c in final], reference)
     return {"variant": name, "cues": len(final), "onsets": len(report.onsets), "unmatched": report.unmatched,
             "median": round(report.median, 3), "p90": round(report.p90, 3),
             "worst_lead": round(report.worst_lead, 3), "worst_cut": round(report.worst_cut, 3),
             "over_silence": len(report.over_silence),
-            "compliance": round(check.score(subtitles.shown(final), FPS).compliance, 4)}
+            "compliance": round(standard_report.score(subtitles.shown(final), FPS).compliance, 4)}
 
 
 def cues_from(transcript: Transcript) -> list[Cue]:
-    built = cues.build(transcript.words, transcript.language, FPS, transcript.segment_ends,
+    built = segmentation.build(transcript.words, transcript.language, FPS, transcript.segment_ends,
                        transcript.word_languages)
     return shown(built, transcript.words)
 
 
 def measure(language: str, engine_name: str, samples: np.ndarray, references: str) -> dict:
-    engine = transcribe.load_engine(engine_name, "base")
+    engine = engines.load_engine(engine_name, "base")
     began = time.perf_counter()
     speech = audio.fine_speech_regions(samples)  # the VAD pass decoding needs anyway
     decoded = transcribe.decode(engine, samples, language, lambda t: None, audio.padded(speech))
@@ -99,7 +99,7 @@ def measure(language: str, engine_name: str, samples: np.ndarray, references: st
     energy = audio.energy_speech_regions(samples)
     fitted = transcribe.fit_to_speech(decoded, audio.heard(energy, speech))
     fit_seconds = time.perf_counter() - began
-    reference = energy  # the same detection bivideo.sync runs for `check --audio`
+    reference = energy  # the same detection bivideo.sync_check runs for `check --audio`
     raw = [Cue(s.start, s.end, s.text.strip(), language=s.language) for s in decoded.segments]
     minutes = len(samples) / audio.SAMPLE_RATE / 60
     score = wer if language == "en" else cer
@@ -120,7 +120,7 @@ def measure(language: str, engine_name: str, samples: np.ndarray, references: st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--engine", action="append", choices=transcribe.ENGINES)
+    parser.add_argument("--engine", action="append", choices=engines.ENGINES)
     args = parser.parse_args()
     with (MEDIA / "MANIFEST.tsv").open(encoding="utf-8") as f:
         manifest = {Path(r["file"]).name: r["reference_transcript"] for r in csv.DictReader(f, delimiter="\t")}
@@ -129,12 +129,12 @@ def main() -> None:
         for language, parts in TALKS.items():
             samples, _ = build_talk(parts, Path(tmp))
             references = " ".join(manifest[name] for name, _ in parts)
-            for engine in args.engine or transcribe.ENGINES:
+            for engine in args.engine or engines.ENGINES:
                 results.append(measure(language, engine, samples, references))
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return
-    print("cue start vs speech onset (s; negative = early), measured by bivideo.sync on the clean audio")
+    print("cue start vs speech onset (s; negative = early), measured by bivideo.sync_check on the clean audio")
     print(f"{'talk':<4} {'engine':<15} {'variant':<30} {'cues':>5} {'onsets':>6} {'median':>7} {'p90':>6} "
           f"{'earliest':>8} {'max cut':>7} {'silence':>7} {'std ok':>7} {'no cue':>6}")
     for r in results:

@@ -78,6 +78,6 @@ def make(name: str, url: str | None = None) -> Backend:
         from bivideo.translators.openai_chat import OpenAIChat
         return OpenAIChat(name, url)
     if name == "whisper":
-        raise BivideoError("the whisper translator works from the audio, not from text")  # pipeline handles it
+        raise BivideoError("the whisper translator works from the audio, not from text")  # flow: from the audio
     from bivideo.translators.deep import DeepTranslator
     return DeepTranslator(name, url)

@@ -1,6 +1,6 @@
 """Whisper's own translate task: offline, any spoken language into English.
 
-Each translation unit (see bivideo.translate.units) is translated from its own clip of the
+Each translation unit (see translation_units.units) is translated from its own clip of the
 audio, and the English is divided over the unit's cues like any unit's translation. A unit
 cannot lose its line to a neighbour: Whisper never sees the neighbour's audio. (Translating
 the whole talk and placing Whisper's segments by time left stretches without English where a
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bivideo import audio, guards
-from bivideo import cues as cue_stage
+from bivideo import audio, hallucinations, segmentation
+from bivideo.datatypes import Cue, Word
+from bivideo.engines import Engine, Progress
 from bivideo.errors import BivideoError
-from bivideo.model import Cue, Word
-from bivideo.transcribe import Engine, Progress
+from bivideo.translation_units import spread
 
 FORMAT = 1  # bump when what a unit's record holds changes, so cached ones are redone
 
@@ -45,7 +45,7 @@ def check_languages(cues: list[Cue]) -> None:
 def clips(cues: list[Cue], groups: list[list[int]], words: list[Word] | None) -> list[tuple[float, float]]:
     """Pure: each unit's stretch of audio: its words (or its cues' times without the
     transcript) and a little padding, never overlapping the clips of the units beside it."""
-    spoken = cue_stage.words_of(cues, words) if words else [None] * len(cues)
+    spoken = segmentation.words_of(cues, words) if words else [None] * len(cues)
 
     def span(index: int) -> tuple[float, float]:
         said = spoken[index]
@@ -95,7 +95,7 @@ def _english(engine: Engine, pcm: np.ndarray, span: tuple[float, float], languag
         text = whisper.transcribe(engine.model, clip, fp16=engine.model.device.type == "cuda", verbose=None,
                                   **options)["text"]
     # a decoder can loop ("the speed is high, the speed is high, ..."): one copy is kept
-    kept, _ = guards.collapse_repeats([Word(f" {w}", 0.0, 0.0, 0.0) for w in text.split()])
+    kept, _ = hallucinations.collapse_repeats([Word(f" {w}", 0.0, 0.0, 0.0) for w in text.split()])
     return "".join(w.text for w in kept).strip()
 
 
@@ -104,8 +104,6 @@ def translate_units(engine: Engine, pcm: np.ndarray, cues: list[Cue], groups: li
     """Each unit's English from its own clip of the talk's int16 samples `pcm`, divided over
     its cues. Where that leaves a cue without a line (Whisper gave too few words, or none),
     each of the unit's cues is translated from its own clip instead, still inside the unit's."""
-    from bivideo.translate import spread
-
     spans = clips(cues, groups, words)
     own = clips(cues, [[i] for i in range(len(cues))], words)
     done, out = 0.0, []

@@ -13,9 +13,9 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from bivideo import check, cues, srtio, standard
+from bivideo import segmentation, srtio, standard, standard_report
+from bivideo.datatypes import Cue, Language, Shown, Word, main_language, other_language
 from bivideo.errors import BivideoError
-from bivideo.model import Cue, Language, Shown, Word, other_language
 from bivideo.settings import Settings
 from bivideo.ui import Reporter
 
@@ -40,7 +40,7 @@ def spoken_cues(shown: list[Shown], settings: Settings, name: str) -> tuple[list
     if not counted:
         raise BivideoError(f"{name}: no text in its cues")
     main: Language = settings.source if settings.source in ("en", "zh") else \
-        ("zh" if counted["zh"] > counted["en"] else "en")  # type: ignore[assignment]
+        main_language(counted)  # type: ignore[assignment]
     if not counted[main]:
         raise BivideoError(f"{name}: --from {main}, but none of its lines is in that language")
     if settings.target == main:
@@ -82,7 +82,7 @@ def resegmented(given: list[Cue], main: Language, fps: float) -> tuple[list[Cue]
     """The cues cut again to the standard, as `make` cuts a transcript, from words timed by
     their length (there is no audio): and those words."""
     words, ends, languages = words_by_text(given)
-    return cues.build(words, main, fps, ends, languages), words
+    return segmentation.build(words, main, fps, ends, languages), words
 
 
 def read(path: Path, settings: Settings, reporter: Reporter,
@@ -105,18 +105,18 @@ def fitted(translated: list[Cue], fps: float, words: list[Word] | None) -> list[
     as `make` fits a transcript's; otherwise each translation laid out in its cue (one line,
     or two when it is long), count and times unchanged."""
     if words is not None:
-        return cues.fit_bilingual(translated, fps, words)
-    return [replace(c, target=cues.two_lines(c.target, other_language(c.language))) for c in translated]
+        return segmentation.fit_bilingual(translated, fps, words)
+    return [replace(c, target=segmentation.two_lines(c.target, other_language(c.language))) for c in translated]
 
 
 def report_standard(shown: list[Shown], name: str, settings: Settings, reporter: Reporter,
                     fps: float = standard.DEFAULT_FPS) -> None:
     """`check`'s table for a file that breaks the standard: reported, not refused."""
-    report = check.score(shown, fps)
+    report = standard_report.score(shown, fps)
     if report.compliant == report.cues:
         return
     then = "cut again to the standard (--resegment)" if settings.resegment else \
         "used with their times as they are (--resegment cuts them again)"
     reporter.warn(f"{name}: {report.cues - report.compliant} of {report.cues} cues break the subtitle standard; {then}")
     if not reporter.quiet:
-        reporter.console.print(check.table(report, name))
+        reporter.console.print(standard_report.table(report, name))

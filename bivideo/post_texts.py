@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bivideo import edits, glossary, transcript_md, translate, translators, vocab
+from bivideo import glossary, transcript_md, translate, translators, vocab
+from bivideo.datatypes import Cue, main_language_of
 from bivideo.highlight import Record
-from bivideo.model import Cue
+from bivideo.outputs import Outputs
 from bivideo.translation_cache import TranslationCache
 from bivideo.ui import Reporter
 
@@ -20,7 +21,7 @@ def texts(cues: list[Cue], title: str, words: list[Record | None], settings, rep
     process (asked of the translator, through the cache): this can run beside the burn."""
     said = [(r.words[0].start, r.words[-1].end) if r and r.words else (c.start, c.end) for c, r in zip(cues, words)]
     made = {"transcript.md": transcript_md.render(cues, title, said)}
-    spoken = max(edits.LANGUAGES, key=lambda lang: sum(c.language == lang for c in cues))
+    spoken = main_language_of(cues)
     if settings.vocab is False or (settings.vocab is None and spoken != "en"):
         return made
     terms = glossary.load(settings.glossary)
@@ -29,10 +30,10 @@ def texts(cues: list[Cue], title: str, words: list[Record | None], settings, rep
     return made
 
 
-def write(outputs, made: dict[str, str]) -> list[Path]:
-    """Write the post's files through `outputs` (pipeline.Outputs), each kept instead when
-    the user has edited it. Returns the files written or kept."""
-    return [outputs.write_text(suffix, text) for suffix, text in made.items()]
+def write(outputs: Outputs, made: dict[str, str], reporter: Reporter) -> list[Path]:
+    """Write the post's files through `outputs`, each kept instead when the user has edited
+    it. Returns the files written or kept."""
+    return [outputs.write_text(suffix, text, reporter) for suffix, text in made.items()]
 
 
 def _glosses(entries: list[vocab.Entry], spoken: str, terms: glossary.Glossary, settings,
@@ -55,5 +56,5 @@ def _glosses(entries: list[vocab.Entry], spoken: str, terms: glossary.Glossary, 
     finally:
         cache.close()
     if translator.requests:
-        reporter.note(f"vocab.csv: {translator.requests} glosses from {settings.translator}")
+        reporter.note(f"vocab.csv: {translator.requests} glosses from {name}")
     return found

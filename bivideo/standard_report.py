@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
-from bivideo import audio, srtio, standard, sync
-from bivideo.model import Shown
+from bivideo import audio, srtio, standard, sync_check
+from bivideo.datatypes import Shown
 
 
 @dataclass
@@ -30,14 +31,14 @@ class Report:
                 "one_line_per_language": self.one_line_per_language, "problems": self.problems}
 
 
-def sync_report(subtitles: Path, media: Path) -> sync.Report:
-    """The cues of an SRT against the speech in a video or recording (bivideo.sync)."""
+def sync_report(subtitles: Path, media: Path) -> sync_check.Report:
+    """The cues of an SRT against the speech in a video or recording (bivideo.sync_check)."""
     with tempfile.TemporaryDirectory(prefix="bivideo-check-") as folder:
         wav = Path(folder) / "speech.wav"
         audio.extract(media, wav)
         samples = audio.load(wav)
     cues = [(s.start, s.end) for s in srtio.read_any(subtitles)]
-    return sync.score(cues, audio.energy_speech_regions(samples))
+    return sync_check.score(cues, audio.energy_speech_regions(samples))
 
 
 def score(entries: list[Shown], fps: float = standard.DEFAULT_FPS) -> Report:
@@ -56,11 +57,11 @@ def table(report: Report, name: str):
     from rich.table import Table
 
     limits = {
-        "line length": "en <= 42, zh <= 16 (half-width 0.5)",
+        "line length": f"en <= {standard.MAX_LINE['en']:g}, zh <= {standard.MAX_LINE['zh']:g} (half-width 0.5)",
         "lines per language": f"<= {standard.MAX_LINES}; one line: {report.one_line_per_language}/{report.cues}",
-        "reading speed": "en <= 20 cps, zh <= 9 cps",
-        "duration": "5/6 s to 7 s",
-        "gap": "> 2 frames; gaps < 0.5 s chained",
+        "reading speed": f"en <= {standard.MAX_CPS['en']:g} cps, zh <= {standard.MAX_CPS['zh']:g} cps",
+        "duration": f"{Fraction(standard.MIN_DURATION).limit_denominator(12)} s to {standard.MAX_DURATION:g} s",
+        "gap": f"> {standard.MIN_GAP_FRAMES} frames; gaps < {standard.CHAIN_GAP:g} s chained",
         "overlap": "none",
     }
     out = Table(title=f"{name}: {report.cues} cues, languages {', '.join(report.languages) or '-'}")

@@ -12,7 +12,7 @@ leave early. So every word is moved onto the speech heard in the audio (audio.he
   it starts a segment or follows punctuation (the usual error), the speech before when it
   closes a sentence, a clause or a segment, else wherever most of it is heard;
 - a word lying wholly in silence goes to the speech on its side, keeping its length;
-- the first and last words of a stretch of speech reach its edges (at most REACH away).
+- the first and last words of a stretch of speech reach its edges (at most MAX_EDGE_SHIFT away).
 
 Pure functions over times.
 """
@@ -24,8 +24,7 @@ import math
 from dataclasses import replace
 
 from bivideo.audio import grouped
-from bivideo.cues import CLAUSE_END, SENTENCE_END
-from bivideo.model import Segment, Word
+from bivideo.datatypes import CLAUSE_END, SENTENCE_END, Segment, Word
 from bivideo.standard import NOTICEABLE_PAUSE
 
 SPLIT_GAP = 0.25  # s: a silence this long inside a word's span is a pause the word cannot cross
@@ -33,7 +32,7 @@ MIN_OVERLAP = 0.1  # s: less speech than this inside a word's span is the edge o
 # How far the first and last words heard in a stretch of speech may be moved to its edges
 # (the VAD that decoding follows can miss a quiet first second of speech, and Whisper its
 # first words): further than that, the speech there is something Whisper did not transcribe.
-REACH = 1.5
+MAX_EDGE_SHIFT = 1.5
 TOUCH = 0.05  # s: a neighbouring word this close to a stretch of speech is said in it
 PUNCTUATION_END = SENTENCE_END + CLAUSE_END
 
@@ -100,7 +99,7 @@ def to_edges(words: list[Word], regions: list[tuple[float, float]]) -> list[Word
     """Pure: the first word heard in a stretch of speech (no pause of NOTICEABLE_PAUSE inside)
     starts where the stretch starts, and a word ends where the speech it ends in stops, when no
     other word is said before then (Whisper often starts a phrase's first word late, and ends
-    a phrase's last word while it is still being said); each moved by at most REACH, never
+    a phrase's last word while it is still being said); each moved by at most MAX_EDGE_SHIFT, never
     over a neighbouring word or across a noticeable pause."""
     out = list(words)
     for stretch in grouped(regions, NOTICEABLE_PAUSE):  # speech with no pause a listener notices
@@ -109,11 +108,11 @@ def to_edges(words: list[Word], regions: list[tuple[float, float]]) -> list[Word
         if not inside:
             continue
         first = inside[0]
-        if out[first].start - start <= REACH and (first == 0 or out[first - 1].end <= start + 1e-6):
+        if out[first].start - start <= MAX_EDGE_SHIFT and (first == 0 or out[first - 1].end <= start + 1e-6):
             out[first] = replace(out[first], start=start)
         for i in inside:
             following = out[i + 1].start if i + 1 < len(out) else math.inf
-            ends = [b for _, b in stretch if out[i].end < b <= following + 1e-6 and b - out[i].end <= REACH]
+            ends = [b for _, b in stretch if out[i].end < b <= following + 1e-6 and b - out[i].end <= MAX_EDGE_SHIFT]
             if ends:
                 out[i] = replace(out[i], end=max(ends))
     return out

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 
-from bivideo.model import Segment, Word
+from bivideo.datatypes import Segment, Word
 
 # Normalised (lower case, letters and CJK only) lines Whisper emits over silence or music.
 STOCK_PHRASES = (

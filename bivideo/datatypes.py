@@ -8,6 +8,8 @@ module (the command line included) can import them without loading a model or nu
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -18,6 +20,8 @@ Status = Literal["pending", "done", "skipped", "failed", "interrupted", "not tri
 # ones a user edits by hand.
 SUBTITLE_FILES = ("bilingual.srt", "zh.srt", "en.srt")
 STYLED_FILE = "bilingual.ass"  # the styled subtitles of the first video, for restyling by hand
+SENTENCE_END = tuple(".?!。？！…")
+CLAUSE_END = tuple(",;:，、；：—")
 
 
 def other_language(language: str) -> Language:
@@ -132,3 +136,14 @@ class Shown:
     def line(self, language: str) -> str:
         """This cue's text in `language`, a line wrapped over two joined back into one."""
         return ("" if language == "zh" else " ").join(self.by_language().get(language, []))
+
+
+def main_language(amounts: Mapping[Language, float] | Mapping[str, float]) -> Language:
+    """The talk's main language from how much of it is in each (words, cues, lines): the
+    larger; a tie goes to English. The one rule for every stage and file."""
+    return "zh" if amounts.get("zh", 0) > amounts.get("en", 0) else "en"
+
+
+def main_language_of(cues: Iterable[Cue]) -> Language:
+    """The main language of these cues: the one most of them are spoken in."""
+    return main_language(Counter(c.language for c in cues))

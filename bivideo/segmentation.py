@@ -22,9 +22,10 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass, replace
 
-from bivideo.model import Cue, Language, Word, other_language
+from bivideo.datatypes import CLAUSE_END, SENTENCE_END, Cue, Language, Word, other_language
 from bivideo.standard import (
     CHAIN_GAP,
+    DEFAULT_FPS,
     MAX_CPS,
     MAX_DURATION,
     MAX_LEAD,
@@ -35,9 +36,6 @@ from bivideo.standard import (
     TRANSLATION_WIDTH,
     display_width,
 )
-
-SENTENCE_END = tuple(".?!。？！…")
-CLAUSE_END = tuple(",;:，、；：—")
 
 # Breaking before these is natural ("… | because we …").
 EN_BREAK_BEFORE = frozenset(
@@ -230,7 +228,7 @@ def retime(cues: list[Cue], fps: float) -> list[Cue]:
     return out
 
 
-def build(words: list[Word], language: Language, fps: float = 25.0, segment_ends: Set[int] = frozenset(),
+def build(words: list[Word], language: Language, fps: float = DEFAULT_FPS, segment_ends: Set[int] = frozenset(),
           languages: list[Language] | None = None) -> list[Cue]:
     """Cues for a talk. `languages` gives each word's spoken language (mixed talks); by
     default every word is in `language`. `segment_ends` are indices of words that end one of
@@ -375,7 +373,7 @@ def _boundaries(cue: Cue, sources: list[str], spoken: list[Word] | None, gap: fl
     return list(zip(starts, ends + [cue.end]))
 
 
-def fit_bilingual(cues: list[Cue], fps: float = 25.0, words: list[Word] | None = None) -> list[Cue]:
+def fit_bilingual(cues: list[Cue], fps: float = DEFAULT_FPS, words: list[Word] | None = None) -> list[Cue]:
     """The bilingual constraint, after translation: a cue whose translation is longer than one
     line of its language is split into as many cues as it takes, the times divided where the
     corresponding source words were said (from `words`, the transcript the cues were built

@@ -1,0 +1,271 @@
+"""The two Whisper engines behind one interface (`Engine`): faster-whisper (CTranslate2) and
+openai-whisper (PyTorch), each loaded once per process. What they hear and how their
+segments are turned into a transcript is transcribe.py's."""
+
+from __future__ import annotations
+
+import functools
+import gc
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bivideo import audio, weights
+from bivideo.datatypes import Segment, Word
+from bivideo.errors import BivideoError
+from bivideo.settings import ENGINES
+
+if TYPE_CHECKING:  # numpy is imported where it is used
+    import numpy as np
+
+SEED = 0  # for the temperature fallback's sampling: reruns give the same text
+Progress = Callable[[float], None]  # called with the seconds of audio done so far
+
+
+class Engine(Protocol):
+    """Takes float32 samples (audio.floats): the talk's int16 audio, a clip at a time."""
+
+    name: str
+    model: Any  # the loaded model (faster_whisper.WhisperModel or whisper.Whisper), for the translate task
+
+    def __hash__(self) -> int: ...  # engines are cached by identity
+
+    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]: ...
+
+    def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
+                 progress: Progress, task: str = "transcribe") -> Iterator[Segment]:
+        """Whisper's segments; `language` None: the engine tells English from Mandarin
+        itself, per 30 s window where it can."""
+
+
+class FasterWhisper:
+    """faster-whisper (CTranslate2): int8 on CPU, float16 on CUDA when a GPU is present."""
+
+    name = "faster-whisper"
+
+    def __init__(self, model: str):
+        import ctranslate2
+        from faster_whisper import WhisperModel
+
+        _one_malloc_arena()
+        cuda = ctranslate2.get_cuda_device_count() > 0
+        self.model = WhisperModel(str(weights.ctranslate2_dir(model)), device="cuda" if cuda else "cpu",
+                                  compute_type="float16" if cuda else "int8", cpu_threads=os.cpu_count() or 0)
+        self.model.model = _EnglishOrMandarin(self.model.model)
+        self.model.feature_extractor = _blockwise_features(self.model.feat_kwargs)
+
+    def language_probabilities(self, samples):
+        _, _, probabilities = self.model.detect_language(audio=samples)
+        return dict(probabilities)
+
+    def segments(self, samples, language, speech, progress, task="transcribe"):
+        import ctranslate2
+        from faster_whisper.vad import VadOptions
+
+        # a hard passage makes Whisper retry with sampling (temperature fallback): seeded, the
+        # same talk gives the same subtitles on every run
+        ctranslate2.set_random_seed(SEED)
+        # no language: `multilingual` reads it off each 30 s window's encoder output, which
+        # decoding needs anyway (a separate detection would cost another encoder pass)
+        found, _ = self.model.transcribe(samples, language=language or "en", multilingual=language is None,
+                                         task=task, word_timestamps=True, vad_filter=True,
+                                         vad_parameters=VadOptions(**audio.VAD_OPTIONS),
+                                         condition_on_previous_text=False)
+        for s in found:
+            progress(s.end)
+            yield Segment(s.start, s.end, s.text, tuple(
+                Word(w.word, w.start, w.end, w.probability) for w in s.words or ()))
+
+
+def _glibc(function: str, *arguments: int) -> None:
+    """Call one of glibc's malloc tunings; elsewhere (musl, macOS) there is nothing to tune."""
+    import ctypes
+
+    if sys.platform.startswith("linux"):
+        try:
+            getattr(ctypes.CDLL(None), function)(*arguments)
+        except (OSError, AttributeError):  # a libc without it
+            pass
+
+
+def _one_malloc_arena() -> None:
+    """glibc gives threads that allocate at the same time heaps (arenas) of their own and
+    keeps what they free there: CTranslate2's decoding threads held ~150 MB more at the peak of an
+    8-minute talk. With one arena for the process, decoding 2 minutes took the same time
+    (medians 15.5 s against 15.3 s)."""
+    _glibc("mallopt", -8, 1)  # M_ARENA_MAX = 1
+
+
+def trim_heap() -> None:
+    """Give the memory freed inside glibc's heap back to the system. Decoding a span frees its
+    working memory (VAD batch, Mel features) between blocks still in use, so the heap cannot
+    shrink by itself: on a 60-minute talk 100-200 MB stayed resident after each span, on top
+    of the next span's peak."""
+    _glibc("malloc_trim", 0)
+
+
+FEATURE_BLOCK = 3000  # Mel frames (30 s) per STFT block
+
+
+def _blockwise_features(kwargs: dict):
+    """faster-whisper's log-Mel features with the same values, computed a block of frames
+    at a time: its own takes the STFT of the whole audio at once, about 40 MB per audio
+    minute at the peak."""
+    import numpy as np
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    class Blockwise(FeatureExtractor):
+        def __call__(self, waveform, padding=160, chunk_length=None):
+            if chunk_length is not None:
+                self.n_samples = chunk_length * self.sampling_rate
+                self.nb_max_frames = self.n_samples // self.hop_length
+            n_fft, hop = self.n_fft, self.hop_length
+            signal = np.pad(np.pad(waveform.astype(np.float32), (0, padding)), n_fft // 2, mode="reflect")
+            window = np.hanning(n_fft + 1)[:-1].astype("float32")
+            frames = (len(signal) - n_fft) // hop  # the original drops the STFT's last frame
+            mel = np.empty((len(self.mel_filters), frames), dtype=np.float32)
+            for first in range(0, frames, FEATURE_BLOCK):
+                last = min(first + FEATURE_BLOCK, frames)
+                stft = self.stft(signal[first * hop:(last - 1) * hop + n_fft], n_fft, hop, window=window,
+                                 center=False, return_complex=True).astype("complex64")
+                mel[:, first:last] = self.mel_filters @ np.abs(stft) ** 2
+            log_spec = np.log10(np.clip(mel, a_min=1e-10, a_max=None))
+            log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
+            return (log_spec + 4.0) / 4.0
+
+    return Blockwise(**kwargs)
+
+
+class _EnglishOrMandarin:
+    """CTranslate2's Whisper with language detection narrowed to English and Mandarin
+    (Cantonese counted as Mandarin): a talk in either must never be decoded as Japanese
+    or Welsh because one window sounded like it. Everything else is the model's own."""
+
+    def __init__(self, model):
+        self._model = model
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def detect_language(self, features):
+        narrowed = []
+        for found in self._model.detect_language(features):
+            shares = dict(found)
+            zh, en = shares.get("<|zh|>", 0.0) + shares.get("<|yue|>", 0.0), shares.get("<|en|>", 0.0)
+            narrowed.append(sorted([("<|zh|>", zh), ("<|en|>", en)], key=lambda pair: -pair[1]))
+        return narrowed
+
+
+class OpenAIWhisper:
+    """openai-whisper (PyTorch), on a checkpoint converted from the same CTranslate2 weights."""
+
+    name = "openai-whisper"
+
+    def __init__(self, model: str):
+        import torch
+        from whisper.model import ModelDimensions, Whisper
+
+        checkpoint = torch.load(weights.openai_checkpoint(model), map_location="cpu", weights_only=True)
+        self.model = Whisper(ModelDimensions(**checkpoint["dims"]))
+        self.model.load_state_dict(checkpoint["model_state_dict"])
+        heads = checkpoint.get("alignment_heads")
+        if heads:  # the heads whose cross-attention gives word timestamps
+            mask = torch.zeros(self.model.dims.n_text_layer, self.model.dims.n_text_head, dtype=torch.bool)
+            for layer, head in heads:
+                mask[layer, head] = True
+            self.model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
+        if torch.cuda.is_available():
+            self.model = self.model.cuda()
+
+    def language_probabilities(self, samples):
+        import whisper
+
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(samples), self.model.dims.n_mels)
+        _, probabilities = self.model.detect_language(mel.to(self.model.device))
+        return probabilities
+
+    def segments(self, samples, language, speech, progress, task="transcribe"):
+        import numpy as np
+        import whisper
+
+        # openai-whisper has no VAD of its own: decode only the clips where speech was found.
+        # A clip ending past the last mel frame sends it into an endless loop (openai/whisper
+        # PR 2005), so ends are clamped to the last whole 10 ms frame.
+        last = (len(samples) // 160 - 1) / 100
+        clips = [t for start, end in audio.merge_regions(speech) if start < min(end, last)
+                 for t in (start, min(end, last))]
+        if not clips:
+            return
+        if language is None:  # one language for the whole clip, from its first 30 s of speech
+            first = np.concatenate([audio.clip(samples, a, b) for a, b in zip(clips[::2], clips[1::2])])
+            language = choose_language(self.language_probabilities(first[: 30 * audio.SAMPLE_RATE]))
+        import torch
+
+        torch.manual_seed(SEED)  # the temperature fallback samples: same talk, same subtitles
+        with _tqdm_to(progress):
+            result = whisper.transcribe(self.model, samples, language=language, task=task, word_timestamps=True,
+                                        condition_on_previous_text=False, clip_timestamps=clips,
+                                        fp16=self.model.device.type == "cuda", verbose=False)
+        for s in result["segments"]:
+            yield Segment(float(s["start"]), float(s["end"]), s["text"], tuple(
+                Word(w["word"], float(w["start"]), float(w["end"]), float(w["probability"]))
+                for w in s.get("words", ())))
+
+
+@contextmanager
+def _tqdm_to(progress: Progress) -> Iterator[None]:
+    """openai-whisper reports progress only through a tqdm bar over mel frames (100 per
+    second); swap in a stand-in that forwards it to our progress callback instead."""
+    # `whisper.transcribe` the attribute is the function; the module is only in sys.modules
+    module = importlib.import_module("whisper.transcribe")
+
+    class Forward:
+        def __init__(self, *args, **kwargs):
+            self.done = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, frames):
+            self.done += frames
+            progress(self.done / 100)
+
+    original = module.tqdm.tqdm
+    module.tqdm.tqdm = Forward
+    try:
+        yield
+    finally:
+        module.tqdm.tqdm = original
+
+
+@functools.cache
+def load_engine(name: str, model: str) -> Engine:
+    """Load once per process (a batch loads the model once for all its videos)."""
+    if name not in ENGINES:
+        raise BivideoError(f"unknown engine {name!r}; choose {' or '.join(ENGINES)}")
+    return FasterWhisper(model) if name == "faster-whisper" else OpenAIWhisper(model)
+
+
+def unload_engines() -> None:
+    """Let go of the loaded models: a single make needs them no more once its subtitles are
+    written, and the burn and the post's word lists then run in about 40 MB less."""
+    load_engine.cache_clear()
+    gc.collect()  # the engine's reference cycles, if any, go now rather than at some later collection
+
+
+def chinese_share(probabilities: dict[str, float]) -> float:
+    """Pure: P(Mandarin or Cantonese) against English, ignoring every other language."""
+    chinese = probabilities.get("zh", 0.0) + probabilities.get("yue", 0.0)
+    total = chinese + probabilities.get("en", 0.0)
+    return chinese / total if total else 0.0
+
+
+def choose_language(probabilities: dict[str, float]) -> str:
+    """Pure: the more likely of English and Mandarin (Cantonese counts as Chinese)."""
+    return "zh" if chinese_share(probabilities) > 0.5 else "en"
