@@ -21,21 +21,18 @@ import argparse
 import csv
 import json
 import subprocess
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from support import MEDIA
 
-from bivideo import audio, check, cues, standard, subtitles, transcribe, translate  # noqa: E402
-from bivideo.model import Cue, Word, line_language, other_language  # noqa: E402
-from bivideo.translators import whisper_task  # noqa: E402
-from tests.scoring import cer, wer  # noqa: E402
-from tests.servers import length_model_translation  # noqa: E402
+from bivideo import audio, check, cues, standard, subtitles, transcribe, translate
+from bivideo.model import Cue, Word, line_language, other_language
+from bivideo.translators import whisper_task
+from tests.scoring import cer, wer
+from tests.servers import length_model_translation
 
-MEDIA = REPO.parent / "shared" / "media"
 FPS = 25.0
 CONCAT_MINUTES = 5.0
 
