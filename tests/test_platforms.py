@@ -31,7 +31,7 @@ def test_longest_lines_are_the_standards_limits():
     assert standard.entry_problems(Shown(0.3, 2.7, (ZH, EN + "s")), None) == ["line length"]
 
 
-# DESIGN.md "Platforms": LinkedIn takes 3 s to 15 min and at most 5 GB; WeChat up to 60 min, under 1 GB
+# docs/DESIGN.md "Platforms": LinkedIn takes 3 s to 15 min and at most 5 GB; WeChat up to 60 min, under 1 GB
 @pytest.mark.parametrize("platform, shortest, longest, most_bytes", [(platforms.LINKEDIN, 3, 15 * 60, 5 * 1024**3),
                                                                      (platforms.WECHAT, 0, 60 * 60, 1024**3)])
 def test_the_longest_talk_a_platform_takes_fits_its_size_limit_and_longer_ones_warn(platform, shortest, longest,

@@ -26,11 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import BIVIDEO, MEDIA, REPO, load_average, make_video, measure, status  # noqa: E402
+from support import BIVIDEO, MEDIA, load_average, make_video, measure, rounds_table, status
 
-sys.path.insert(0, str(REPO))
-from tests.servers import libre_server  # noqa: E402
+from tests.servers import libre_server
 
 RECORDINGS = {"jfk.mp4": "en/en08_jfk_inaugural_ask_not.flac", "lamps.mov": "en/en10_librispeech_1089-134686-0001.wav",
               "欢迎.mp4": "zh/zh05_funasr_asr_example_zh.wav",
@@ -145,9 +143,7 @@ def bench_throughput(folder: Path, videos: list[Path], tmp: Path, translator: li
             for video in videos))
     print(f"\n4. Batch vs single makes of the same 4 videos (1280x720; the batch also meets the 3 bad files), "
           f"{rounds} interleaved rounds")
-    print(f"   {'seconds':<24}" + "".join(f"{f'round {n}':>9}" for n in range(1, rounds + 1)) + f"{'median':>9}")
-    for label, values in rows.items():
-        print(f"   {label:<24}" + "".join(f"{v:>9.1f}" for v in values) + f"{statistics.median(values):>9.1f}")
+    rounds_table("seconds", rows, digits=1)
     total = statistics.median(rows["sum of 4 single makes"])
     for jobs in (2, 1):
         ratio = statistics.median(rows[f"batch --jobs {jobs}"]) / total

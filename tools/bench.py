@@ -34,18 +34,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # tests.servers: the local LibreTranslate stand-in
+from support import BIVIDEO, DEFAULT_MEDIA, MEDIA, Run, load_average, make_video, measure, rounds_table, status
 
-from bivideo import burn, platforms, probe, toolchain  # noqa: E402
-from tests.servers import libre_server  # noqa: E402
+from bivideo import burn, platforms, probe, toolchain
+from tests.servers import libre_server
 
-MEDIA = REPO.parent / "shared" / "media"
-DEFAULT_MEDIA = MEDIA / "en" / "en04_osr_us_000_0034_harvard_list72_8k.wav"
-BIVIDEO = Path(sys.executable).with_name("bivideo")
 ENGINES = ("faster-whisper", "openai-whisper")
 MANDARIN_MEDIA = MEDIA / "zh" / "zh03_osr_cn_000_0072_8k.wav"
 SPEEDUP_TARGET, OVERHEAD_TARGET, PLATFORMS_TARGET, AUTO_TARGET, REFERENCE_TARGET = 3.0, 1.10, 0.70, 1.10, 0.6
@@ -71,42 +66,10 @@ print(json.dumps({"load": load, "transcribe": time.perf_counter() - start,
 """
 
 
-@dataclass(frozen=True)
-class Run:
-    seconds: float  # wall time
-    cpu: float  # user + system seconds, of the process and its waited-for descendants
-    peak_mb: float  # peak RSS of the process or of the largest of its waited-for descendants
-    stdout: str
-    stderr: str = ""
-    code: int = 0
-
-
-def measure(args: list[str], cwd: Path | None = None, expect: tuple[int, ...] = (0,)) -> Run:
-    """Run a command to completion; exit the bench with its stderr if its exit code is not
-    one of `expect`."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stderr = err.read().decode(errors="replace")
-        if proc.returncode not in expect:
-            sys.exit(f"bench: {' '.join(args[:3])} ... failed ({proc.returncode}):\n{stderr[-3000:]}")
-        return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read().decode(),
-                   stderr, proc.returncode)
-
-
 def whisper(engine: str, media: Path, language: str) -> tuple[dict, Run]:
     """One engine's times (load, transcribe, audio seconds, words) and its process's Run."""
     run = measure([sys.executable, "-c", WHISPER_CHILD, engine, str(media), language])
     return json.loads(run.stdout.splitlines()[-1]), run
-
-
-def status(message: str) -> None:
-    print(f"... {message}", file=sys.stderr, flush=True)
 
 
 def cpu_model() -> str:
@@ -114,10 +77,6 @@ def cpu_model() -> str:
     lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
     return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")),
                 platform.processor() or platform.machine())
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def header(media: Path) -> None:
@@ -149,30 +108,6 @@ def bench_engines(media: Path, language: str) -> None:
     speedup = rows["openai-whisper"][0]["transcribe"] / rows["faster-whisper"][0]["transcribe"]
     print(f"   speed openai/faster: {speedup:.2f}x (target >= {SPEEDUP_TARGET:g}x) "
           f"{'PASS' if speedup >= SPEEDUP_TARGET else 'FAIL'}")
-
-
-def picture(size: str, rate: int, kind: str) -> str:
-    """lavfi source: a full-frame moving test pattern, or slides (a still page of text-like bars)
-    with a small moving speaker inset in the corner, as screen-recorded talks look."""
-    if kind == "pattern":
-        return f"testsrc2=size={size}:rate={rate}"
-    width, height = (int(n) for n in size.split("x"))
-    bars = ",".join(f"drawbox=x={width // 12}:y={height * (3 + 2 * k) // 20}:w={width * (5 + k % 3) // 12}"
-                    f":h={height // 30}:color=0x2b2d42:t=fill" for k in range(6))
-    return (f"color=c=0xf1f1ee:size={size}:rate={rate},{bars}[page];"
-            f"testsrc2=size={width // 4}x{height // 4}:rate={rate}[speaker];"
-            f"[page][speaker]overlay=x=W-w-{width // 40}:y=H-h-{height // 40}")
-
-
-def make_video(audio: Path, dest: Path, size: str = "1280x720", rate: int = 25, preset: str = "ultrafast",
-               kind: str = "pattern") -> Path:
-    """A talk video: the recording under a lavfi picture (H.264 + AAC)."""
-    subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi",
-                    "-i", picture(size, rate, kind), "-i", str(audio), "-shortest",
-                    "-fflags", "+shortest", "-max_interleave_delta", "0",  # else ~2 s too long
-                    "-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p", "-c:a", "aac",
-                    str(dest)], check=True)
-    return dest
 
 
 def bench_make(media: Path, language: str, rounds: int, tmp: Path) -> None:
@@ -213,11 +148,7 @@ def report_make(makes: list[Run], whispers: list[float], inside: list[float], en
             "  encode (one ffmpeg burn)": encodes, "  sum of the parts": sums}
     print(f"\n2. bivideo make vs its unavoidable parts ({duration:.1f} s 1280x720 video, "
           f"rounds: {len(makes)}, interleaved with the parts)")
-    print(f"   {'seconds':<30}" + "".join(f"{f'round {n}':>9}" for n in range(1, len(makes) + 1))
-          + f"{'median':>9}")
-    for label, values in rows.items():
-        cells = "".join(f"{v:>9.2f}" for v in values)
-        print(f"   {label:<30}{cells}{statistics.median(values):>9.2f}")
+    rounds_table("seconds", rows, width=30)
     ratio = statistics.median(rows["bivideo make"]) / statistics.median(sums)
     print(f"   make/sum (medians): {ratio:.3f} (target <= {OVERHEAD_TARGET}) "
           f"{'PASS' if ratio <= OVERHEAD_TARGET else 'FAIL'}")

@@ -19,14 +19,12 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from support import BIVIDEO, load_average, measure, rounds_table, status
 
-from bivideo import burn, flow, render, subtitles, toolchain  # noqa: E402
-from bivideo.datatypes import Cue  # noqa: E402
-from bivideo.settings import Settings  # noqa: E402
-from bivideo.ui import Reporter  # noqa: E402
-from tools.bench import BIVIDEO, load_average, measure, status  # noqa: E402
+from bivideo import burn, flow, render, subtitles, toolchain
+from bivideo.datatypes import Cue
+from bivideo.settings import Settings
+from bivideo.ui import Reporter
 
 BURN_TARGET, PREVIEW_TARGET = 1.05, 5.0
 
@@ -71,10 +69,8 @@ def bench_burn(tmp: Path, rounds: int) -> None:
     print(f"\n1. bivideo burn after an edit vs one ffmpeg encode, same settings ({info.duration:.0f} s "
           f"{info.width}x{info.height} -> {', '.join(t.path.name for t in videos)}, {len(written)} cues, "
           f"rounds: {rounds}, interleaved)")
-    print(f"   {'seconds':<24}" + "".join(f"{f'round {n}':>9}" for n in range(1, rounds + 1)) + f"{'median':>9}")
-    for label, runs in (("bivideo burn", burns), ("ffmpeg encode alone", encodes)):
-        print(f"   {label:<24}" + "".join(f"{r.seconds:>9.2f}" for r in runs)
-              + f"{statistics.median(r.seconds for r in runs):>9.2f}")
+    rounds_table("seconds", {"bivideo burn": [r.seconds for r in burns],
+                             "ffmpeg encode alone": [r.seconds for r in encodes]})
     ratio = statistics.median(r.seconds for r in burns) / statistics.median(r.seconds for r in encodes)
     cpu = statistics.median(r.cpu for r in burns) / statistics.median(r.cpu for r in encodes)
     verdict = "PASS" if ratio <= BURN_TARGET else "FAIL"

@@ -17,10 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import BIVIDEO, DEFAULT_MEDIA, load_average, make_video, measure, status
+from support import BIVIDEO, DEFAULT_MEDIA, load_average, make_video, measure, rounds_table, status
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.servers import libre_server  # noqa: E402
+from tests.servers import libre_server
 
 TARGET = 1.05
 
@@ -49,11 +48,8 @@ def main() -> None:
         karaoke = (Path(tmp) / "talk.bilingual.ass").read_text(encoding="utf-8").count("\\k")
     print(f"\nbivideo burn with and without --highlight words ({args.media.name}, {karaoke} words lit, "
           f"linkedin + wechat videos, rounds: {args.rounds}, interleaved)")
-    print(f"   {'cpu seconds':<26}" + "".join(f"{f'round {n}':>9}" for n in range(1, args.rounds + 1))
-          + f"{'median':>9}")
-    for label, runs in (("burn", plain), ("burn --highlight words", lit)):
-        print(f"   {label:<26}" + "".join(f"{r.cpu:>9.2f}" for r in runs)
-              + f"{statistics.median(r.cpu for r in runs):>9.2f}")
+    rounds_table("cpu seconds", {"burn": [r.cpu for r in plain], "burn --highlight words": [r.cpu for r in lit]},
+                 width=26)
     ratio = statistics.median(r.cpu for r in lit) / statistics.median(r.cpu for r in plain)
     wall = statistics.median(r.seconds for r in lit) / statistics.median(r.seconds for r in plain)
     print(f"   with/without (cpu medians): {ratio:.3f} (target < {TARGET}) {'PASS' if ratio < TARGET else 'FAIL'}; "

@@ -23,12 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import BIVIDEO, MEDIA, REPO, load_average, make_video, measure, status  # noqa: E402
+from support import BIVIDEO, MEDIA, load_average, make_video, measure, status
 
-sys.path.insert(0, str(REPO))
-from tests.raycluster import ray_cluster  # noqa: E402
-from tests.servers import libre_server  # noqa: E402
+from tests.raycluster import ray_cluster
+from tests.servers import libre_server
 
 RECORDINGS = {"jfk.mp4": "en/en08_jfk_inaugural_ask_not.flac", "lamps.mov": "en/en10_librispeech_1089-134686-0001.wav",
               "欢迎.mp4": "zh/zh05_funasr_asr_example_zh.wav", "guangzhou.mp4": "zh/zh06_aishell1_BAC009S0724W0121.wav"}

@@ -18,12 +18,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from support import MEDIA, measure, picture, status
 
-from bivideo import burn, platforms, toolchain  # noqa: E402
-from bivideo.settings import QUALITIES  # noqa: E402
-from tools.bench import MEDIA, measure, picture, status  # noqa: E402
+from bivideo import burn, platforms, toolchain
+from bivideo.settings import QUALITIES
 
 RECORDING = MEDIA / "en" / "en04_osr_us_000_0034_harvard_list72_8k.wav"
 SIZE, RATE = "1280x720", 30

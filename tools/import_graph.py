@@ -15,11 +15,10 @@ import sys
 import textwrap
 from collections import Counter
 from html import escape
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import support  # noqa: F401 - puts this checkout on sys.path
 
-from tests.test_import_graph import FLOORS, floor_of, import_graph  # noqa: E402
+from tests.test_import_graph import FLOORS, floor_of, import_graph
 
 
 def dot(graph: dict[str, set[str]]) -> str:

@@ -16,21 +16,16 @@ import argparse
 import json
 import re
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from support import BIVIDEO, CHROMIUM_ARGS, MEDIA
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from bivideo import toolchain  # noqa: E402
+from bivideo import toolchain
 
 INK = 150  # grey level: subtitle letters are white / light yellow, the picture is 0x303030
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def dark_talk(speech: Path, dest: Path) -> Path:
@@ -131,15 +126,13 @@ def _letters(picture: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--speech", type=Path, default=REPO.parent / "shared" / "media" / "en" /
-                        "en06_harvard_stale_smell_44k_stereo.wav")
+    parser.add_argument("--speech", type=Path, default=MEDIA / "en" / "en06_harvard_stale_smell_44k_stereo.wav")
     parser.add_argument("--folder", type=Path, default=Path(tempfile.mkdtemp(prefix="bivideo-overlay-")))
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
 
     from tests.servers import libre_server
-    from tools.bench import BIVIDEO
 
     video = dark_talk(args.speech, args.folder / "dark talk.mp4")
     with libre_server() as (url, _):

@@ -21,15 +21,13 @@ import argparse
 import csv
 import json
 import subprocess
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from support import MEDIA
 
-from bivideo import (  # noqa: E402
+from bivideo import (
     audio,
     engines,
     segmentation,
@@ -38,13 +36,12 @@ from bivideo import (  # noqa: E402
     subtitles,
     transcribe,
     translation_units,
-    whisper_translation,  # noqa: E402
+    whisper_translation,
 )
-from bivideo.datatypes import Cue, Word, line_language, other_language  # noqa: E402
-from tests.scoring import cer, wer  # noqa: E402
-from tests.servers import length_model_translation  # noqa: E402
+from bivideo.datatypes import Cue, Word, line_language, other_language
+from tests.scoring import cer, wer
+from tests.servers import length_model_translation
 
-MEDIA = REPO.parent / "shared" / "media"
 FPS = 25.0
 CONCAT_MINUTES = 5.0
 

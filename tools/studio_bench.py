@@ -21,21 +21,16 @@ import re
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from support import BIVIDEO, CHROMIUM_ARGS, MEDIA, status
 
-from bivideo import subtitles, toolchain  # noqa: E402
-from bivideo.datatypes import Cue  # noqa: E402
-from tools.bench import BIVIDEO, MEDIA, status  # noqa: E402
+from bivideo import subtitles, toolchain
+from bivideo.datatypes import Cue
 
 OPEN_TARGET_MS, EDIT_TARGET_MS = 2000.0, 50.0
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SPEECH = MEDIA / "en" / "en06_harvard_stale_smell_44k_stereo.wav"
 
 

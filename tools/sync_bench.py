@@ -25,23 +25,19 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from support import MEDIA
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from bivideo import audio, engines, segmentation, standard_report, subtitles, sync_check, transcribe
+from bivideo.datatypes import Cue, Transcript, other_language
+from tests.scoring import cer, wer
+from tests.servers import length_model_translation
 
-from bivideo import audio, engines, segmentation, standard_report, subtitles, sync_check, transcribe  # noqa: E402
-from bivideo.datatypes import Cue, Transcript, other_language  # noqa: E402
-from tests.scoring import cer, wer  # noqa: E402
-from tests.servers import length_model_translation  # noqa: E402
-
-MEDIA = REPO.parent / "shared" / "media"
 FPS = 25.0
 # (recording, pause before it in seconds): 1.2 s as in the issue, and a short and a long one
 TALKS = {

@@ -14,12 +14,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from support import REPO
 
-from tests.conftest import make_video  # noqa: E402
-from tests.scoring import read_srt  # noqa: E402
-from tests.servers import libre_server  # noqa: E402
+from tests.conftest import make_video
+from tests.scoring import read_srt
+from tests.servers import libre_server
 
 
 def main() -> None:
