@@ -24,7 +24,7 @@ GOOD = {"jfk ask not.mp4": "en08_jfk_inaugural_ask_not.flac", "lamps.mov": "en10
         "欢迎.mp4": "zh05_funasr_asr_example_zh.wav", "广州 no extension": "zh06_aishell1_BAC009S0724W0121.wav"}
 BAD = {"broken.mp4": "not a media file", "voice memo.m4a": "no video stream", "empty.mp4": "empty file"}
 # Run the real command in a process that says at exit how many times a Whisper model was loaded.
-COUNTING_LOADS = ("import atexit, sys\nfrom bivideo import cli, transcribe\n"
+COUNTING_LOADS = ("import atexit, sys\nfrom bivideo import cli, engines\n"
                   "atexit.register(lambda: print('model loads:', engines.load_engine.cache_info().misses,"
                   " file=sys.stderr))\nsys.argv[0] = 'bivideo'\ncli.main()\n")
 
