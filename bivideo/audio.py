@@ -180,7 +180,7 @@ def energy_speech_regions(pcm: np.ndarray, rate: int = SAMPLE_RATE) -> list[tupl
     # Each stretch between digital silences is a recording of its own (joined or edited in),
     # with its own noise floor; within it, the floor and the speech level are taken per
     # second from the frames around it.
-    per_second, reach = int(round(1 / HOP)), int(NEIGHBOURHOOD / HOP)
+    per_second, reach = round(1 / HOP), int(NEIGHBOURHOOD / HOP)
     live = level > DIGITAL_SILENCE_DB
     for first, last in _runs(~live):  # a few zero frames inside a recording do not split it
         if (last - first) * HOP < BRIDGE:

@@ -11,6 +11,7 @@ outputs are all there and newer than their inputs.
 from __future__ import annotations
 
 import threading
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -75,10 +76,8 @@ class State:
         self.path = path
         self.data: dict[str, dict] = {"videos": {}, "ignored": {}}
         if path.is_file():
-            try:
+            with suppress(ValueError):  # damaged (not by us: writes are atomic): start afresh
                 self.data |= artifacts.read_json(path)
-            except ValueError:  # damaged (not by us: writes are atomic): start afresh
-                pass
         self.lock = threading.Lock()
 
     def record(self, name: str, mode: str, record: dict) -> None:

@@ -28,7 +28,7 @@ import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -380,10 +380,8 @@ class RayRunner:
         return outcome
 
     def _retire(self, actor: Any) -> None:
-        try:
+        with suppress(self.ray.exceptions.RayError):
             self.loads.append(self.ray.get(actor.loads.remote(), timeout=30))
-        except self.ray.exceptions.RayError:
-            pass
         self.ray.kill(actor, no_restart=True)
 
 

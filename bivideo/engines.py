@@ -10,7 +10,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bivideo import audio, weights
@@ -85,10 +85,8 @@ def _glibc(function: str, *arguments: int) -> None:
     import ctypes
 
     if sys.platform.startswith("linux"):
-        try:
+        with suppress(OSError, AttributeError):  # a libc without it
             getattr(ctypes.CDLL(None), function)(*arguments)
-        except (OSError, AttributeError):  # a libc without it
-            pass
 
 
 def _one_malloc_arena() -> None:

@@ -21,6 +21,7 @@ import functools
 import io
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from bivideo.datatypes import Cue, other_language
 from bivideo.highlight import Record
@@ -83,7 +84,7 @@ def _words(text: str, language: str) -> list[tuple[str, bool]]:
         from bivideo.segmentation import chinese_boundaries
 
         cuts = [0, *sorted(chinese_boundaries(text)), len(text)]
-        return [(text[a:b], False) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
+        return [(text[a:b], False) for a, b in pairwise(cuts) if text[a:b].strip()]
     return [(m.group(), m.group()[0].isupper()) for m in _EN_WORD.finditer(text)]
 
 
@@ -112,7 +113,7 @@ def pick(cues: list[Cue], records: list[Record | None], language: str, terms: se
                         continue
                     root = lemma(bare, language)
                     rarity = max(zipf(bare), zipf(root))
-                    if 0 < zipf(bare) and rarity < ZIPF_MAX and root not in terms:
+                    if zipf(bare) > 0 and rarity < ZIPF_MAX and root not in terms:
                         found[bare] = Entry(bare, root if root != bare else "", sentence, translation, at, rarity)
     kept = sorted(found.values(), key=lambda e: e.zipf)[:count]
     return sorted(kept, key=lambda e: e.time)

@@ -19,7 +19,7 @@ KEYS = {"deepl": ("DEEPL_API_KEY",), "microsoft": ("MICROSOFT_API_KEY",),
         "baidu": ("BAIDU_APPID", "BAIDU_APPKEY")}
 # Every variable that may hold a secret (LibreTranslate's key is optional, so not in KEYS):
 # deep-translator puts keys in URLs and in its own error messages.
-SECRETS = tuple(v for variables in KEYS.values() for v in variables) + ("LIBRE_API_KEY",)
+SECRETS = (*(v for variables in KEYS.values() for v in variables), "LIBRE_API_KEY")
 # Where each hosted backend answers, for `bivideo doctor`'s reachability check.
 ENDPOINTS = {"google": "https://translate.google.com", "mymemory": "https://api.mymemory.translated.net",
              "deepl": "https://api-free.deepl.com", "microsoft": "https://api.cognitive.microsofttranslator.com",
