@@ -206,7 +206,7 @@ def heard(energy: list[tuple[float, float]], vad: list[tuple[float, float]],
     speech from noise and clicks, the energy tells to 10 ms where it starts and stops, and a
     quiet first word the VAD missed stays with the speech it leads into. VAD speech with no
     energy region (speech as quiet as the noise around it) is kept as the VAD found it."""
-    def near(region, others, margin):
+    def near(region: tuple[float, float], others: list[tuple[float, float]], margin: float) -> bool:
         return any(a - margin < region[1] and region[0] < b + margin for a, b in others)
 
     confirmed = [e for regions in grouped(energy, NOTICEABLE_PAUSE) if any(near(e, vad, reach) for e in regions)

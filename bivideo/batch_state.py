@@ -72,7 +72,7 @@ class State:
     probed and found not to be media, so they aren't probed again. Written atomically after
     every video, from whichever thread finished it."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         self.path = path
         self.data: dict[str, dict] = {"videos": {}, "ignored": {}}
         if path.is_file():

@@ -11,6 +11,7 @@ record and is shown plain. Pure: no files are read or written here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -110,7 +111,7 @@ def _latin(pair: str) -> bool:
     return len(pair) == 2 and all(ch.isascii() and ch.isalnum() for ch in pair)
 
 
-def karaoke(parts: list[tuple[str, float]], start_cs: int, end_cs: int, escape) -> str:
+def karaoke(parts: list[tuple[str, float]], start_cs: int, end_cs: int, escape: Callable[[str], str]) -> str:
     """ASS text for one line: each piece turns from the secondary to the primary colour at its
     start (`\\k`, in centiseconds from the event's start `start_cs`); `escape` makes the text
     literal. Marks are rounded once each, so durations never drift from the words' times."""

@@ -22,6 +22,7 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass, replace
 from itertools import pairwise
+from types import ModuleType
 
 from bivideo.datatypes import CLAUSE_END, SENTENCE_END, Cue, Language, Word, other_language
 from bivideo.standard import (
@@ -75,7 +76,7 @@ class Token:
 
 
 @functools.cache
-def segmenter():
+def segmenter() -> ModuleType:
     """jieba, its dictionary looked up in SQLite rather than loaded whole (bivideo.jieba_words)."""
     import jieba
 

@@ -19,10 +19,11 @@ from bivideo.engines import Engine, Progress, choose_language, trim_heap
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `bivideo burn` needs none of this module
     import numpy as np
+    import opencc
 
 FORMAT = 4  # bump when what a transcript holds changes, so cached ones are redone
 @functools.cache
-def _to_simplified():
+def _to_simplified() -> opencc.OpenCC:
     import opencc
 
     return opencc.OpenCC("t2s")

@@ -22,10 +22,12 @@ import io
 import re
 from dataclasses import dataclass
 from itertools import pairwise
+from types import ModuleType
+from typing import Protocol
 
 from bivideo.datatypes import Cue, other_language
 from bivideo.highlight import Record
-from bivideo.translation_units import joined, units
+from bivideo.translation_units import Plan, joined, units
 
 ZIPF_MAX = 4.0
 COUNT = 20
@@ -45,7 +47,7 @@ class Entry:
 
 
 @functools.cache
-def _wordfreq():
+def _wordfreq() -> ModuleType:
     import wordfreq
 
     return wordfreq
@@ -140,11 +142,17 @@ def csv_text(entries: list[Entry], glosses: list[str]) -> str:
     return out.getvalue()
 
 
-def glosses(entries: list[Entry], source: str, translator) -> list[str]:
+class Translator(Protocol):
+    """What `glosses` asks of translate.UnitTranslator (a floor above this module's)."""
+
+    def run(self, plan: Plan) -> list[str]: ...
+
+
+def glosses(entries: list[Entry], source: str, translator: Translator) -> list[str]:
     """A short gloss of each entry's lemma (or word) in the other language, from `translator`
     (a translate.UnitTranslator: its cache answers a rerun, so nothing is sent again)."""
     from bivideo.standard import MAX_CPS, MAX_LINE
-    from bivideo.translation_units import Budget, Plan
+    from bivideo.translation_units import Budget
 
     target = other_language(source)
     one_line = Budget(MAX_LINE[target], MAX_LINE[target], MAX_LINE[target] / MAX_CPS[target])  # a gloss is a line
