@@ -180,7 +180,7 @@ def energy_speech_regions(pcm: np.ndarray, rate: int = SAMPLE_RATE) -> list[tupl
     # Each stretch between digital silences is a recording of its own (joined or edited in),
     # with its own noise floor; within it, the floor and the speech level are taken per
     # second from the frames around it.
-    per_second, reach = int(round(1 / HOP)), int(NEIGHBOURHOOD / HOP)
+    per_second, reach = round(1 / HOP), int(NEIGHBOURHOOD / HOP)
     live = level > DIGITAL_SILENCE_DB
     for first, last in _runs(~live):  # a few zero frames inside a recording do not split it
         if (last - first) * HOP < BRIDGE:
@@ -206,7 +206,7 @@ def heard(energy: list[tuple[float, float]], vad: list[tuple[float, float]],
     speech from noise and clicks, the energy tells to 10 ms where it starts and stops, and a
     quiet first word the VAD missed stays with the speech it leads into. VAD speech with no
     energy region (speech as quiet as the noise around it) is kept as the VAD found it."""
-    def near(region, others, margin):
+    def near(region: tuple[float, float], others: list[tuple[float, float]], margin: float) -> bool:
         return any(a - margin < region[1] and region[0] < b + margin for a, b in others)
 
     confirmed = [e for regions in grouped(energy, NOTICEABLE_PAUSE) if any(near(e, vad, reach) for e in regions)

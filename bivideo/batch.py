@@ -38,7 +38,7 @@ class Options:
 class Batch:
     """One run over a folder: plan what to do, then do it, then report."""
 
-    def __init__(self, folder: Path, settings: Settings, options: Options, reporter: Reporter):
+    def __init__(self, folder: Path, settings: Settings, options: Options, reporter: Reporter) -> None:
         """The flow (and everything it imports) is loaded only when there is work to do."""
         if not folder.is_dir():
             raise BivideoError(f"{folder}: no such folder" if not folder.exists() else f"{folder}: not a folder")
@@ -285,7 +285,7 @@ class LocalRunner:
     lands there) while up to `jobs - 1` threads burn the ones already prepared (ffmpeg is a
     subprocess, so the two overlap on the cores)."""
 
-    def __init__(self, mode: Mode, jobs: int, reporter: Reporter):
+    def __init__(self, mode: Mode, jobs: int, reporter: Reporter) -> None:
         self.mode, self.reporter = mode, reporter
         self.burns = max(1, jobs - 1)
         self.workers = ThreadPoolExecutor(max_workers=jobs - 1, initializer=_ignore_stop_signals) \

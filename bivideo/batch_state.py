@@ -11,6 +11,7 @@ outputs are all there and newer than their inputs.
 from __future__ import annotations
 
 import threading
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -71,14 +72,12 @@ class State:
     probed and found not to be media, so they aren't probed again. Written atomically after
     every video, from whichever thread finished it."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         self.path = path
         self.data: dict[str, dict] = {"videos": {}, "ignored": {}}
         if path.is_file():
-            try:
+            with suppress(ValueError):  # damaged (not by us: writes are atomic): start afresh
                 self.data |= artifacts.read_json(path)
-            except ValueError:  # damaged (not by us: writes are atomic): start afresh
-                pass
         self.lock = threading.Lock()
 
     def record(self, name: str, mode: str, record: dict) -> None:

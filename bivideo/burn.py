@@ -109,7 +109,7 @@ def shared_filters(info: MediaInfo, tonemap: bool, frames: list[Frame]) -> list[
     w, h = max((f.picture[2:] for f in frames), key=lambda size: size[0] * size[1], default=(0, 0))
     if len(frames) > 1 and w * h < info.width * info.height:
         steps.append(f"scale={w}:{h}")
-    return steps + ["format=yuv420p"]
+    return [*steps, "format=yuv420p"]
 
 
 def distinct(targets: list[Target]) -> list[tuple[Target, list[Path]]]:
@@ -182,7 +182,7 @@ def ffmpeg_args(ffmpeg: str, info: MediaInfo, targets: list[Target], *, encoder_
             args += ["-map", f"{i + 1}:0", f"-metadata:s:s:{i}", f"language={language}",
                      f"-metadata:s:s:{i}", f"title={title}"]
         args += ["-c:s", "mov_text", "-movflags", "+faststart", str(soft.resolve())]
-    return args + ["-progress", "pipe:1", "-nostats"]
+    return [*args, "-progress", "pipe:1", "-nostats"]
 
 
 def run_ffmpeg(args: list[str], cwd: Path, duration: float, progress: Callable[[float], None]) -> None:

@@ -7,7 +7,10 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn, TypeVar
 
 import click
 from platformdirs import user_config_dir
@@ -21,6 +24,8 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10: tomllib's origin, the same API (a dependency there)
     import tomli as tomllib
+
+F = TypeVar("F", bound=Callable[..., Any])  # a command function, before click makes it a command
 
 
 def _config() -> dict:
@@ -41,13 +46,13 @@ def _config() -> dict:
     return {}
 
 
-def _stop(signum, frame):
+def _stop(signum: int, frame: FrameType | None) -> NoReturn:
     """SIGTERM stops like Ctrl-C: temporary files are removed, finished stages kept."""
     raise KeyboardInterrupt
 
 
 class Group(click.Group):
-    def invoke(self, ctx):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except BivideoError as error:
@@ -77,7 +82,7 @@ def main(ctx: click.Context) -> None:
     ctx.default_map = {name: config for name in main.commands}
 
 
-def _aspects(ctx, param, values):
+def _aspects(ctx: click.Context, param: click.Parameter, values: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
     from bivideo import platforms
 
     try:
@@ -87,15 +92,15 @@ def _aspects(ctx, param, values):
     return (values,) if isinstance(values, str) else tuple(values)
 
 
-def _colour(ctx, param, value: str) -> str:
+def _colour(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if not re.fullmatch(r"#?[0-9A-Fa-f]{6}", value):
         raise click.BadParameter(f"{value!r} is not a colour like #F5E7A1")
     return "#" + value.lstrip("#").upper()
 
 
-def _options(*options):
+def _options(*options: Callable[[F], F]) -> Callable[[F], F]:
     """A decorator adding `options` in the order given."""
-    def decorate(command):
+    def decorate(command: F) -> F:
         for option in reversed(options):
             command = option(command)
         return command
@@ -180,7 +185,7 @@ _resegment = click.option("--resegment", is_flag=True,
 @look_options
 @encode_options
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
-def make(video: Path, quiet: bool, preview_only: bool, **options) -> None:
+def make(video: Path, quiet: bool, preview_only: bool, **options: Any) -> None:
     """Transcribe, translate and burn bilingual subtitles into VIDEO."""
     from bivideo import flow  # loaded when needed: `batch` with nothing to do never is
 
@@ -227,7 +232,7 @@ def _quoted(video: Path, settings: Settings) -> str:
 @click.option("--force", is_flag=True, help="Translate again, and regenerate edited files (after a backup).")
 @_resegment
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
-def translate(subs: Path, quiet: bool, **options) -> None:
+def translate(subs: Path, quiet: bool, **options: Any) -> None:
     """Translate subtitles made elsewhere (SRT, WebVTT, ASS; UTF-8, UTF-16 or GBK): writes the
     other language's SRT and the bilingual SRT, with the same cues and times. No video needed."""
     from bivideo import flow
@@ -244,7 +249,7 @@ def translate(subs: Path, quiet: bool, **options) -> None:
 @look_options
 @encode_options
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
-def burn(video: Path, srt: Path | None, quiet: bool, **options) -> None:
+def burn(video: Path, srt: Path | None, quiet: bool, **options: Any) -> None:
     """Burn VIDEO's (possibly hand-edited) subtitle files into it; nothing is transcribed or
     translated again."""
     from bivideo import flow
@@ -260,7 +265,7 @@ def burn(video: Path, srt: Path | None, quiet: bool, **options) -> None:
               help="Where VIDEO's subtitle files are [default: beside VIDEO].")
 @look_options
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
-def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options) -> None:
+def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options: Any) -> None:
     """Stills of VIDEO with its subtitles as they will be burned (each platform's frame), and a
     contact sheet."""
     from bivideo import flow
@@ -284,7 +289,7 @@ def preview(video: Path, times: str | None, serve: bool, quiet: bool, **options)
               help="Port on 127.0.0.1 [default: a free one].")
 @click.option("--no-browser", is_flag=True, help="Print the address; don't open a browser.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings, errors and the address.")
-def studio(video: Path, port: int, no_browser: bool, quiet: bool, **options) -> None:
+def studio(video: Path, port: int, no_browser: bool, quiet: bool, **options: Any) -> None:
     """Review VIDEO's subtitles in the browser: waveform, the burned look, edit, re-translate,
     save and burn. Makes the subtitles first when there are none. Runs until Ctrl-C."""
     _studio(video, Settings(**options), Reporter(quiet), port, not no_browser)
@@ -314,7 +319,7 @@ def _studio(video: Path, settings: Settings, reporter: Reporter, port: int, open
                    "local one (needs `pip install 'bivideo[cluster]'`; files on storage every node sees).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
 def batch(folder: Path, quiet: bool, recursive: bool, jobs: int | None, retry_failed: bool, mode: Mode | None,
-          cluster: str | None, **options) -> None:
+          cluster: str | None, **options: Any) -> None:
     """Every video in FOLDER: resumable, and one failure stops nothing."""
     from bivideo import batch as batches
 

@@ -28,7 +28,7 @@ import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -193,11 +193,11 @@ def finish(mode: Mode, job: Job | None, source: str, settings: Settings, name: s
 # --- the driver ---------------------------------------------------------------------------
 
 
-def _alive(ray) -> list[dict]:
+def _alive(ray: Any) -> list[dict]:
     return [n for n in ray.nodes() if n.get("Alive")]
 
 
-def check_storage(ray, batch, todo) -> None:
+def check_storage(ray: Any, batch: Batch, todo: list[Item]) -> None:
     """Every node must see the inputs (the same files), the output folders and the work
     folder at the driver's paths: one line naming the first node and path that fail."""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -229,7 +229,7 @@ def check_storage(ray, batch, todo) -> None:
                                "must be on storage every node sees, at the same path")
 
 
-def _placement(ray, videos: int) -> tuple[int, dict, int]:
+def _placement(ray: Any, videos: int) -> tuple[int, dict, int]:
     """How many transcriber actors, what each asks for, and the CPUs a burn asks for."""
     nodes = _alive(ray)
     cpus = [int(n["Resources"].get("CPU", 0)) for n in nodes]
@@ -263,7 +263,7 @@ class RayRunner:
     What was lost is run again by Ray (`RETRIES`); what is lost more often fails that file.
     Counts what the report tells: stages run again, model loads, scheduling time, bytes moved."""
 
-    def __init__(self, ray: Any, batch: Batch, todo: list[Item]):
+    def __init__(self, ray: Any, batch: Batch, todo: list[Item]) -> None:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         self.ray, self.mode, self.todo, self.started = ray, batch.options.mode, todo, time.monotonic()
@@ -380,10 +380,8 @@ class RayRunner:
         return outcome
 
     def _retire(self, actor: Any) -> None:
-        try:
+        with suppress(self.ray.exceptions.RayError):
             self.loads.append(self.ray.get(actor.loads.remote(), timeout=30))
-        except self.ray.exceptions.RayError:
-            pass
         self.ray.kill(actor, no_restart=True)
 
 
@@ -392,9 +390,9 @@ def _lost(error: Exception) -> Outcome:
                                       "see the Ray logs of the node"))
 
 
-def _portable(settings):
+def _portable(settings: Settings) -> Settings:
     """Settings as every node reads them: paths absolute (a node's working folder differs)."""
-    def absolute(path):
+    def absolute(path: Path | None) -> Path | None:
         return path.expanduser().resolve() if path is not None else None
 
     return replace(settings, output_dir=absolute(settings.output_dir), glossary=absolute(settings.glossary))

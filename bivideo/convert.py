@@ -25,7 +25,7 @@ _DTYPES = (np.float32, np.int8, np.int16, np.int32, np.float16)
 def read_ct2(path: Path) -> dict[str, np.ndarray]:
     """All variables of a CTranslate2 model.bin (binary format version 6), aliases resolved."""
     with path.open("rb") as f:
-        def unpack(fmt: str):
+        def unpack(fmt: str) -> int:
             return struct.unpack(fmt, f.read(struct.calcsize(fmt)))[0]
 
         def string() -> str:  # length-prefixed, NUL-terminated

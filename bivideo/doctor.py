@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ class Check:
     required: bool = True
 
 
-def _try(name: str, probe, required: bool = True) -> Check:
+def _try(name: str, probe: Callable[[], str], required: bool = True) -> Check:
     try:
         return Check(name, True, probe(), required)
     except BivideoError as error:

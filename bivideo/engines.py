@@ -10,7 +10,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bivideo import audio, weights
@@ -46,7 +46,7 @@ class FasterWhisper:
 
     name = "faster-whisper"
 
-    def __init__(self, model: str):
+    def __init__(self, model: str) -> None:
         import ctranslate2
         from faster_whisper import WhisperModel
 
@@ -57,11 +57,12 @@ class FasterWhisper:
         self.model.model = _EnglishOrMandarin(self.model.model)
         self.model.feature_extractor = _blockwise_features(self.model.feat_kwargs)
 
-    def language_probabilities(self, samples):
+    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
         _, _, probabilities = self.model.detect_language(audio=samples)
         return dict(probabilities)
 
-    def segments(self, samples, language, speech, progress, task="transcribe"):
+    def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
+                 progress: Progress, task: str = "transcribe") -> Iterator[Segment]:
         import ctranslate2
         from faster_whisper.vad import VadOptions
 
@@ -85,10 +86,8 @@ def _glibc(function: str, *arguments: int) -> None:
     import ctypes
 
     if sys.platform.startswith("linux"):
-        try:
+        with suppress(OSError, AttributeError):  # a libc without it
             getattr(ctypes.CDLL(None), function)(*arguments)
-        except (OSError, AttributeError):  # a libc without it
-            pass
 
 
 def _one_malloc_arena() -> None:
@@ -164,7 +163,7 @@ class OpenAIWhisper:
 
     name = "openai-whisper"
 
-    def __init__(self, model: str):
+    def __init__(self, model: str) -> None:
         import torch
         from whisper.model import ModelDimensions, Whisper
 
@@ -180,14 +179,15 @@ class OpenAIWhisper:
         if torch.cuda.is_available():
             self.model = self.model.cuda()
 
-    def language_probabilities(self, samples):
+    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
         import whisper
 
         mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(samples), self.model.dims.n_mels)
         _, probabilities = self.model.detect_language(mel.to(self.model.device))
         return probabilities
 
-    def segments(self, samples, language, speech, progress, task="transcribe"):
+    def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
+                 progress: Progress, task: str = "transcribe") -> Iterator[Segment]:
         import numpy as np
         import whisper
 

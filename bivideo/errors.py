@@ -18,7 +18,7 @@ class BivideoError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, path: Path | None = None):
+    def __init__(self, message: str, path: Path | None = None) -> None:
         super().__init__(message, path)
         self.message, self.path = message, path
 

@@ -40,7 +40,7 @@ def spoken_cues(shown: list[Shown], settings: Settings, name: str) -> tuple[list
     if not counted:
         raise BivideoError(f"{name}: no text in its cues")
     main: Language = settings.source if settings.source in ("en", "zh") else \
-        main_language(counted)  # type: ignore[assignment]
+        main_language(counted)
     if not counted[main]:
         raise BivideoError(f"{name}: --from {main}, but none of its lines is in that language")
     if settings.target == main:

@@ -11,7 +11,9 @@ record and is shown plain. Pure: no files are read or written here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from bivideo.datatypes import Cue, Word
 from bivideo.segmentation import chinese_boundaries, words_of
@@ -58,7 +60,7 @@ def timed_words(words: list[Word], language: str) -> list[Timed]:
         chars += [(ch, word.start + k * step, word.start + (k + 1) * step) for k, ch in enumerate(text)]
     text = "".join(c for c, _, _ in chars)
     cuts = [0, *sorted(chinese_boundaries(text)), len(text)]
-    return [Timed(text[a:b], chars[a][1], chars[b - 1][2]) for a, b in zip(cuts, cuts[1:]) if b > a]
+    return [Timed(text[a:b], chars[a][1], chars[b - 1][2]) for a, b in pairwise(cuts) if b > a]
 
 
 def records(cues: list[Cue], words: list[Word]) -> list[Record | None]:
@@ -109,7 +111,7 @@ def _latin(pair: str) -> bool:
     return len(pair) == 2 and all(ch.isascii() and ch.isalnum() for ch in pair)
 
 
-def karaoke(parts: list[tuple[str, float]], start_cs: int, end_cs: int, escape) -> str:
+def karaoke(parts: list[tuple[str, float]], start_cs: int, end_cs: int, escape: Callable[[str], str]) -> str:
     """ASS text for one line: each piece turns from the secondary to the primary colour at its
     start (`\\k`, in centiseconds from the event's start `start_cs`); `escape` makes the text
     literal. Marks are rounded once each, so durations never drift from the words' times."""
@@ -118,5 +120,5 @@ def karaoke(parts: list[tuple[str, float]], start_cs: int, end_cs: int, escape) 
         last = max(last, min(round(at * 100) - start_cs, end_cs - start_cs))
         marks.append(last)
     lead = [f"{{\\k{marks[0]}}}"] if marks[0] > 0 else []  # nothing lit until the first word
-    ends = marks[1:] + [max(end_cs - start_cs, marks[-1])]
+    ends = [*marks[1:], max(end_cs - start_cs, marks[-1])]
     return "".join(lead + [f"{{\\k{b - a}}}{escape(text)}" for (text, _), a, b in zip(parts, marks, ends)])

@@ -14,14 +14,18 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bivideo import artifacts
+
+if TYPE_CHECKING:  # jieba is imported when Chinese is first cut
+    import jieba
 
 
 class Frequencies(Mapping[str, int]):
     """What jieba keeps as FREQ: each word's count, 0 for a prefix that is not a word."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self.lock = threading.Lock()  # the translation threads lay out lines at once
 
@@ -49,7 +53,7 @@ class Frequencies(Mapping[str, int]):
 _ATTACHING = threading.Lock()  # the translation threads' first cuts come at once: one builds
 
 
-def attach(tokenizer) -> None:
+def attach(tokenizer: jieba.Tokenizer) -> None:
     """Give jieba's tokenizer (jieba.dt) the dictionary in SQLite, built first if needed,
     so that it never loads its own."""
     with _ATTACHING:
@@ -57,7 +61,7 @@ def attach(tokenizer) -> None:
             _attach(tokenizer)
 
 
-def _attach(tokenizer) -> None:
+def _attach(tokenizer: jieba.Tokenizer) -> None:
     import jieba
 
     try:
@@ -74,7 +78,7 @@ def _attach(tokenizer) -> None:
         tokenizer.FREQ, tokenizer.total, tokenizer.initialized = frequencies, total, True
 
 
-def _build(tokenizer, path: Path) -> None:
+def _build(tokenizer: jieba.Tokenizer, path: Path) -> None:
     with tokenizer.get_dict_file() as words:
         frequencies, total = tokenizer.gen_pfdict(words)
     with artifacts.atomic_path(path) as temporary:

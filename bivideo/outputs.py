@@ -20,7 +20,7 @@ class Outputs:
     that was changed since (or that we never wrote) is the user's: it is kept and used, never
     regenerated, unless `force`, and then only after a timestamped backup."""
 
-    def __init__(self, folder: Path, stem: str, work: Path, source: Path, force: bool = False):
+    def __init__(self, folder: Path, stem: str, work: Path, source: Path, force: bool = False) -> None:
         self.folder, self.stem, self.source, self.force = folder, stem, source, force
         self.record = work / "written.json"
         self.written: dict[str, str] = {}

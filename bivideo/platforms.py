@@ -77,7 +77,7 @@ def aspect_for(platform: Platform, aspects: dict[str, str]) -> str:
 
 
 def _even(x: float) -> int:
-    return max(2, int(round(x / 2)) * 2)
+    return max(2, round(x / 2) * 2)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,13 @@ from bivideo import glossary, transcript_md, translate, translators, vocab
 from bivideo.datatypes import Cue, main_language_of
 from bivideo.highlight import Record
 from bivideo.outputs import Outputs
+from bivideo.settings import Settings
 from bivideo.translation_cache import TranslationCache
 from bivideo.ui import Reporter
 
 
-def texts(cues: list[Cue], title: str, words: list[Record | None], settings, reporter: Reporter) -> dict[str, str]:
+def texts(cues: list[Cue], title: str, words: list[Record | None], settings: Settings,
+          reporter: Reporter) -> dict[str, str]:
     """The post's files by suffix: transcript.md, and vocab.csv when the talk calls for one.
     `words` are each cue's timed words (None where unknown). Only the glosses leave the
     process (asked of the translator, through the cache): this can run beside the burn."""
@@ -36,7 +38,7 @@ def write(outputs: Outputs, made: dict[str, str], reporter: Reporter) -> list[Pa
     return [outputs.write_text(suffix, text, reporter) for suffix, text in made.items()]
 
 
-def _glosses(entries: list[vocab.Entry], spoken: str, terms: glossary.Glossary, settings,
+def _glosses(entries: list[vocab.Entry], spoken: str, terms: glossary.Glossary, settings: Settings,
              reporter: Reporter) -> list[str]:
     if not entries:
         return []

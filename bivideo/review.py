@@ -75,10 +75,7 @@ def verdicts(rows: list[Row], fps: float) -> list[dict]:
 def _word_cut(text: str, language: str, share: float) -> int:
     """Where to cut `text` so about `share` of it comes first: at a word boundary (jieba's
     for Chinese), never inside a word."""
-    if language == "zh":
-        cuts = sorted(chinese_boundaries(text))
-    else:
-        cuts = [m.start() for m in re.finditer(r"\s+", text)]
+    cuts = sorted(chinese_boundaries(text)) if language == "zh" else [m.start() for m in re.finditer(r"\s+", text)]
     if not cuts:
         return len(text) if share >= 0.5 else 0
     return min(cuts, key=lambda c: abs(c - share * len(text)))

@@ -21,6 +21,8 @@ import math
 import re
 from collections.abc import Set
 from dataclasses import dataclass, replace
+from itertools import pairwise
+from types import ModuleType
 
 from bivideo.datatypes import CLAUSE_END, SENTENCE_END, Cue, Language, Word, other_language
 from bivideo.standard import (
@@ -74,7 +76,7 @@ class Token:
 
 
 @functools.cache
-def segmenter():
+def segmenter() -> ModuleType:
     """jieba, its dictionary looked up in SQLite rather than loaded whole (bivideo.jieba_words)."""
     import jieba
 
@@ -165,7 +167,7 @@ def _segment(tokens: list[Token], gap: float) -> list[tuple[int, int]]:
     """Best cue boundaries by dynamic programming: (start, end) token index pairs."""
     n = len(tokens)
     costs = [break_cost(a, b) if a.language == b.language else COST_SENTENCE  # a language change is a natural break
-             for a, b in zip(tokens, tokens[1:])] + [COST_SENTENCE]
+             for a, b in pairwise(tokens)] + [COST_SENTENCE]
     best = [0.0] + [math.inf] * n
     choice = [0] * (n + 1)
     for j in range(1, n + 1):
@@ -370,7 +372,7 @@ def _boundaries(cue: Cue, sources: list[str], spoken: list[Word] | None, gap: fl
     ends = [s - gap for s in starts[1:]]
     if timed:  # a piece stays up until its last word has been said
         ends = [max(end, _time_at(o, timed, at_end=True)) for end, o in zip(ends, offsets)]
-    return list(zip(starts, ends + [cue.end]))
+    return list(zip(starts, [*ends, cue.end]))
 
 
 def fit_bilingual(cues: list[Cue], fps: float = DEFAULT_FPS, words: list[Word] | None = None) -> list[Cue]:

@@ -11,6 +11,7 @@ import re
 import warnings
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import srt
 
@@ -75,7 +76,7 @@ def parse(text: str, name: str) -> list[Shown]:
             for s, file_line in zip(subtitles, file_lines)]
 
 
-def _reject(name: str, line: int, content: str):
+def _reject(name: str, line: int, content: str) -> NoReturn:
     snippet = " ".join(content.split())[:60]
     raise BivideoError(f"{name}: line {line}: not a subtitle block (number, times, text): {snippet!r}")
 

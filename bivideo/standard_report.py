@@ -7,9 +7,13 @@ import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bivideo import audio, srtio, standard, sync_check
 from bivideo.datatypes import Shown
+
+if TYPE_CHECKING:  # rich is imported when the table is printed
+    from rich.table import Table
 
 
 @dataclass
@@ -52,7 +56,7 @@ def score(entries: list[Shown], fps: float = standard.DEFAULT_FPS) -> Report:
                    for i, (e, p) in enumerate(zip(entries, found), 1) if p])
 
 
-def table(report: Report, name: str):
+def table(report: Report, name: str) -> Table:
     """The report as a rich table for the terminal."""
     from rich.table import Table
 

@@ -92,7 +92,7 @@ class Events:
 class Relay(Reporter):
     """The terminal's reporter, also sending a burn's progress and notes to the page."""
 
-    def __init__(self, quiet: bool, events: Events):
+    def __init__(self, quiet: bool, events: Events) -> None:
         super().__init__(quiet)
         self.events = events
 

@@ -18,6 +18,7 @@ import json
 import mimetypes
 import re
 import secrets
+import socket
 import threading
 import time
 import webbrowser
@@ -51,7 +52,7 @@ def handler(studio: Studio, token: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, *args):
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
         @property
@@ -101,7 +102,7 @@ def handler(studio: Studio, token: str) -> type[BaseHTTPRequestHandler]:
                 return False
             return True
 
-        def do_GET(self):
+        def do_GET(self) -> None:
             if not self.allowed():
                 return
             path = unquote(urlparse(self.path).path)
@@ -197,7 +198,7 @@ def handler(studio: Studio, token: str) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
-        def do_POST(self):
+        def do_POST(self) -> None:
             if not self.allowed():
                 return
             path = urlparse(self.path).path
@@ -256,7 +257,8 @@ def handler(studio: Studio, token: str) -> type[BaseHTTPRequestHandler]:
 class Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket],
+                     client_address: tuple[str, int]) -> None:
         """A page closed or reloaded mid-request is normal; anything else is printed as usual."""
         import sys
 

@@ -41,7 +41,7 @@ class Report:
     unmatched: int = 0  # onsets with no cue showing them (speech left untranscribed)
     errors: list[float] = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.errors = [o["error"] for o in self.onsets]
 
     @property

@@ -10,9 +10,12 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from bivideo.artifacts import cache_dir, write_text
 from bivideo.errors import BivideoError
+
+T = TypeVar("T")
 
 INSTALL_HINT = (
     "install it: Debian/Ubuntu `sudo apt-get install ffmpeg fonts-noto-cjk`, "
@@ -47,7 +50,7 @@ def ffprobe() -> str:
     return _binary("ffprobe")
 
 
-def remembered(ffmpeg_path: str, what: str, find: Callable[[], object]):
+def remembered(ffmpeg_path: str, what: str, find: Callable[[], T]) -> T:
     """What `find` says about this ffmpeg binary, kept on disk under its path, size and
     mtime: listing filters and test-encoding costs seconds per run, and the answer only
     changes when the binary does. JSON-serialisable answers only."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
+from itertools import pairwise
 from typing import TYPE_CHECKING, Literal, cast
 
 from bivideo import audio, hallucinations, word_timing
@@ -18,10 +19,11 @@ from bivideo.engines import Engine, Progress, choose_language, trim_heap
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `bivideo burn` needs none of this module
     import numpy as np
+    import opencc
 
 FORMAT = 4  # bump when what a transcript holds changes, so cached ones are redone
 @functools.cache
-def _to_simplified():
+def _to_simplified() -> opencc.OpenCC:
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -195,13 +197,13 @@ def spans(speech: list[tuple[float, float]], total: float, longest: float = SPAN
     cuts lie in silence at least half `gap` from speech (more than audio.PAD), so no span's
     audio holds another's words."""
     cuts, best = [0.0], None
-    for (_, end), (start, next_end) in zip(speech, speech[1:]):
+    for (_, end), (start, next_end) in pairwise(speech):
         if start - end >= gap:
             best = (end + start) / 2
         if next_end - cuts[-1] > longest and best is not None:
             cuts.append(best)
             best = None
-    return list(zip(cuts, cuts[1:] + [total]))
+    return list(zip(cuts, [*cuts[1:], total]))
 
 
 def decode(engine: Engine, pcm: np.ndarray, language: str, progress: Progress,

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import requests
 
@@ -48,6 +49,8 @@ from bivideo.translators.deep import SECRETS as MT_SECRETS
 from bivideo.translators.openai_chat import KEY_VARIABLES, Ask, LineMismatch, ServerError
 from bivideo.ui import Reporter
 
+T = TypeVar("T")  # what a request returns
+
 REQUEST_TIMEOUT = 30.0  # seconds; deep-translator's own requests have no timeout at all
 RETRIES = 3  # after the first try, for 429s, 5xx, timeouts and dropped connections
 BACKOFF = 0.5  # seconds before the first retry, doubling; BIVIDEO_BACKOFF overrides
@@ -68,7 +71,7 @@ class Stopped(Exception):
     """The run is stopping (another sentence failed, or Ctrl-C): give up at once."""
 
 
-def with_retries(call: Callable[[], object], stop: threading.Event):
+def with_retries(call: Callable[[], T], stop: threading.Event) -> T:
     """`call`, retried with exponential backoff (and jitter) on errors worth retrying."""
     for attempt in range(RETRIES + 1):
         if stop.is_set():  # a worker may pick up a queued sentence just as the run gives up
@@ -83,14 +86,15 @@ def with_retries(call: Callable[[], object], stop: threading.Event):
             backoff = float(os.environ.get("BIVIDEO_BACKOFF") or BACKOFF)
             if stop.wait(backoff * 2 ** attempt * (1 + random.random() / 4)):
                 raise Stopped from None
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _with_timeout(call: Callable[[], object], seconds: float, stop: threading.Event):
+def _with_timeout(call: Callable[[], T], seconds: float, stop: threading.Event) -> T:
     """Run `call` in a daemon thread so a server that never answers cannot hang the run, and
     a stopping run need not wait for it."""
     outcome: dict = {}
 
-    def run():
+    def run() -> None:
         try:
             outcome["value"] = call()
         except BaseException as error:  # handed to the caller below
@@ -130,7 +134,7 @@ class UnitTranslator:
     """Translates units through one backend, the glossary and the cache."""
 
     def __init__(self, backend: Backend, cache: TranslationCache, terms: glossary.Glossary,
-                 refresh: bool = False):
+                 refresh: bool = False) -> None:
         self.backend, self.cache, self.glossary = backend, cache, terms
         self.refresh = refresh  # --force: translate again, replacing what the cache holds
         self.requests = self.hits = 0
@@ -144,7 +148,7 @@ class UnitTranslator:
         return self.cache.key(self.backend.identity, plan.source, plan.target, plan.lines, context,
                               self.glossary.digest)
 
-    def _request(self, call: Callable[[], object]):
+    def _request(self, call: Callable[[], T]) -> T:
         self.requests += 1
         return with_retries(call, self.stop)
 

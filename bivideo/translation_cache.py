@@ -17,7 +17,7 @@ def default_path() -> Path:
 
 
 class TranslationCache:
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.Lock()  # one connection shared by the translation threads
@@ -27,7 +27,7 @@ class TranslationCache:
         self.db.commit()
 
     @staticmethod
-    def key(*parts) -> str:
+    def key(*parts: object) -> str:
         return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
     def get(self, key: str) -> list[str] | None:

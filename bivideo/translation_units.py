@@ -71,7 +71,7 @@ def units(cues: list[Cue], pauses: list[float] | None = None) -> list[list[int]]
     for run in runs:
         if not any(_ends(cues[i], SENTENCE_END + CLAUSE_END) for i in run):
             run_cuts = [k for k in range(1, len(run)) if pauses[run[k]] >= SENTENCE_PAUSE]
-            pieces = [run[a:b] for a, b in zip([0] + run_cuts, run_cuts + [len(run)])]
+            pieces = [run[a:b] for a, b in zip([0, *run_cuts], [*run_cuts, len(run)])]
         else:
             pieces = [run]
         for piece in pieces:
@@ -111,7 +111,7 @@ def _within_cap(run: list[int], cues: list[Cue], pauses: list[float]) -> list[li
         cut = max(fitting, key=rank)
         out.append(run[:cut])
         run = run[cut:]
-    return out + [run]
+    return [*out, run]
 
 
 @dataclass(frozen=True)

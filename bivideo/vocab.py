@@ -21,10 +21,13 @@ import functools
 import io
 import re
 from dataclasses import dataclass
+from itertools import pairwise
+from types import ModuleType
+from typing import Protocol
 
 from bivideo.datatypes import Cue, other_language
 from bivideo.highlight import Record
-from bivideo.translation_units import joined, units
+from bivideo.translation_units import Plan, joined, units
 
 ZIPF_MAX = 4.0
 COUNT = 20
@@ -44,7 +47,7 @@ class Entry:
 
 
 @functools.cache
-def _wordfreq():
+def _wordfreq() -> ModuleType:
     import wordfreq
 
     return wordfreq
@@ -83,7 +86,7 @@ def _words(text: str, language: str) -> list[tuple[str, bool]]:
         from bivideo.segmentation import chinese_boundaries
 
         cuts = [0, *sorted(chinese_boundaries(text)), len(text)]
-        return [(text[a:b], False) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
+        return [(text[a:b], False) for a, b in pairwise(cuts) if text[a:b].strip()]
     return [(m.group(), m.group()[0].isupper()) for m in _EN_WORD.finditer(text)]
 
 
@@ -112,7 +115,7 @@ def pick(cues: list[Cue], records: list[Record | None], language: str, terms: se
                         continue
                     root = lemma(bare, language)
                     rarity = max(zipf(bare), zipf(root))
-                    if 0 < zipf(bare) and rarity < ZIPF_MAX and root not in terms:
+                    if zipf(bare) > 0 and rarity < ZIPF_MAX and root not in terms:
                         found[bare] = Entry(bare, root if root != bare else "", sentence, translation, at, rarity)
     kept = sorted(found.values(), key=lambda e: e.zipf)[:count]
     return sorted(kept, key=lambda e: e.time)
@@ -139,11 +142,17 @@ def csv_text(entries: list[Entry], glosses: list[str]) -> str:
     return out.getvalue()
 
 
-def glosses(entries: list[Entry], source: str, translator) -> list[str]:
+class Translator(Protocol):
+    """What `glosses` asks of translate.UnitTranslator (a floor above this module's)."""
+
+    def run(self, plan: Plan) -> list[str]: ...
+
+
+def glosses(entries: list[Entry], source: str, translator: Translator) -> list[str]:
     """A short gloss of each entry's lemma (or word) in the other language, from `translator`
     (a translate.UnitTranslator: its cache answers a rerun, so nothing is sent again)."""
     from bivideo.standard import MAX_CPS, MAX_LINE
-    from bivideo.translation_units import Budget, Plan
+    from bivideo.translation_units import Budget
 
     target = other_language(source)
     one_line = Budget(MAX_LINE[target], MAX_LINE[target], MAX_LINE[target] / MAX_CPS[target])  # a gloss is a line

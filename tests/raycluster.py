@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 RAY = Path(sys.executable).with_name("ray")
@@ -109,10 +109,8 @@ class Cluster:
                     continue
         # workers that outlived their raylet (they are in the node's process group, which is gone now)
         for proc in self.nodes:
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 @contextmanager

@@ -94,7 +94,7 @@ def test_the_model_is_loaded_once_for_the_whole_batch(talks):
 
 
 def test_summary_table_and_overall_progress(talks):
-    folder, run = talks
+    _, run = talks
     assert "videos 4/4" in run.err and "audio min" in run.err
     for name in (*GOOD, *BAD):
         assert name in run.out
@@ -213,7 +213,7 @@ def test_ctrl_c_during_a_burn_in_the_worker_stops_cleanly_and_reports(killed, li
     while not list(folder.glob(".c last.bilingual.*.part.mp4")) and time.monotonic() < deadline:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
     assert not (folder / "c last.bilingual.mp4").exists() and not list(folder.glob(".*part*"))
     rows = report(folder)

@@ -163,7 +163,7 @@ def test_c_a_worker_killed_mid_burn_is_retried_and_the_outputs_are_whole(tmp_pat
     make_video(manifest["en06_harvard_stale_smell_44k_stereo.wav"]["path"], folder / "long talk.mp4", size="960x540")
     proc, found = batch_burning(folder, "long talk", libre, cluster)
     os.kill(found[1], signal.SIGKILL)  # the Ray worker process running the burn task
-    out, err = proc.communicate(timeout=600)
+    _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
     row = rows(folder)["long talk.mp4"]
     assert row["status"] == "done" and row["retried"] == {"burn": 1}, row
@@ -186,7 +186,7 @@ def test_c2_a_worker_killed_mid_transcription_is_retried_in_a_restarted_actor(tm
     assert actor, "the transcription was never seen running"
     time.sleep(1)  # inside the stage
     os.kill(actor, signal.SIGKILL)
-    out, err = proc.communicate(timeout=600)
+    _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
     row = rows(folder)["talk.mp4"]
     assert row["status"] == "done" and row["retried"] == {"transcribe": 1}, row
@@ -235,7 +235,7 @@ def test_ctrl_c_stops_the_cluster_batch_cleanly_and_reports_interrupted(tmp_path
     make_video(manifest["en06_harvard_stale_smell_44k_stereo.wav"]["path"], folder / "talk.mp4", size="960x540")
     proc, _ = batch_burning(folder, "talk", libre, cluster)
     os.killpg(proc.pid, signal.SIGINT)  # the driver's terminal; the nodes are elsewhere
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
     assert rows(folder)["talk.mp4"]["status"] == "interrupted"
     time.sleep(1)  # the cancelled burn's ffmpeg stops at its next progress line

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -46,7 +47,7 @@ def talk(draw, piece):
 def assert_standard_where_possible(spoken: list[Word], built: list[segmentation.Cue], language: str) -> None:
     # every word exactly once, in order
     assert "".join(c.source for c in built).replace(" ", "") == "".join(w.text for w in spoken).replace(" ", "")
-    for cue, following in zip(built, built[1:]):
+    for cue, following in pairwise(built):
         assert cue.start < cue.end <= following.start - GAP + 1e-9  # ordered, two frames apart
         gap = following.start - cue.end
         assert gap >= CHAIN_OK or gap == pytest.approx(GAP) or cue.end - cue.start >= standard.MAX_DURATION - 1e-9
@@ -185,7 +186,7 @@ def test_any_translation_length_gives_at_most_two_lines_and_keeps_every_word(spo
     fitted = segmentation.fit_bilingual(translated, FPS, spoken)
     assert " ".join(c.source for c in fitted).split() == " ".join(c.source for c in built).split()
     assert "".join(c.target.replace("\n", "") for c in fitted) == "".join(c.target for c in translated)
-    for cue, following in zip(fitted, fitted[1:]):
+    for cue, following in pairwise(fitted):
         assert cue.start < cue.end <= following.start - GAP + 1e-9
     assert all(len(c.target.split("\n")) <= standard.MAX_LINES for c in fitted)  # never a third line
     for cue in translated:  # every line within the limit when the source has words enough to divide

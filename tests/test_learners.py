@@ -108,7 +108,7 @@ def test_the_word_being_said_is_lit_and_a_word_two_ahead_is_not(request, which, 
     assert len(words) >= 4, lines
     # word k: the longest one with a word two ahead of it, so the frame falls well inside it
     k = max(range(1, len(words) - 2), key=lambda j: words[j][2] - words[j][1])
-    text, start, end = words[k]
+    _, start, end = words[k]
     if platform == "still":  # `bivideo preview` at that moment, in the wechat frame
         run = bivideo("preview", talk.video, "--highlight", "words", "--for", "wechat",
                       "--at", f"{(start + end) / 2:.3f}")

@@ -68,7 +68,7 @@ def test_frames_are_even_at_most_1080_short_and_hold_the_picture(source, shape):
 
 def test_landscape_into_vertical_puts_subtitles_in_the_band_below_the_picture():
     f = platforms.frame(1920, 1080, "9:16")
-    x, y, w, h = f.picture
+    _, y, w, h = f.picture
     assert (f.width, f.height, w) == (1080, 1920, 1080)
     assert f.height - f.subtitle_bottom > y + h, "the lowest line sits below the picture"
     assert f.subtitle_bottom > 0.15 * f.height

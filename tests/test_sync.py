@@ -12,6 +12,7 @@ import json
 import wave
 from dataclasses import replace
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -153,11 +154,11 @@ def test_cues_never_lead_their_first_word_nor_leave_before_their_last(words):
         assert said is not None
         assert cue.start >= said[0].start - standard.MAX_LEAD - 1e-9
         assert cue.end >= said[-1].end - 1e-9
-    for cue, following in zip(shown, shown[1:]):
+    for cue, following in pairwise(shown):
         assert following.start - cue.end >= GAP - 1e-9
     # a pause the viewer notices is never inside a cue
     for said in segmentation.words_of(shown, words):
-        assert all(later.start - earlier.end < standard.NOTICEABLE_PAUSE for earlier, later in zip(said, said[1:]))
+        assert all(later.start - earlier.end < standard.NOTICEABLE_PAUSE for earlier, later in pairwise(said))
 
 
 @settings(max_examples=150, deadline=None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -23,8 +24,8 @@ from tests.servers import EN_MARK, ZH_MARK, libre_server, openai_server
 
 JFK = [Cue(0.3, 2.4, "And so my fellow Americans,"), Cue(2.5, 6.5, "ask not what your country can do for you,"),
        Cue(6.6, 10.2, "ask what you can do for your country.")]
-TALK = JFK + [Cue(11.0, 13.0, "We choose to go to the moon."), Cue(13.1, 15.0, "Not because it is easy."),
-              Cue(15.1, 17.0, "But because it is hard."), Cue(17.1, 18.5, "你好世界。", language="zh")]
+TALK = [*JFK, Cue(11.0, 13.0, "We choose to go to the moon."), Cue(13.1, 15.0, "Not because it is easy."),
+        Cue(15.1, 17.0, "But because it is hard."), Cue(17.1, 18.5, "你好世界。", language="zh")]
 
 
 pytestmark = pytest.mark.usefixtures("quick_retries")
@@ -212,7 +213,7 @@ def test_whisper_gives_every_cue_of_a_mandarin_lecture_english_from_its_own_unit
     (record,) = (tmp_path / "cache" / "work").glob("*/whisper-translation-*.json")
     units = json.loads(record.read_text(encoding="utf-8"))
     clips = [tuple(u["clip"]) for u in units]
-    assert all(a < b <= c for (a, b), (c, _) in zip(clips, clips[1:]))  # no audio heard for two units
+    assert all(a < b <= c for (a, b), (c, _) in pairwise(clips))  # no audio heard for two units
     for unit in units:
         assert all(unit["clip"][0] <= a < b <= unit["clip"][1] for a, b in unit["line_clips"])
     flat = lambda text: " ".join(text.split())  # noqa: E731

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+from itertools import pairwise
 
 import pytest
 
@@ -99,7 +100,7 @@ def test_a_forced_cut_falls_at_a_phrase_end_never_mid_phrase(real, monkeypatch):
         pauses = translation_units.pauses_before(cues, words)
         groups = translation_units.units(cues, pauses)
         assert [i for g in groups for i in g] == list(range(len(cues)))
-        for group, following in zip(groups, groups[1:]):
+        for group, following in pairwise(groups):
             if _ends_well(cues, pauses, group[-1]):
                 continue
             # a cut elsewhere only where no phrase end was inside the cap

@@ -177,7 +177,7 @@ def bench_platforms(media: Path, language: str, rounds: int, tmp: Path) -> None:
             out = tmp / f"out-{size}-{kind}"
             base = [str(BIVIDEO), "make", str(video), "-o", str(out), "--from", language,
                     "--translator", "libre", "--translator-url", url, "--quiet"]
-            measure(base + ["--for", "none"])  # transcript and translation cached (untimed)
+            measure([*base, "--for", "none"])  # transcript and translation cached (untimed)
             for runs, extra in (("render", []), ("--force", ["--force"])):
                 times: dict[str, list[float]] = {"both": [], "linkedin": [], "wechat": []}
                 for n in range(1, rounds + 1):

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from bivideo.errors import BivideoError
+
+if TYPE_CHECKING:  # deep-translator is imported when a translation is asked for
+    from deep_translator.base import BaseTranslator
 
 # Each backend's codes for our two languages, and the environment variables holding its keys.
 CODES = {
@@ -19,7 +23,7 @@ KEYS = {"deepl": ("DEEPL_API_KEY",), "microsoft": ("MICROSOFT_API_KEY",),
         "baidu": ("BAIDU_APPID", "BAIDU_APPKEY")}
 # Every variable that may hold a secret (LibreTranslate's key is optional, so not in KEYS):
 # deep-translator puts keys in URLs and in its own error messages.
-SECRETS = tuple(v for variables in KEYS.values() for v in variables) + ("LIBRE_API_KEY",)
+SECRETS = (*(v for variables in KEYS.values() for v in variables), "LIBRE_API_KEY")
 # Where each hosted backend answers, for `bivideo doctor`'s reachability check.
 ENDPOINTS = {"google": "https://translate.google.com", "mymemory": "https://api.mymemory.translated.net",
              "deepl": "https://api-free.deepl.com", "microsoft": "https://api.cognitive.microsofttranslator.com",
@@ -29,7 +33,7 @@ ENDPOINTS = {"google": "https://translate.google.com", "mymemory": "https://api.
 class DeepTranslator:
     lines = False
 
-    def __init__(self, name: str, url: str | None = None):
+    def __init__(self, name: str, url: str | None = None) -> None:
         missing = [var for var in KEYS.get(name, ()) if not os.environ.get(var)]
         if missing:
             raise BivideoError(f"translator {name!r} needs {' and '.join(missing)} in the environment")
@@ -37,9 +41,9 @@ class DeepTranslator:
             raise BivideoError("translator 'libre' needs --translator-url (your LibreTranslate server)")
         self.name, self.url = name, url
         self.identity = f"{name} {url or ''}".strip()
-        self.clients: dict[tuple[str, str], object] = {}
+        self.clients: dict[tuple[str, str], BaseTranslator] = {}
 
-    def _client(self, source: str, target: str):
+    def _client(self, source: str, target: str) -> BaseTranslator:
         import deep_translator as dt
 
         if (source, target) not in self.clients:

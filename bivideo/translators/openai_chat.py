@@ -46,7 +46,7 @@ class LineMismatch(ValueError):
 
 
 class ServerError(RuntimeError):
-    def __init__(self, status: int, detail: str):
+    def __init__(self, status: int, detail: str) -> None:
         super().__init__(f"HTTP {status} {detail}".strip())
         self.status = status
 
@@ -89,7 +89,7 @@ def parse_reply(content: str, numbers: list[str]) -> dict[str, str]:
     return {n: str(data[n]).strip() for n in numbers}
 
 
-def _json(data) -> str:
+def _json(data: object) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -161,7 +161,7 @@ def _ending(ask: Ask, parts: list[str], context: str, terms: str) -> str:
 class OpenAIChat:
     lines = True
 
-    def __init__(self, name: str = "openai", url: str | None = None):
+    def __init__(self, name: str = "openai", url: str | None = None) -> None:
         preset = PRESETS[name]
         self.name = name
         self.url = _endpoint(url or preset.url)
