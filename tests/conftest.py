@@ -1,17 +1,24 @@
 """Shared fixtures: real media from ../shared/media, videos made from it, the local
-translation server, and a runner for the real `bivideo` command."""
+translation server, and two runners of `bivideo`: the real command in a new process
+(`bivideo`), and the same in this interpreter (`cli`), many times faster where the process
+boundary is not what a test is about."""
 
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import re
+import signal
 import subprocess
 import sys
+import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import settings
 
 from tests.servers import libre_server
@@ -28,6 +35,18 @@ BIVIDEO = Path(sys.executable).with_name("bivideo")
 
 # Debian's pocketsphinx-testdata: real English speech (16 kHz) with transcripts, from a registry
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+
+
+# `bivideo doctor` checks the base model, which the first check in a session prepares in that
+# session's empty cache (about 4 s: assembled, verified, converted). These tests run first, so
+# that under pytest-xdist (`make test-fast`) they all go to the first worker in its first batch
+# of tests, and one worker, not each, pays for that. (`--dist loadgroup` would say so outright,
+# but pytest-xdist 3.8 no longer groups on pytest 9.2.)
+PREPARES_MODEL = pytest.mark.prepares_model
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("prepares_model") is None)  # stable: else as collected
 
 
 @pytest.fixture(scope="session")
@@ -123,10 +142,84 @@ class Run:
 
 
 def bivideo(*args: str, env: dict | None = None, cwd: Path | None = None) -> Run:
-    """Run the installed `bivideo` command for real."""
+    """Run the installed `bivideo` command for real, in a new interpreter: for what only a real
+    process shows (signals, the environment read at import, memory, a whole make or burn)."""
     done = subprocess.run([str(BIVIDEO), *map(str, args)], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, cwd=cwd, timeout=900)
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> Run:
+    """`bivideo ARGS` run in this interpreter (click's CliRunner), with the outcome a new process
+    would have: its exit code, and on stdout and stderr what it writes, at the file-descriptor
+    level too (what ffmpeg or a C library prints), an uncaught exception as Python's traceback.
+    Each run starts as a new process would: bivideo's functools caches (ffmpeg's filters, the
+    CJK font, a loaded engine...) are emptied before it and after it, and the environment, the
+    working folder, sys.argv, signal handlers and mask, warning filters and log handlers are
+    put back after it. jieba's dictionary stays attached (the same words from whichever cache
+    file: the cuts don't change), as the modules stay imported."""
+    from bivideo.cli import main
+
+    argv = [str(arg) for arg in args]
+    saved_environ, saved_cwd, saved_argv = dict(os.environ), os.getcwd(), sys.argv
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    _forget_bivideo_caches()
+    try:
+        with warnings.catch_warnings():
+            if cwd is not None:
+                os.chdir(cwd)
+            sys.argv = ["bivideo", *argv]
+            result = CliRunner(capture="fd").invoke(main, argv, env=env, prog_name="bivideo")
+    finally:
+        os.chdir(saved_cwd)
+        sys.argv = saved_argv
+        os.environ.clear()
+        os.environ.update(saved_environ)
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        _forget_bivideo_caches()
+    _follow_current_streams()
+    err = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        err += "".join(traceback.format_exception(result.exception))  # as the interpreter prints it
+    return Run(result.exit_code, result.stdout, err)
+
+
+def _forget_bivideo_caches() -> None:
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "bivideo" or name.startswith("bivideo.")):
+            continue
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == name:
+                value.cache_clear()
+
+
+class _Current:
+    """sys.stdout or sys.stderr as it is at each write, as a new process's own stream would be."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def write(self, text: str) -> int:
+        return getattr(sys, self.name).write(text)
+
+    def flush(self) -> None:
+        getattr(sys, self.name).flush()
+
+
+def _follow_current_streams() -> None:
+    """A log handler that a library made during an in-process run writes to that run's captured
+    stream (CliRunner's); point it at whatever stream is current instead (a later run's, or
+    pytest's), as a new process's handler would write to that process's own stream."""
+    loggers = [logging.getLogger(), *(logger for logger in logging.Logger.manager.loggerDict.values()
+                                      if isinstance(logger, logging.Logger))]
+    for logger in loggers:
+        for handler in logger.handlers:
+            stream = getattr(handler, "stream", None)
+            if isinstance(handler, logging.StreamHandler) and type(stream).__module__ == "click.testing":
+                handler.setStream(_Current("stdout" if stream.name == "<stdout>" else "stderr"))
 
 
 def probe_json(path: Path) -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, bivideo
+from tests.conftest import REPO, bivideo, cli
 
 SAMPLE = REPO / "samples" / "talk.mp4"
 
@@ -28,50 +28,50 @@ def folder(tmp_path: Path) -> Path:
 
 
 def test_missing_file(folder):
-    assert_one_line_error(bivideo("make", folder / "nope.mp4"), "no such file")
+    assert_one_line_error(cli("make", folder / "nope.mp4"), "no such file")
 
 
 def test_zero_length_file(folder):
     (folder / "empty.mp4").touch()
-    assert_one_line_error(bivideo("make", folder / "empty.mp4"), "empty file")
+    assert_one_line_error(cli("make", folder / "empty.mp4"), "empty file")
 
 
 def test_not_media(folder):
     (folder / "notes.mp4").write_text("these are my talk notes, not a video\n")
-    assert_one_line_error(bivideo("make", folder / "notes.mp4"), "not a media file")
+    assert_one_line_error(cli("make", folder / "notes.mp4"), "not a media file")
 
 
 def test_video_without_audio(folder):
     video = folder / "silent film.mp4"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "2",
                     str(video)], check=True)
-    assert_one_line_error(bivideo("make", video), "no audio stream")
+    assert_one_line_error(cli("make", video), "no audio stream")
 
 
 def test_audio_without_video(folder):
     audio = folder / "voice memo.m4a"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
                     str(audio)], check=True)
-    assert_one_line_error(bivideo("make", audio), "no video stream")
+    assert_one_line_error(cli("make", audio), "no video stream")
 
 
 def test_unwritable_output_folder(folder):
     blocker = folder / "a file"
     blocker.write_text("")
-    assert_one_line_error(bivideo("make", SAMPLE, "-o", blocker / "out"), "cannot create output folder")
+    assert_one_line_error(cli("make", SAMPLE, "-o", blocker / "out"), "cannot create output folder")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere; permissions can't be tested as root")
 def test_read_only_output_folder(folder):
     folder.chmod(0o555)
     try:
-        assert_one_line_error(bivideo("make", SAMPLE, "-o", folder), "not writable")
+        assert_one_line_error(cli("make", SAMPLE, "-o", folder), "not writable")
     finally:
         folder.chmod(0o755)
 
 
 def test_ffmpeg_missing(folder):
-    run = bivideo("make", SAMPLE, "-o", folder, env={"PATH": str(folder)})
+    run = cli("make", SAMPLE, "-o", folder, env={"PATH": str(folder)})
     assert_one_line_error(run, "ffmpeg not found", "apt-get install ffmpeg")
 
 
@@ -81,7 +81,7 @@ def test_ffmpeg_without_libass(folder):
     stub.write_text('#!/bin/sh\n[ "$2" = "-filters" ] && { echo " ... scale   V->V  Scale"; exit 0; }\n'
                     'exec ffmpeg "$@"\n')
     stub.chmod(0o755)
-    run = bivideo("make", SAMPLE, "-o", folder, env={"BIVIDEO_FFMPEG": str(stub)})
+    run = cli("make", SAMPLE, "-o", folder, env={"BIVIDEO_FFMPEG": str(stub)})
     assert_one_line_error(run, "without libass")
 
 
@@ -91,22 +91,23 @@ def test_model_not_available_offline(folder):
     closed = "http://127.0.0.1:9"
     offline = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(folder / "hf"), "HTTPS_PROXY": closed, "HTTP_PROXY": closed,
                "https_proxy": closed, "http_proxy": closed, "NO_PROXY": "", "no_proxy": ""}
+    # a new process: huggingface_hub reads HF_HUB_OFFLINE and HF_HOME once, when it is imported
     run = bivideo("make", SAMPLE, "-o", folder, "--model", "medium", "--translator", "libre",
                   "--translator-url", "http://127.0.0.1:9/", env=offline)
     assert_one_line_error(run, "'medium' is not available offline")
 
 
 def test_model_path_that_is_not_a_model(folder):
-    run = bivideo("make", SAMPLE, "-o", folder, "--model", str(folder), "--translator", "libre",
+    run = cli("make", SAMPLE, "-o", folder, "--model", str(folder), "--translator", "libre",
                   "--translator-url", "http://127.0.0.1:9/")  # a chosen translator: `auto` would say which it chose
     assert_one_line_error(run, "not a known name")
 
 
 def test_unknown_option_value_is_a_usage_error(folder):
-    run = bivideo("make", SAMPLE, "--from", "fr")
+    run = cli("make", SAMPLE, "--from", "fr")
     assert run.code == 2 and "Traceback" not in run.err and "'fr' is not one of" in run.err
 
 
 def test_broken_config_file(folder):
     (folder / "bivideo.toml").write_text("model = [unclosed\n")
-    assert_one_line_error(bivideo("make", SAMPLE, cwd=folder), "bivideo.toml: not valid TOML")
+    assert_one_line_error(cli("make", SAMPLE, cwd=folder), "bivideo.toml: not valid TOML")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import bivideo
+from tests.conftest import cli
 
 GOOD = """1
 00:00:01,000 --> 00:00:03,500
@@ -38,7 +38,7 @@ three
 
 
 def report(path, *args) -> tuple[int, dict]:
-    run = bivideo("check", path, "--json", *args)
+    run = cli("check", path, "--json", *args)
     return run.code, json.loads(run.out) if run.out else {}
 
 
@@ -60,7 +60,7 @@ def test_every_rule_is_detected_and_min_sets_the_exit_code(tmp_path):
                              "gap": 1, "overlap": 1}
     assert [p["rules"] for p in data["problems"]] == [
         ["line length", "reading speed", "duration", "overlap"], ["duration", "gap"], ["lines per language"]]
-    run = bivideo("check", path, "--min", "0.5")
+    run = cli("check", path, "--min", "0.5")
     assert run.code == 1 and run.err.startswith("error: bad.srt: 0.0% of cues compliant")
     assert "Traceback" not in run.err
 
@@ -68,7 +68,7 @@ def test_every_rule_is_detected_and_min_sets_the_exit_code(tmp_path):
 def test_table_names_each_rule(tmp_path):
     path = tmp_path / "good.srt"
     path.write_text(GOOD, encoding="utf-8")
-    run = bivideo("check", path)
+    run = cli("check", path)
     assert run.code == 0
     for rule in ("line length", "lines per language", "reading speed", "duration", "gap", "overlap", "100.0%"):
         assert rule in run.out
@@ -85,5 +85,5 @@ def test_reads_bom_crlf_and_gbk_files_alike(tmp_path, encoding, newline):
 def test_broken_file_is_one_line_error_with_line_number(tmp_path):
     path = tmp_path / "broken.srt"
     path.write_text(GOOD + "\n3\n00:00:0x,000 -> 00:00:09,000\noops\n", encoding="utf-8")
-    run = bivideo("check", path)
+    run = cli("check", path)
     assert run.code == 1 and run.err.startswith("error: broken.srt: line 11:") and len(run.err.splitlines()) == 1

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import jiwer
 import pytest
-import torch
-from whisper.model import ModelDimensions, Whisper
 
 from bivideo import audio, convert, engines, transcribe, weights
 from bivideo.artifacts import sha256_file
@@ -33,6 +31,9 @@ def test_base_model_is_reassembled_and_verified():
 
 @pytest.mark.slow
 def test_converted_checkpoint_has_exactly_whisper_parameters():
+    import torch  # here, not at the top: collecting the fast tier need not import torch and whisper (3 s)
+    from whisper.model import ModelDimensions, Whisper
+
     checkpoint = torch.load(weights.openai_checkpoint("base"), weights_only=True)
     expected = Whisper(ModelDimensions(**checkpoint["dims"])).state_dict()
     got = checkpoint["model_state_dict"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bivideo import artifacts, platforms, srtio
-from tests.conftest import bivideo, make_video, probe_json
+from tests.conftest import bivideo, cli, make_video, probe_json
 from tests.scoring import frame, normalise_en, ocr_subtitles, read_srt
 from tests.servers import libre_server
 
@@ -110,7 +110,7 @@ FORMATS = {
 def translate(path: Path, libre, *args, cache: Path | None = None) -> tuple:
     url, recorder = libre
     before = len(recorder.requests)
-    run = bivideo("translate", path, "--translator", "libre", "--translator-url", url, *args,
+    run = cli("translate", path, "--translator", "libre", "--translator-url", url, *args,
                   env={"BIVIDEO_CACHE": str(cache)} if cache else None)
     return run, len(recorder.requests) - before
 
@@ -173,7 +173,7 @@ def test_a_file_breaking_the_standard_is_reported_with_checks_table_not_refused(
     assert len(recut) >= 5, "the long cue is cut again to the standard, by its text"
     assert normalise_en(" ".join(c.content.split("\n")[-1] for c in recut[:-2])) == normalise_en(long)
     assert recut[0].start.total_seconds() == pytest.approx(1.0) and recut[-3].end.total_seconds() <= 12.0 + 1e-3
-    report = json.loads(bivideo("check", tmp_path / "cut" / "youtube.en.srt", "--json").out)
+    report = json.loads(cli("check", tmp_path / "cut" / "youtube.en.srt", "--json").out)
     assert report["rules"]["line length"] == 0 and report["rules"]["duration"] == 0
 
 
@@ -181,7 +181,7 @@ def test_formatting_tags_do_not_count_toward_line_length(tmp_path):
     line = "Small children came to see him every day."  # 41 characters: fits 42
     given = tmp_path / "tagged.srt"
     given.write_text(f"1\n00:00:01,000 --> 00:00:04,000\n{{\\an8}}<i>{line}</i>\n", encoding="utf-8")
-    report = json.loads(bivideo("check", given, "--json").out)
+    report = json.loads(cli("check", given, "--json").out)
     assert report["cues"] == 1 and report["rules"]["line length"] == 0, report
     from bivideo import standard
 
@@ -200,7 +200,7 @@ def test_formatting_tags_do_not_count_toward_line_length(tmp_path):
 def test_empty_and_cue_less_files_are_one_line_errors(name, content, libre, tmp_path):
     given = tmp_path / name
     given.write_bytes(content)
-    for run in (translate(given, libre)[0], bivideo("check", given)):
+    for run in (translate(given, libre)[0], cli("check", given)):
         assert run.code == 1, run.out
         assert run.err.startswith("error: ") and run.err.count("\n") == 1, run.err
         assert "compliant" not in run.out + run.err and "Traceback" not in run.err
@@ -357,7 +357,7 @@ def test_wrong_language_and_misplaced_options_are_one_line_errors(harvard, libre
     assert run.code == 1 and "none of its lines is in that language" in run.err and sent == 0, run.err
     run, _ = translate(given, libre, "--to", "en")
     assert run.code == 1 and "so is the requested --to" in run.err, run.err
-    run = bivideo("make", tmp_path / "talk.mp4", "--resegment")
+    run = cli("make", tmp_path / "talk.mp4", "--resegment")
     assert run.code == 2 and "--resegment" in run.err and "Traceback" not in run.err, run.err
 
 

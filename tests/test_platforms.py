@@ -16,7 +16,7 @@ from bivideo.errors import BivideoError
 from bivideo.job import open_job
 from bivideo.settings import Settings
 from bivideo.ui import Reporter
-from tests.conftest import bivideo, probe_json
+from tests.conftest import bivideo, cli, probe_json
 from tests.scoring import frame, normalise_en, ocr_mask
 
 # the standard's longest lines: 42 English characters, 16 Chinese characters
@@ -101,7 +101,7 @@ def test_aspect_values_per_platform():
 
 
 def test_bad_aspect_on_the_command_line_is_one_line(tmp_path):
-    run = bivideo("make", tmp_path / "x.mp4", "--aspect", "4:3")
+    run = cli("make", tmp_path / "x.mp4", "--aspect", "4:3")
     assert run.code == 2 and "Traceback" not in run.err and "4:3" in run.err
 
 
@@ -322,7 +322,7 @@ def test_second_audio_track_on_request(tmp_path):
 
 def test_ass_styling_follows_bivideo_toml_order_and_colours(tmp_path):
     (tmp_path / "bivideo.toml").write_text('chinese = "below"\nen-color = "#FFFFFF"\naspect = ["wechat=keep"]\n')
-    run = bivideo("make", tmp_path / "missing.mp4", cwd=tmp_path)
+    run = cli("make", tmp_path / "missing.mp4", cwd=tmp_path)
     assert "no such file" in run.err  # the config was read and accepted
     settings = Settings(chinese="below", en_color="#FFFFFF")
     from bivideo import subtitles

@@ -12,7 +12,7 @@ from bivideo import audio, review, srtio
 from bivideo.datatypes import Shown
 from bivideo.errors import BivideoError
 from bivideo.segmentation import chinese_boundaries
-from tests.conftest import bivideo
+from tests.conftest import cli
 
 
 def _row(start, end, zh, en, spoken="en", words=None):
@@ -32,7 +32,7 @@ ROWS = [
 def test_verdicts_are_those_of_bivideo_check(tmp_path):
     srt = tmp_path / "talk.bilingual.srt"
     srt.write_text(srtio.compose([Shown.of(r["start"], r["end"], r["zh"], r["en"]) for r in ROWS]), encoding="utf-8")
-    run = bivideo("check", srt, "--json", "--fps", "25")
+    run = cli("check", srt, "--json", "--fps", "25")
     by_cue = {p["cue"]: p["rules"] for p in json.loads(run.out)["problems"]}
     verdicts = review.verdicts(ROWS, 25.0)
     assert [v["problems"] for v in verdicts] == [by_cue.get(n, []) for n in range(1, len(ROWS) + 1)]

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from bivideo import audio, segmentation, standard, sync_check
 from bivideo.datatypes import Word
-from tests.conftest import bivideo, make_video
+from tests.conftest import bivideo, cli, make_video
 from tests.servers import length_model_translation
 
 FPS = 25.0
@@ -122,7 +122,7 @@ def test_check_audio_on_a_file_without_audio_is_one_line(tmp_path):
     subtitle.write_text("1\n00:00:01,000 --> 00:00:02,000\nhello\n", encoding="utf-8")
     not_media = tmp_path / "notes.txt"
     not_media.write_text("not a video")
-    run = bivideo("check", subtitle, "--audio", not_media)
+    run = cli("check", subtitle, "--audio", not_media)
     assert run.code != 0 and "Traceback" not in run.err and len(run.err.strip().splitlines()) == 1
 
 

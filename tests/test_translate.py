@@ -18,7 +18,7 @@ from bivideo.datatypes import Cue
 from bivideo.errors import BivideoError, TranslationFailed
 from bivideo.settings import Settings
 from bivideo.ui import Reporter
-from tests.conftest import bivideo, join_audio, make_video
+from tests.conftest import PREPARES_MODEL, bivideo, cli, join_audio, make_video
 from tests.scoring import read_srt
 from tests.servers import EN_MARK, ZH_MARK, libre_server, openai_server
 
@@ -294,12 +294,13 @@ def test_keys_and_url_credentials_stay_out_of_errors(cache, monkeypatch):
     assert "cannot connect to http://127.0.0.1:" in str(dropped.value)
 
 
+@PREPARES_MODEL
 def test_doctor_checks_an_openai_server_and_its_key():
     secret = "sk-doctor-secret-789"
     with openai_server() as (url, server):
-        ok = bivideo("doctor", "--translator", "openai", "--translator-url", url, env={"OPENAI_API_KEY": secret})
+        ok = cli("doctor", "--translator", "openai", "--translator-url", url, env={"OPENAI_API_KEY": secret})
         server.then = "401"
-        refused = bivideo("doctor", "--translator", "openai", "--translator-url", url, env={"OPENAI_API_KEY": secret})
+        refused = cli("doctor", "--translator", "openai", "--translator-url", url, env={"OPENAI_API_KEY": secret})
     row = [line for line in ok.out.splitlines() if "translator" in line]
     assert row and row[0].startswith("ok") and "reachable" in row[0], ok.out
     assert server.requests[0] == {"models": True, "authorization": f"Bearer {secret}"}
@@ -328,7 +329,7 @@ def test_translator_problems_fail_before_any_slow_stage(tmp_path, silent_clip, a
     if not args:
         (config / "bivideo.toml").write_text('glossary = "terms.tsv"\n', encoding="utf-8")
         (config / "terms.tsv").write_text("just one column\n", encoding="utf-8")
-    result = bivideo("make", silent_clip, "-o", tmp_path / "out", *args,
+    result = cli("make", silent_clip, "-o", tmp_path / "out", *args,
                      env={"XDG_CONFIG_HOME": str(tmp_path / "config"), **env}, cwd=tmp_path)
     assert result.code == 1 and result.err.strip().splitlines() == [f"error: {result.err.strip()[7:]}"]
     assert message in result.err  # one line, and no stage (audio, transcribe) was started

@@ -29,7 +29,7 @@ from bivideo.settings import Settings
 from bivideo.standard import NOTICEABLE_PAUSE, display_width
 from bivideo.translators import openai_chat
 from bivideo.ui import Reporter
-from tests.conftest import bivideo, make_video
+from tests.conftest import PREPARES_MODEL, bivideo, cli, make_video
 from tests.servers import REFINED_ZH, ZH_MARK, libre_server, openai_server
 
 # A long sentence (Hawthorne, public domain) read by espeak-ng: speech the project makes itself.
@@ -209,13 +209,14 @@ def test_preset_urls(monkeypatch):
         "ollama": "http://127.0.0.1:11434/v1/chat/completions"}
 
 
+@PREPARES_MODEL
 def test_ollama_preset_reaches_a_local_server_on_its_own_port(cache):
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", 11434)) == 0:
             pytest.skip("something already listens on Ollama's port 11434")
     with openai_server(port=11434) as (_, server):
         _run(SHORT[2:], translators.make("ollama"), cache)
-        doctor = bivideo("doctor", "--translator", "ollama")
+        doctor = cli("doctor", "--translator", "ollama")
     assert server.requests[0]["model"] == "qwen2.5:7b"
     assert any(line.startswith("ok") and "ollama reachable at http://127.0.0.1:11434/v1" in line
                for line in doctor.out.splitlines()), doctor.out
