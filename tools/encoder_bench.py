@@ -1,12 +1,14 @@
 """x264 settings per `--quality`, chosen by measurement (`make bench`).
 
-Three kinds of talk made from a real recording (../shared/media) under a lavfi picture:
-slides only (a page of text-like bars that changes every 5 s), slides with a moving speaker
-inset, and full motion. Each candidate encodes each source with the burn's own rate cap
-(burn.encoder_args' -maxrate/-bufsize, H.264 High, yuv420p); measured: CPU-seconds of the
-ffmpeg process (user + system), size, and SSIM against the source (this ffmpeg has no libvmaf,
-so no VMAF), each the median of interleaved rounds. The source is encoded losslessly first.
-* marks the setting burn.py uses now.
+Three kinds of talk made from a real recording (../shared/media) under a lavfi picture, at
+720p: slides only (a page of text-like bars that changes every 5 s), slides with a moving
+speaker inset, and full motion; and the everyday job at full size: slides with an inset at
+1080p, as LinkedIn gets it (1920x1080) and as WeChat Channels gets it (the burn's 9:16 frame,
+1080x1920, the picture over a blurred copy of itself). Each candidate encodes each source with
+the burn's own rate cap for that frame (burn.encoder_args' -maxrate/-bufsize, H.264 High,
+yuv420p); measured: CPU-seconds of the ffmpeg process (user + system), its peak memory, size,
+and SSIM against the source (this ffmpeg has no libvmaf, so no VMAF), each the median of
+interleaved rounds. The source is encoded losslessly first. * marks the setting burn.py uses.
 """
 
 from __future__ import annotations
@@ -42,7 +44,12 @@ CANDIDATES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                ("veryfast crf19 ref3 lookahead60 qcomp.5", ("-preset", "veryfast", "-crf", "19",
                                                             "-x264-params", "ref=3:rc-lookahead=60:qcomp=0.5")),
                ("veryfast crf19 ref2 lookahead60 qcomp.5 subme5",
-                ("-preset", "veryfast", "-crf", "19", "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5:subme=5"))],
+                ("-preset", "veryfast", "-crf", "19", "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5:subme=5")),
+               # memory: x264 holds every frame of its lookahead (at 1080p about 5 MB each)
+               ("veryfast crf19 ref2 lookahead30 qcomp.5 mixed-refs",
+                ("-preset", "veryfast", "-crf", "19", "-x264-params", "ref=2:rc-lookahead=30:qcomp=0.5:mixed-refs=1")),
+               ("veryfast crf19 ref2 lookahead40 qcomp.5 mixed-refs",
+                ("-preset", "veryfast", "-crf", "19", "-x264-params", "ref=2:rc-lookahead=40:qcomp=0.5:mixed-refs=1"))],
     "high": [("slow crf18", ("-preset", "slow", "-crf", "18")),
              ("medium crf18", ("-preset", "medium", "-crf", "18"))],
 }
@@ -57,12 +64,28 @@ def slides(size: str, rate: int) -> str:
     return f"color=c=0xf1f1ee:size={size}:rate={rate},{bars}"
 
 
-def source(kind: str, seconds: float, dest: Path) -> Path:
-    lavfi = slides(SIZE, RATE) if kind == "slides" else picture(SIZE, RATE, "slides" if kind == "inset" else "pattern")
+def source(kind: str, seconds: float, dest: Path, size: str = SIZE) -> Path:
+    lavfi = slides(size, RATE) if kind == "slides" else picture(size, RATE, "slides" if kind == "inset" else "pattern")
     subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi", "-i", lavfi,
                     "-i", str(RECORDING), "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0",
                     "-pix_fmt", "yuv420p", "-c:a", "aac", str(dest)], check=True)
     return dest
+
+
+def vertical(wide: Path, dest: Path) -> tuple[Path, platforms.Frame]:
+    """`wide` in the burn's 9:16 frame (its own filter chain, without the subtitles), lossless."""
+    frame = platforms.frame(1920, 1080, "9:16")
+    chain = burn.frame_filters(frame, 0).replace(f",subtitles=subtitles0.ass:fontsdir={burn.FONTS}", "")
+    subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", "-i", str(wide), "-filter_complex",
+                    f"[0:v]split=1[s0];{chain}", "-map", "[v0]", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-qp", "0", "-pix_fmt", "yuv420p", str(dest)], check=True)
+    return dest, frame
+
+
+def cap(platform: platforms.Platform, frame: platforms.Frame, seconds: float) -> list[str]:
+    """The burn's rate cap for this platform's frame, and its profile and pixel format."""
+    kbps = platforms.video_kbps(platform, frame, seconds, platforms.AUDIO_KBPS)
+    return ["-maxrate", f"{kbps}k", "-bufsize", f"{2 * kbps}k", "-profile:v", "high", "-pix_fmt", "yuv420p"]
 
 
 def ssim(encoded: Path, reference: Path) -> float:
@@ -82,17 +105,22 @@ def main() -> None:
         print(f"encoder bench skipped: the real test media folder {MEDIA} is absent")
         return
     levels = {args.level: CANDIDATES[args.level]} if args.level else CANDIDATES
-    frame = platforms.frame(1280, 720, "keep")
-    kbps = platforms.video_kbps(platforms.PLAIN, frame, args.seconds, platforms.AUDIO_KBPS)
-    cap = ["-maxrate", f"{kbps}k", "-bufsize", f"{2 * kbps}k", "-profile:v", "high", "-pix_fmt", "yuv420p"]
     with tempfile.TemporaryDirectory(prefix="bivideo-encoders-") as tmp:
-        sources = {}
+        sources, caps = {}, {}
+        plain = cap(platforms.PLAIN, platforms.frame(1280, 720, "keep"), args.seconds)
         for kind in ("slides", "inset", "motion"):
             status(f"building the {kind} source (lossless, untimed)")
-            sources[kind] = source(kind, args.seconds, Path(tmp) / f"{kind}.mkv")
+            sources[kind], caps[kind] = source(kind, args.seconds, Path(tmp) / f"{kind}.mkv"), plain
+        status("building the 1080p inset source and its 9:16 frame (lossless, untimed)")
+        wide = source("inset", args.seconds, Path(tmp) / "inset-1080p.mkv", "1920x1080")
+        sources["1080p"], caps["1080p"] = wide, cap(platforms.LINKEDIN, platforms.frame(1920, 1080, "keep"),
+                                                    args.seconds)
+        tall, frame = vertical(wide, Path(tmp) / "inset-9x16.mkv")
+        sources["9:16"], caps["9:16"] = tall, cap(platforms.WECHAT, frame, args.seconds)
         # CPU-seconds are noisy on a shared machine; size and SSIM of a capped full-motion encode
         # vary a little too (x264's threaded VBV), so each is the median of the rounds.
         cpu: dict[tuple[str, str], list[float]] = {}
+        peak: dict[tuple[str, str], list[float]] = {}
         kb: dict[tuple[str, str], list[float]] = {}
         similarity: dict[tuple[str, str], list[float]] = {}
         for n in range(args.rounds):
@@ -102,14 +130,16 @@ def main() -> None:
                         status(f"round {n + 1}/{args.rounds}: {level} {label} on {kind}")
                         out = Path(tmp) / f"{kind}-{label.replace(' ', '_')}.mp4"
                         run = measure([toolchain.ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-y",
-                                       "-i", str(src), "-an", "-c:v", "libx264", *x264, *cap, str(out)])
+                                       "-i", str(src), "-an", "-c:v", "libx264", *x264, *caps[kind], str(out)])
                         cpu.setdefault((label, kind), []).append(run.cpu)
+                        peak.setdefault((label, kind), []).append(run.peak_mb)
                         kb.setdefault((label, kind), []).append(out.stat().st_size / 1024)
                         similarity.setdefault((label, kind), []).append(ssim(out, src))
         median = {key: (statistics.median(cpu[key]), statistics.median(kb[key]), statistics.median(similarity[key]))
                   for key in cpu}
-        print(f"x264 candidates per --quality: {SIZE} {RATE} fps, {args.seconds:g} s per source, "
-              f"rate cap {kbps} kb/s; CPU s, KB and SSIM = medians of {args.rounds} interleaved rounds")
+        print(f"x264 candidates per --quality: {RATE} fps, {args.seconds:g} s per source (720p: slides, inset, "
+              f"motion; 1080p inset as LinkedIn and as WeChat's 9:16 get it), each under its platform's rate cap; "
+              f"CPU s, KB and SSIM = medians of {args.rounds} interleaved rounds")
         print(f"  {'level':<7}{'setting':<62}" + "".join(f"{k + ' CPU s':>14}{'KB':>8}{'SSIM':>10}" for k in sources))
         for level, candidates in levels.items():
             for label, x264 in candidates:
@@ -117,6 +147,8 @@ def main() -> None:
                 cells = "".join(f"{median[(label, kind)][0]:>14.2f}{median[(label, kind)][1]:>8.1f}"
                                 f"{median[(label, kind)][2]:>10.6f}" for kind in sources)
                 print(f"  {level:<7}{mark}{label:<61}{cells}")
+                print(f"  {'':<7} {'  peak MB':<61}" + "".join(
+                    f"{statistics.median(peak[(label, kind)]):>14.0f}{'':>18}" for kind in sources))
             first, _ = candidates[0]
             chosen = next((label for label, x264 in candidates if x264 == burn._X264[level]), None)
             if chosen and chosen != first:
