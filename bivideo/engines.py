@@ -115,6 +115,7 @@ def _blockwise_features(kwargs: dict):
     minute at the peak."""
     import numpy as np
     from faster_whisper.feature_extractor import FeatureExtractor
+    from threadpoolctl import threadpool_limits
 
     class Blockwise(FeatureExtractor):
         def __call__(self, waveform, padding=160, chunk_length=None):
@@ -126,11 +127,15 @@ def _blockwise_features(kwargs: dict):
             window = np.hanning(n_fft + 1)[:-1].astype("float32")
             frames = (len(signal) - n_fft) // hop  # the original drops the STFT's last frame
             mel = np.empty((len(self.mel_filters), frames), dtype=np.float32)
-            for first in range(0, frames, FEATURE_BLOCK):
-                last = min(first + FEATURE_BLOCK, frames)
-                stft = self.stft(signal[first * hop:(last - 1) * hop + n_fft], n_fft, hop, window=window,
-                                 center=False, return_complex=True).astype("complex64")
-                mel[:, first:last] = self.mel_filters @ np.abs(stft) ** 2
+            # one BLAS thread: how a threaded product splits its sums depends on OMP_NUM_THREADS
+            # (a Ray worker sets it to its CPUs), and the last bit of a feature can change a
+            # word's time; with one, every process gets the same features (and ~10 ms per block)
+            with threadpool_limits(limits=1, user_api="blas"):
+                for first in range(0, frames, FEATURE_BLOCK):
+                    last = min(first + FEATURE_BLOCK, frames)
+                    stft = self.stft(signal[first * hop:(last - 1) * hop + n_fft], n_fft, hop, window=window,
+                                     center=False, return_complex=True).astype("complex64")
+                    mel[:, first:last] = self.mel_filters @ np.abs(stft) ** 2
             log_spec = np.log10(np.clip(mel, a_min=1e-10, a_max=None))
             log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
             return (log_spec + 4.0) / 4.0
