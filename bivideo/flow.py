@@ -12,7 +12,6 @@ depends on, so a rerun with unchanged inputs and settings reuses it instead of r
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import asdict, replace
@@ -24,6 +23,7 @@ import numpy as np
 from bivideo import (
     artifacts,
     audio,
+    background,
     engines,
     given_subtitles,
     highlight,
@@ -96,18 +96,12 @@ def _post_texts(job: Job, settings: Settings, reporter: Reporter) -> dict[str, s
 
 def _meanwhile(work: Callable[[], T], reporter: Reporter) -> Future[T]:
     """`work` started in a thread whose stages draw no bar (the main thread's is on screen).
-    A daemon thread, so an interrupted burn does not wait for it; it writes no file."""
-    future: Future[T] = Future()
-
-    def target() -> None:
+    An interrupted burn does not wait for it; it writes no file."""
+    def barless() -> T:
         with reporter.barless():
-            try:
-                future.set_result(work())
-            except BaseException as error:  # raised again by future.result()
-                future.set_exception(error)
+            return work()
 
-    threading.Thread(target=target, name="meanwhile", daemon=True).start()
-    return future
+    return background.started(barless, "meanwhile")
 
 
 # --- the subtitles: made, or read back from the files --------------------------------------

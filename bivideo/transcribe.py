@@ -9,11 +9,12 @@ the model emits, and Whisper's known hallucinations are removed (bivideo.halluci
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import replace
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal, cast
 
-from bivideo import audio, hallucinations, word_timing
+from bivideo import audio, background, hallucinations, word_timing
 from bivideo.datatypes import LANGUAGES, Language, Segment, Transcript, Word, main_language, other_language
 from bivideo.engines import Engine, Progress, choose_language, trim_heap
 
@@ -161,7 +162,7 @@ def _within(segments: list[Segment], start: float, end: float) -> list[Segment]:
 
 
 def _decode_run(engine: Engine, pcm: np.ndarray, language: Language | None, start: float, end: float,
-                speech: list[tuple[float, float]], progress: Progress) -> list[Segment]:
+                speech: list[tuple[float, float]], progress: Progress, decoder: int = 0) -> list[Segment]:
     """Segments of the audio from `start` to `end` (padded), in `language`, on the talk's
     clock. With `language` None the engine picks it, and each segment is labelled (and cut,
     where a switch with no pause put both languages in one) by the script it came out in."""
@@ -169,7 +170,7 @@ def _decode_run(engine: Engine, pcm: np.ndarray, language: Language | None, star
     clip = audio.floats(pcm[int(offset * audio.SAMPLE_RATE):int((end + audio.PAD) * audio.SAMPLE_RATE)])
     clip_speech = [(max(a, offset) - offset, b - offset) for a, b in speech if b > offset and a < end + audio.PAD]
     out: list[Segment] = []
-    for segment in engine.segments(clip, language, clip_speech, lambda t: progress(offset + t)):
+    for segment in engine.segments(clip, language, clip_speech, lambda t: progress(offset + t), decoder=decoder):
         segment = _shift(segment, offset, language or "")
         for piece in [segment] if language else split_by_script(segment):
             spoken = language or _script(piece.text) or (out[-1].language if out else "en")
@@ -206,6 +207,48 @@ def spans(speech: list[tuple[float, float]], total: float, longest: float = SPAN
     return list(zip(cuts, [*cuts[1:], total]))
 
 
+PARTS = 2  # a talk long enough is decoded in an even number of parts, at least two, ...
+MIN_PART = 30.0  # s: ... of at least this length each (a part is decoded in 30 s windows)
+PART_SLACK = 1.15  # parts end at a pause, so one may be a little longer than an even share
+
+
+def part_length(total: float) -> float:
+    """Pure: the longest part (see `spans`) a `total`-second talk is decoded in: an even
+    number of parts, at most SPAN long, so that two decoders share them evenly. The parts
+    depend on the talk alone, never on the machine: every machine decodes the same audio
+    in the same windows."""
+    if total < PARTS * MIN_PART:
+        return SPAN
+    count = PARTS * math.ceil(total / (PARTS * SPAN))
+    return min(SPAN, total / count * PART_SLACK)
+
+
+def _decode_parts(engine: Engine, pcm: np.ndarray, language: Language | None, parts: list[tuple[float, float]],
+                  speech: list[tuple[float, float]], progress: Progress) -> list[Segment]:
+    """The parts' segments, in order. Decoder k decodes parts k, k + n, ... (n decoders) in
+    turn, all at once (decoder 0 in this thread), so each part goes to the same decoder
+    on every run. Progress: the seconds of every part done so far, together."""
+    done = [0.0] * len(parts)
+
+    def decoded(k: int) -> list[list[Segment]]:
+        out = []
+        for index in range(k, len(parts), engine.decoders):
+            start, end = parts[index]
+
+            def advance(t: float, index: int = index, start: float = start) -> None:
+                done[index] = max(0.0, t - start)
+                progress(sum(done))
+
+            out.append(_decode_run(engine, pcm, language, start, end, speech, advance, decoder=k))
+            trim_heap()
+        return out
+
+    others = [background.started(functools.partial(decoded, k), f"decoder {k}") for k in range(1, engine.decoders)]
+    by_decoder = [decoded(0), *(other.result() for other in others)]
+    return [segment for index in range(len(parts))
+            for segment in by_decoder[index % engine.decoders][index // engine.decoders]]
+
+
 def decode(engine: Engine, pcm: np.ndarray, language: str, progress: Progress,
            speech: list[tuple[float, float]]) -> Transcript:
     """Whisper's transcript, word times as the model gave them. With `language` "auto", the
@@ -215,10 +258,8 @@ def decode(engine: Engine, pcm: np.ndarray, language: str, progress: Progress,
     regions to decode."""
     auto = language == "auto"
     chosen: Language | None = None if language not in LANGUAGES else cast(Language, language)
-    segments = []
-    for start, end in spans(speech, len(pcm) / audio.SAMPLE_RATE):
-        segments += _decode_run(engine, pcm, chosen, start, end, speech, progress)
-        trim_heap()
+    total = len(pcm) / audio.SAMPLE_RATE
+    segments = _decode_parts(engine, pcm, chosen, spans(speech, total, part_length(total)), speech, progress)
     # Whisper sometimes ends a 30 s window early and skips the speech left in it (quiet speech
     # after loud, most of all; Mandarin in a window taken for English): decode each stretch of
     # speech it left without a word on its own

@@ -13,7 +13,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "bivideo"
 # The floors, bottom up: what a module may build on is on its own floor or below.
 FLOORS = [
-    ("foundations", "bivideo datatypes errors settings standard ui artifacts toolchain"),
+    ("foundations", "bivideo datatypes errors settings standard ui artifacts toolchain background"),
     ("pure cores: text, times, frames", "srtio subtitles edits jieba_words segmentation highlight hallucinations "
      "sync_check translation_units glossary transcript_md vocab platforms review"),
     ("stages: media, models, translators", "probe audio weights convert engines word_timing transcribe "
