@@ -7,13 +7,12 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bivideo import audio, weights
+from bivideo import audio, model_choice, weights
 from bivideo.datatypes import Segment, Word
 from bivideo.errors import BivideoError
 from bivideo.settings import ENGINES
@@ -47,13 +46,12 @@ class FasterWhisper:
     name = "faster-whisper"
 
     def __init__(self, model: str) -> None:
-        import ctranslate2
         from faster_whisper import WhisperModel
 
         _one_malloc_arena()
-        cuda = ctranslate2.get_cuda_device_count() > 0
-        self.model = WhisperModel(str(weights.ctranslate2_dir(model)), device="cuda" if cuda else "cpu",
-                                  compute_type="float16" if cuda else "int8", cpu_threads=os.cpu_count() or 0)
+        machine = model_choice.here(self.name)
+        self.model = WhisperModel(str(weights.ctranslate2_dir(model)), device=machine.device,
+                                  compute_type=machine.compute_type, cpu_threads=machine.cpus)
         self.model.model = _EnglishOrMandarin(self.model.model)
         self.model.feature_extractor = _blockwise_features(self.model.feat_kwargs)
 
@@ -181,7 +179,7 @@ class OpenAIWhisper:
             for layer, head in heads:
                 mask[layer, head] = True
             self.model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
-        if torch.cuda.is_available():
+        if model_choice.here(self.name).gpus:
             self.model = self.model.cuda()
 
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
