@@ -47,6 +47,7 @@ bench:
 	$(BIN)/python tools/segmentation_report.py
 	$(BIN)/python tools/sync_bench.py
 	$(BIN)/python tools/bench_highlight.py
+	$(BIN)/python tools/model_speed.py
 	tools/loopback-only $(BIN)/python tools/studio_bench.py
 	tools/loopback-only $(BIN)/python tools/overlay_agreement.py
 

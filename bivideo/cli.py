@@ -115,7 +115,9 @@ make_options = _options(
                  help="Subtitle language added [default: the other one]."),
     click.option("--engine", type=click.Choice(ENGINES), default=DEFAULTS.engine, show_default=True),
     click.option("--model", default=DEFAULTS.model, show_default=True,
-                 help=f"{' | '.join(weights.NAMES)} | PATH"),
+                 help=f"auto | {' | '.join(weights.NAMES)} | PATH. auto: the best model this machine runs near "
+                      "real time (turbo on a GPU, small on 8 or more CPUs, else base), base when its weights "
+                      "are not at hand."),
     click.option("--translator", type=click.Choice(translators.NAMES), default=DEFAULTS.translator,
                  show_default=True, help="auto: the first of deepseek, openai, qwen whose API key is set, else google. "
                       "deepseek/qwen/ollama: presets of the OpenAI-compatible backend. "
@@ -402,12 +404,22 @@ def check(subtitles: Path, as_json: bool, minimum: float, fps: float, media: Pat
 
 @main.command()
 @click.option("--prepare", "prepare", metavar="NAME",
-              help="Make model NAME ready offline for both engines (assemble, verify, convert).")
+              help="Make model NAME ready offline for both engines (assemble, verify, convert); "
+                   "auto: the one --model auto prefers here.")
 def models(prepare: str | None) -> None:
-    """List the Whisper models and whether each works offline."""
+    """List the Whisper models and whether each works offline, and what --model auto picks here."""
+    from bivideo import model_choice
+
+    machine = model_choice.here(DEFAULTS.engine)
     if prepare:
-        ct2, checkpoint = weights.prepare(prepare)
-        click.echo(f"{prepare}: faster-whisper {ct2}\n{prepare}: openai-whisper {checkpoint}")
+        name = model_choice.preferred(machine)[0] if prepare == model_choice.AUTO else prepare
+        ct2, checkpoint = weights.prepare(name)
+        click.echo(f"{name}: faster-whisper {ct2}\n{name}: openai-whisper {checkpoint}")
         return
-    for row in weights.status():
+    rows = weights.status()
+    for row in rows:
         click.echo(f"{row.name:<9} {'offline' if row.offline else 'online ':<8} {row.source}")
+    choice = model_choice.choose(machine, {row.name for row in rows if row.offline})
+    then = f"; when {choice.better} can't be downloaded: {choice.model}" if choice.better else ""
+    click.echo(f"{model_choice.AUTO:<9} -> {choice.better or choice.model}: {model_choice.preferred(machine)[1]} "
+               f"({machine.describe()}){then}")

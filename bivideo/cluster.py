@@ -7,7 +7,8 @@ the work: finding the videos, the state file (written only here), the report. In
   actors, each loading the Whisper model once and keeping it for every video it is given.
   One per GPU when the cluster has GPUs (faster-whisper float16 on CUDA), otherwise CPU
   actors holding about half of the cluster's CPUs. An actor with nothing left to transcribe
-  is ended, so that its CPUs (or GPU) go to the burns.
+  is ended, so that its CPUs (or GPU) go to the burns. `--model auto` is chosen once, on the
+  driver, for what one actor holds: every actor loads the same model.
 - Burns (and --preview's stills) are CPU tasks sized to the encoder, on any node; the
   transcript of one video and the burn of another run at once across the cluster.
 - Only paths, settings and cues travel through Ray (a few kB per video): inputs, outputs and
@@ -33,7 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bivideo import artifacts, engines
+from bivideo import artifacts, engines, model_choice
 from bivideo.batch import Batch, Outcome, Runners, first_half, second_half
 from bivideo.batch_state import Item
 from bivideo.errors import BivideoError
@@ -274,6 +275,7 @@ class RayRunner:
         self.ledger = ray.remote(Ledger).options(num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(
             here, soft=True)).remote()
         count, needs, burn_cpus = _placement(ray, len(todo))
+        self.model = _model(batch, needs) if self.mode != "burn" else batch.settings.model
         self.actor_class = ray.remote(Transcriber).options(max_restarts=RETRIES, max_task_retries=RETRIES, **needs)
         self.idle = [self.actor_class.remote() for _ in range(count)] if self.mode != "burn" else []
         self.spares = 2 * len(self.idle)  # actors that may be started in place of ones lost for good
@@ -299,7 +301,7 @@ class RayRunner:
     def prepare(self, item: Item, settings: Settings) -> Future:
         actor = self.idle.pop()
         self.unsent -= 1
-        args = (self.mode, str(item.source.resolve()), _portable(settings), item.name)
+        args = (self.mode, str(item.source.resolve()), _portable(replace(settings, model=self.model)), item.name)
         self._count(item, args)
         future = actor.prepare.remote(*args, self.ledger).future()
         self.preparing[future] = (actor, time.time())
@@ -388,6 +390,18 @@ class RayRunner:
 def _lost(error: Exception) -> Outcome:
     return Outcome(error=BivideoError(f"its worker was lost {RETRIES + 1} times ({type(error).__name__}); "
                                       "see the Ray logs of the node"))
+
+
+def _model(batch: Batch, needs: dict) -> str:
+    """--model as every transcriber loads it: auto is chosen once, here, for what a transcriber
+    holds (a GPU, or its share of a node's CPUs), so that all of them load the same model."""
+    settings = batch.settings
+    if settings.model != model_choice.AUTO:
+        return settings.model
+    machine = model_choice.Machine(settings.engine, needs.get("num_gpus", 0), needs["num_cpus"])
+    choice = model_choice.resolve(settings.model, machine, settings.translator == "whisper")
+    choice.tell(batch.reporter)
+    return choice.model
 
 
 def _portable(settings: Settings) -> Settings:

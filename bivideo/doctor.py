@@ -12,7 +12,7 @@ import numpy as np
 import pysubs2
 import requests
 
-from bivideo import burn, toolchain, translators, weights
+from bivideo import burn, model_choice, toolchain, translators, weights
 from bivideo.errors import BivideoError
 from bivideo.settings import DEFAULTS
 from bivideo.translators import deep, openai_chat, public_url
@@ -91,9 +91,11 @@ def _font() -> str:
     return f"{font.family} ({font.path}); libass rendered 中文 as two distinct glyphs ({ink.mean():.1%} ink)"
 
 
-def _model() -> str:
-    ct2, checkpoint = weights.prepare(DEFAULTS.model)
-    return f"{DEFAULTS.model}: faster-whisper {ct2}; openai-whisper {checkpoint}"
+def _model(translator: str) -> str:
+    """The model a run with the defaults loads (--model auto's choice, which may fetch it), ready for both engines."""
+    choice = model_choice.resolve(DEFAULTS.model, model_choice.here(DEFAULTS.engine), translator == "whisper")
+    ct2, checkpoint = weights.prepare(choice.model)
+    return f"{choice.said()}; faster-whisper {ct2}; openai-whisper {checkpoint}"
 
 
 def _translator(name: str, url: str | None) -> str:
@@ -134,5 +136,5 @@ def _unreachable(name: str, endpoint: str, error: Exception) -> BivideoError:
 
 def run(translator: str, translator_url: str | None) -> list[Check]:
     return [_try("ffmpeg", _ffmpeg), _try("libass", _libass), _try("CJK font", _font),
-            _try("model", _model),
+            _try("model", lambda: _model(translator)),
             _try("translator", lambda: _translator(translator, translator_url), required=False)]

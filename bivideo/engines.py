@@ -7,13 +7,12 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bivideo import audio, weights
+from bivideo import audio, model_choice, weights
 from bivideo.datatypes import Segment, Word
 from bivideo.errors import BivideoError
 from bivideo.settings import ENGINES
@@ -58,13 +57,10 @@ class FasterWhisper:
     name = "faster-whisper"
 
     def __init__(self, model: str) -> None:
-        import ctranslate2
-
         _one_malloc_arena()
-        cuda = ctranslate2.get_cuda_device_count() > 0
-        cores = os.cpu_count() or 1
-        self.decoders = 1 if cuda or cores < 2 else DECODERS
-        self.models = [_faster_whisper_model(model, cuda, max(1, cores // self.decoders))
+        machine = model_choice.here(self.name)
+        self.decoders = 1 if machine.gpus or machine.cpus < 2 else DECODERS
+        self.models = [_faster_whisper_model(model, machine, max(1, machine.cpus // self.decoders))
                        for _ in range(self.decoders)]
         self.model = self.models[0]
 
@@ -92,11 +88,11 @@ class FasterWhisper:
                 Word(w.word, w.start, w.end, w.probability) for w in s.words or ()))
 
 
-def _faster_whisper_model(model: str, cuda: bool, threads: int) -> Any:
+def _faster_whisper_model(model: str, machine: model_choice.Machine, threads: int) -> Any:
     from faster_whisper import WhisperModel
 
-    loaded = WhisperModel(str(weights.ctranslate2_dir(model)), device="cuda" if cuda else "cpu",
-                          compute_type="float16" if cuda else "int8", cpu_threads=threads)
+    loaded = WhisperModel(str(weights.ctranslate2_dir(model)), device=machine.device,
+                          compute_type=machine.compute_type, cpu_threads=threads)
     loaded.model = _EnglishOrMandarin(loaded.model)
     loaded.feature_extractor = _blockwise_features(loaded.feat_kwargs)
     return loaded
@@ -203,7 +199,7 @@ class OpenAIWhisper:
             for layer, head in heads:
                 mask[layer, head] = True
             self.model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
-        if torch.cuda.is_available():
+        if model_choice.here(self.name).gpus:
             self.model = self.model.cuda()
 
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:

@@ -27,6 +27,7 @@ from bivideo import (
     engines,
     given_subtitles,
     highlight,
+    model_choice,
     post_texts,
     preview,
     render,
@@ -171,12 +172,14 @@ def _transcribed_and_translated(job: Job, settings: Settings, reporter: Reporter
 
 def _transcript(job: Job, settings: Settings, reporter: Reporter) -> Transcript:
     """The talk's transcript, from the work folder when nothing it depends on has changed."""
+    model = _model(settings)
     path = job.work / "transcript-{}.json".format(artifacts.key(
-        _audio_key(job, settings), settings.engine, _model_identity(settings.model), settings.source,
-        transcribe.FORMAT))
+        _audio_key(job, settings), settings.engine, _model_identity(model), settings.source, transcribe.FORMAT))
     if _reused(path, settings, "transcript", reporter):
+        model.tell(reporter)
         return Transcript.from_json(artifacts.read_json(path))
-    engine = engines.load_engine(settings.engine, settings.model)  # fails fast if unavailable
+    engine = engines.load_engine(settings.engine, model.model)  # fails fast if unavailable
+    model.tell(reporter)  # once it loaded: a model that can't be is one line of error, nothing more
     pcm = talk_samples(job, settings, reporter)  # let go on return, before translation and writing
     with reporter.stage("transcribe", round(len(pcm) / audio.SAMPLE_RATE, 1)) as progress:
         transcript = transcribe.transcribe(engine, pcm, settings.source, progress)
@@ -267,13 +270,14 @@ def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporte
     pauses = translation_units.pauses_before(built, words)
     groups = translation_units.units(built, pauses)
     clips = whisper_translation.clips(built, groups, words)
+    model = _model(settings)
     path = job.work / "whisper-translation-{}.json".format(artifacts.key(
-        "audio", job.work.name, settings.engine, _model_identity(settings.model), whisper_translation.FORMAT,
+        "audio", job.work.name, settings.engine, _model_identity(model), whisper_translation.FORMAT,
         [(c.source, c.start, c.end) for c in built], groups, clips))
     if _reused(path, settings, "whisper translation", reporter):
         done = [whisper_translation.Unit(**u) for u in artifacts.read_json(path)]
     else:
-        engine = engines.load_engine(settings.engine, settings.model)
+        engine = engines.load_engine(settings.engine, model.model)
         pcm = talk_samples(job, settings, reporter)  # loaded only here: other translators need no audio
         seconds = round(sum(b - a for a, b in clips), 1)
         with reporter.stage("translate (whisper)", seconds) as progress:
@@ -302,9 +306,16 @@ def _audio_key(job: Job, settings: Settings) -> str:
     return artifacts.key("audio", job.work.name, job.audio_track(settings))
 
 
-def _model_identity(model: str) -> str:
-    path = Path(model).expanduser()
-    return str(path.resolve()) if path.exists() else model
+def _model(settings: Settings) -> model_choice.Choice:
+    """The model the run loads: --model auto chosen for this machine, or the one named."""
+    return model_choice.resolve(settings.model, model_choice.here(settings.engine), settings.translator == "whisper")
+
+
+def _model_identity(model: model_choice.Choice) -> list[str]:
+    """What a Whisper artifact depends on: the weights (a folder by where it is) and the
+    numbers they are computed in (float16 on a GPU, int8 on CPUs give other words)."""
+    path = Path(model.model).expanduser()
+    return [str(path.resolve()) if path.exists() else model.model, model.machine.compute_type]
 
 
 def _reused(path: Path, settings: Settings, label: str, reporter: Reporter) -> bool:

@@ -44,7 +44,7 @@ class Settings:
     source: Source = "auto"  # --from
     target: Literal["en", "zh"] | None = None  # --to; default: the other language
     engine: EngineName = "faster-whisper"
-    model: str = "base"  # a name in models.NAMES, or a folder of weights
+    model: str = "auto"  # the best the machine runs near real time (model_choice), a name in weights.NAMES, or a path
     translator: str = "auto"  # a name in translators.NAMES
     translator_url: str | None = None
     refine: bool = False  # a second LLM pass over the whole talk's translation

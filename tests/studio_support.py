@@ -47,7 +47,7 @@ class Server:
 def studio(video: Path, *args: str):
     """`bivideo studio VIDEO --no-browser ARGS` until the block ends, then Ctrl-C (SIGINT),
     after which it must exit cleanly."""
-    process = subprocess.Popen([str(BIVIDEO), "studio", str(video), "--no-browser", *args],
+    process = subprocess.Popen([str(BIVIDEO), "studio", str(video), "--no-browser", "--model", "base", *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     server = None
     try:

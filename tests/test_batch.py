@@ -33,7 +33,8 @@ pytestmark = pytest.mark.slow  # real Whisper and real encodes throughout
 
 def batch_args(folder: Path, libre, *more: str) -> list[str]:
     # --for none: one video per talk (<stem>.bilingual.mp4) keeps the burns quick
-    return ["batch", str(folder), "--translator", "libre", "--translator-url", libre[0], "--for", "none", *more]
+    return ["batch", str(folder), "--model", "base", "--translator", "libre", "--translator-url", libre[0],
+            "--for", "none", *more]
 
 
 def report(folder: Path) -> dict[str, dict]:

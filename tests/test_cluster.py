@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 GOOD = {"lamps.mp4": "en10_librispeech_1089-134686-0001.wav", "欢迎 talk.mp4": "zh05_funasr_asr_example_zh.wav",
         "广州.mov": "zh06_aishell1_BAC009S0724W0121.wav"}
-QUICK = ["--for", "none", "--quality", "draft"]
+QUICK = ["--model", "base", "--for", "none", "--quality", "draft"]
 
 
 def batch_args(folder: Path, libre, *more: str) -> list[str]:
@@ -101,7 +101,8 @@ def side_by_side(tmp_path_factory, manifest, libre, cluster, isolated_cache):
     cache.mkdir()
     (cache / "models").symlink_to(isolated_cache / "models")  # the model, prepared once; no work folders
     started = time.monotonic()
-    there = bivideo(*batch_args(spread, libre, "--cluster", "ray"),
+    # --model auto (the last --model counts), chosen by the driver for an actor of 1 CPU: base
+    there = bivideo(*batch_args(spread, libre, "--cluster", "ray", "--model", "auto"),
                     env={"RAY_ADDRESS": cluster.address, "BIVIDEO_CACHE": str(cache)})
     return local, here, spread, there, time.monotonic() - started
 
@@ -110,6 +111,7 @@ def test_a_cluster_batch_gives_what_a_local_batch_gives(side_by_side):
     local, here, spread, there, _ = side_by_side
     assert "Traceback" not in there.err
     assert here.code == there.code == 1, there.err
+    assert "model: base, int8 on 1 CPU (auto: small needs 8 CPUs" in there.err, there.err
     assert {n: (r["status"], r.get("reason", "").replace(str(local), "DIR")) for n, r in rows(local).items()} == \
         {n: (r["status"], r.get("reason", "").replace(str(spread), "DIR")) for n, r in rows(spread).items()}
     assert {r["status"] for n, r in rows(spread).items() if n in GOOD} == {"done"}

@@ -41,7 +41,7 @@ def written(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("mode", ["preview", "burn", "make"])
 def test_batch_writes_and_reports_what_the_command_does(mode, video, tmp_path, libre):
-    translator = ("--translator", "libre", "--translator-url", libre[0])
+    translator = ("--model", "base", "--translator", "libre", "--translator-url", libre[0])
     alone, together = tmp_path / "command", tmp_path / "batch"
     if mode == "burn":  # both burn what a --preview run wrote
         assert bivideo("make", video, "--preview", "-o", alone, *translator, *OPTIONS).code == 0

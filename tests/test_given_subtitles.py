@@ -233,8 +233,8 @@ def own_libre():
 def make(video: Path, libre, *args) -> tuple:
     url, recorder = libre
     before = len(recorder.requests)
-    run = bivideo("make", video, "--translator", "libre", "--translator-url", url, "--no-vocab", "--for", "linkedin",
-                  "--quality", "draft", *args)
+    run = bivideo("make", video, "--model", "base", "--translator", "libre", "--translator-url", url, "--no-vocab",
+                  "--for", "linkedin", "--quality", "draft", *args)
     return run, len(recorder.requests) - before
 
 

@@ -70,7 +70,7 @@ def test_each_part_of_a_mixed_talk_is_transcribed_in_its_language(mixed):
 def test_mixed_talk_gets_both_languages_on_every_cue(mixed, tmp_path, libre):
     _, _, wav, _ = mixed
     video = make_video(wav, tmp_path / "mixed talk.mp4")
-    run = bivideo("make", video, "--translator", "libre", "--translator-url", libre[0])
+    run = bivideo("make", video, "--model", "base", "--translator", "libre", "--translator-url", libre[0])
     assert run.code == 0, run.err
     bilingual = read_srt(tmp_path / "mixed talk.bilingual.srt")
     for cue in bilingual:

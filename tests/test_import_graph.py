@@ -16,7 +16,7 @@ FLOORS = [
     ("foundations", "bivideo datatypes errors settings standard ui artifacts toolchain background"),
     ("pure cores: text, times, frames", "srtio subtitles edits jieba_words segmentation highlight hallucinations "
      "sync_check translation_units glossary transcript_md vocab platforms review"),
-    ("stages: media, models, translators", "probe audio weights convert engines word_timing transcribe "
+    ("stages: media, models, translators", "probe audio weights model_choice convert engines word_timing transcribe "
      "translation_cache translators translators.deep translators.openai_chat whisper_translation translate "
      "burn proofread standard_report"),
     ("a talk's files", "outputs job subtitle_files given_subtitles render preview post_texts"),

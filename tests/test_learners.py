@@ -34,7 +34,8 @@ class Talk:
         self.sent = self.recorder.requests[before:]
 
     def make(self, *args: str):
-        return bivideo("make", self.video, "--translator", "libre", "--translator-url", self.url, *args)
+        return bivideo("make", self.video, "--model", "base", "--translator", "libre", "--translator-url", self.url,
+                       *args)
 
     def out(self, suffix: str) -> Path:
         return self.folder / f"{self.video.stem}.{suffix}"
@@ -215,7 +216,8 @@ def test_a_failed_burn_still_leaves_the_post_files_with_the_subtitles(english, t
                     'exec ffmpeg "$@"\n')
     stub.chmod(0o755)
     out = tmp_path / "out"
-    run = bivideo("make", english.video, "-o", out, "--translator", "libre", "--translator-url", english.url,
+    run = bivideo("make", english.video, "-o", out, "--model", "base", "--translator", "libre",
+                  "--translator-url", english.url,
                   env={"BIVIDEO_FFMPEG": str(stub)})
     assert run.code != 0 and "simulated failure" in run.err and "Traceback" not in run.err, run.err
     made = {path.name.removeprefix(english.video.stem + ".") for path in out.iterdir()}

@@ -37,7 +37,7 @@ class Talk:
         self.url, self.requests = libre[0], libre[1].requests
         self.video = video or make_video(row["path"], folder / name)
         self.stem = self.video.stem
-        self.run = bivideo("make", self.video, "--translator", "libre", "--translator-url", self.url)
+        self.run = bivideo("make", self.video, "--model", "base", "--translator", "libre", "--translator-url", self.url)
 
     def out(self, suffix: str):
         return self.folder / f"{self.stem}.{suffix}"
@@ -149,7 +149,7 @@ def test_burned_frame_shows_both_languages(talk, tmp_path):
 
 def test_second_make_reuses_transcript_and_translation(english):
     before = len(english.requests)
-    again = bivideo("make", english.video, "--translator", "libre", "--translator-url", english.url)
+    again = bivideo("make", english.video, "--model", "base", "--translator", "libre", "--translator-url", english.url)
     assert again.code == 0, again.err
     assert "transcript: reused" in again.err and "units from the cache, 0 requests" in again.err
     assert len(english.requests) == before, "the translator was asked again"
@@ -161,7 +161,7 @@ def test_failed_translation_keeps_transcript_and_source_srt(own_english):
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}/"
     english.out("en.srt").unlink()
-    result = bivideo("make", english.video, "--translator", "libre", "--translator-url", dead)
+    result = bivideo("make", english.video, "--model", "base", "--translator", "libre", "--translator-url", dead)
     assert result.code == 3
     lines = result.err.strip().splitlines()
     assert lines[-1].startswith("error: translator 'libre' failed") and "kept" in lines[-1]
@@ -176,7 +176,8 @@ def test_an_edited_subtitle_file_is_kept_and_used(own_english):
     line = read_srt(edited)[0].content.split("\n")[-1]  # the first cue's English line, in capitals
     assert line != line.upper()
     edited.write_text(edited.read_text(encoding="utf-8").replace(line, line.upper(), 1), encoding="utf-8")
-    result = bivideo("make", english.video, "--translator", "libre", "--translator-url", english.url, "--quiet")
+    result = bivideo("make", english.video, "--model", "base", "--translator", "libre", "--translator-url", english.url,
+                     "--quiet")
     assert result.code == 0, result.err
     assert result.out == ""  # quiet: nothing but the warning about the kept file
     assert result.err.startswith("warning: kept your edited") and len(result.err.strip().splitlines()) == 1
@@ -188,7 +189,8 @@ def test_sigterm_during_burn_leaves_no_partial_video_and_rerun_finishes(own_engl
     english = own_english
     video = english.out("linkedin.mp4")
     video.unlink()
-    args = [str(BIVIDEO), "make", str(english.video), "--translator", "libre", "--translator-url", english.url]
+    args = [str(BIVIDEO), "make", str(english.video), "--model", "base", "--translator", "libre", "--translator-url",
+            english.url]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not list(english.folder.glob(".*.part.mp4")) and time.monotonic() < deadline:
@@ -198,7 +200,7 @@ def test_sigterm_during_burn_leaves_no_partial_video_and_rerun_finishes(own_engl
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
     assert not video.exists() and not list(english.folder.glob(".*part*"))
-    again = bivideo("make", english.video, "--translator", "libre", "--translator-url", english.url)
+    again = bivideo("make", english.video, "--model", "base", "--translator", "libre", "--translator-url", english.url)
     assert again.code == 0 and "transcribe " not in again.err, again.err  # only the video is made again
     duration = float(probe_json(english.video)["format"]["duration"])
     assert abs(float(probe_json(video)["format"]["duration"]) - duration) <= 0.1

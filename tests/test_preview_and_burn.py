@@ -34,7 +34,8 @@ class Talk:
     def make(self, *args: str):
         # these tests count the subtitles' translation requests; vocab.csv's glosses are
         # counted in test_learners
-        return bivideo("make", self.video, "--translator", "libre", "--translator-url", self.url, "--no-vocab",
+        return bivideo("make", self.video, "--model", "base", "--translator", "libre", "--translator-url", self.url,
+                       "--no-vocab",
                        *args)
 
     def edit(self, number: int, old: str, new: str) -> None:

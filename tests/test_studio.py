@@ -34,7 +34,8 @@ def talk(first, tmp_path, libre):
     """The talk's subtitles made again in this test's own output folder (transcript and
     translations come from the caches), for a test that changes them."""
     video = first[0]
-    run = bivideo("make", video, "--preview", "-o", tmp_path, "--translator", "libre", "--translator-url", libre[0])
+    run = bivideo("make", video, "--preview", "-o", tmp_path, "--model", "base", "--translator", "libre",
+                  "--translator-url", libre[0])
     assert run.code == 0, run.err
     return video, tmp_path
 
@@ -133,7 +134,8 @@ def test_save_writes_every_file_and_nothing_when_nothing_changed(talk, libre):
     assert read_srt(files["en.srt"])[0].content == hostile
     assert srtio.read(files["zh.srt"])[1].end == pytest.approx(cues[1]["end"])
     # saved files are the user's: a later make keeps them, and burn burns them
-    run = bivideo("make", video, "--preview", "-o", folder, "--translator", "libre", "--translator-url", libre[0])
+    run = bivideo("make", video, "--preview", "-o", folder, "--model", "base", "--translator", "libre",
+                  "--translator-url", libre[0])
     assert run.code == 0 and "kept your edited" in run.err
     assert read_srt(files["bilingual.srt"])[0].content.split("\n")[-1] == hostile
 

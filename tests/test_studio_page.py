@@ -34,7 +34,7 @@ def made(tmp_path_factory, english_recording, libre) -> Path:
     """A talk with its subtitles made once for the module (Whisper, then the local translator)."""
     folder = tmp_path_factory.mktemp("studio-page")
     video = make_video(english_recording["path"], folder / "talk.mp4")
-    run = bivideo("make", video, "--preview", "--translator", "libre", "--translator-url", libre[0])
+    run = bivideo("make", video, "--preview", "--model", "base", "--translator", "libre", "--translator-url", libre[0])
     assert run.code == 0, run.err
     return video
 
@@ -43,7 +43,8 @@ def made(tmp_path_factory, english_recording, libre) -> Path:
 def talk(made, tmp_path, libre) -> tuple[Path, Path]:
     """The talk's subtitles made again in this test's own folder (transcript and translations
     from the caches), for a test that changes files."""
-    run = bivideo("make", made, "--preview", "-o", tmp_path, "--translator", "libre", "--translator-url", libre[0])
+    run = bivideo("make", made, "--preview", "-o", tmp_path, "--model", "base", "--translator", "libre",
+                  "--translator-url", libre[0])
     assert run.code == 0, run.err
     return made, tmp_path
 

@@ -76,7 +76,7 @@ def sync_report(srt_path: Path, video: Path, *options: str) -> tuple[int, dict]:
 def test_cues_follow_the_speech(talks, libre, tmp_path, language, engine):
     out = tmp_path / "out"
     run = bivideo("make", talks[language], "--preview", "--for", "none", "--from", language, "--engine", engine,
-                  "--translator", "libre", "--translator-url", libre[0], "-o", out, "-q")
+                  "--model", "base", "--translator", "libre", "--translator-url", libre[0], "-o", out, "-q")
     assert run.code == 0, run.err
     code, report = sync_report(out / "talk.bilingual.srt", talks[language])
     detail = json.dumps(report, indent=1)
@@ -102,8 +102,8 @@ def shifted(path: Path, dest: Path, seconds: float) -> Path:
 @pytest.mark.slow
 def test_check_audio_reports_a_shift_and_fails_an_early_srt(talks, libre, tmp_path):
     out = tmp_path / "out"
-    assert bivideo("make", talks["en"], "--preview", "--for", "none", "--from", "en", "--translator", "libre",
-                   "--translator-url", libre[0], "-o", out, "-q").code == 0
+    assert bivideo("make", talks["en"], "--preview", "--for", "none", "--from", "en", "--model", "base",
+                   "--translator", "libre", "--translator-url", libre[0], "-o", out, "-q").code == 0
     ours = out / "talk.bilingual.srt"
     _, before = sync_report(ours, talks["en"])
     for shift in (0.4, -0.5):

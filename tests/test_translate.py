@@ -203,7 +203,8 @@ def test_whisper_gives_every_cue_of_a_mandarin_lecture_english_from_its_own_unit
     video = make_video(wav, tmp_path / "lecture.mp4", size="320x240")
     offline = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "NO_PROXY": "",
                "BIVIDEO_CACHE": str(tmp_path / "cache")}
-    result = bivideo("make", video, "--translator", "whisper", "--for", "none", "--quality", "draft", env=offline)
+    result = bivideo("make", video, "--model", "base", "--translator", "whisper", "--for", "none", "--quality", "draft",
+                     env=offline)
     assert result.code == 0, result.err
     chinese, english = read_srt(tmp_path / "lecture.zh.srt"), read_srt(tmp_path / "lecture.en.srt")
     assert len(chinese) == len(english) > 8

@@ -249,7 +249,7 @@ NO_KEYS = {variable: "" for variable in openai_chat.KEY_VARIABLES}
 def test_auto_with_a_deepseek_key_says_so_and_uses_it(jfk_video, tmp_path):
     secret = "sk-deepseek-auto-456"
     with openai_server() as (url, server):
-        run = bivideo("make", jfk_video, "-o", tmp_path, "--preview", "--translator-url", url,
+        run = bivideo("make", jfk_video, "-o", tmp_path, "--preview", "--model", "base", "--translator-url", url,
                       env={**NO_KEYS, "DEEPSEEK_API_KEY": secret, "BIVIDEO_CACHE": str(tmp_path / "cache")})
     assert run.code == 0, run.err
     assert "translator: deepseek (DEEPSEEK_API_KEY is set" in run.err
@@ -261,7 +261,7 @@ def test_auto_with_a_deepseek_key_says_so_and_uses_it(jfk_video, tmp_path):
 
 @pytest.mark.slow
 def test_auto_offline_names_the_alternatives_in_one_line(jfk_video, tmp_path):
-    run = bivideo("make", jfk_video, "-o", tmp_path, "--preview", env={**NO_KEYS, **OFFLINE})
+    run = bivideo("make", jfk_video, "-o", tmp_path, "--preview", "--model", "base", env={**NO_KEYS, **OFFLINE})
     assert run.code == 3
     assert "translator: google (none of DEEPSEEK_API_KEY, OPENAI_API_KEY, DASHSCOPE_API_KEY is set" in run.err
     error = [line for line in run.err.splitlines() if line.startswith("error:")]

@@ -165,7 +165,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bivideo-batch-bench-") as tmp_name, libre_server() as (url, _):
         tmp = Path(tmp_name)
         os.environ["BIVIDEO_CACHE"] = str(tmp / "cache")
-        translator = ["--translator", "libre", "--translator-url", url]
+        translator = ["--model", "base", "--translator", "libre", "--translator-url", url]
         status("preparing model base and building the folder (untimed)")
         measure([str(BIVIDEO), "models", "--prepare", "base"])
         videos = build_folder(tmp / "talks")

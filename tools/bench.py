@@ -123,8 +123,8 @@ def bench_make(media: Path, language: str, rounds: int, tmp: Path) -> None:
     with libre_server() as (url, _):
         for n in range(1, rounds + 1):
             status(f"round {n}/{rounds}: bivideo make")  # --force: every round redoes every stage
-            makes.append(measure([str(BIVIDEO), "make", str(video), "-o", str(out), "--from", language,
-                                  "--translator", "libre", "--translator-url", url, "--quiet", "--force",
+            makes.append(measure([str(BIVIDEO), "make", str(video), "-o", str(out), "--from", language, "--model",
+                                  "base", "--translator", "libre", "--translator-url", url, "--quiet", "--force",
                                   "--for", "none"]))
             if n == 1:  # what bivideo's burn runs ffmpeg in: the subtitles and the CJK font
                 ass = (out / f"{video.stem}.bilingual.ass").read_text(encoding="utf-8")
@@ -177,7 +177,7 @@ def bench_platforms(media: Path, language: str, rounds: int, tmp: Path) -> None:
             status(f"building the {shape} test video (untimed)")
             video = make_video(media, tmp / f"talk-{size}-{kind}.mp4", size, 30, preset="veryfast", kind=kind)
             out = tmp / f"out-{size}-{kind}"
-            base = [str(BIVIDEO), "make", str(video), "-o", str(out), "--from", language,
+            base = [str(BIVIDEO), "make", str(video), "-o", str(out), "--from", language, "--model", "base",
                     "--translator", "libre", "--translator-url", url, "--quiet"]
             measure([*base, "--for", "none"])  # transcript and translation cached (untimed)
             for runs, extra in (("render", []), ("--force", ["--force"])):
@@ -242,8 +242,8 @@ def bench_reference(media: Path, rounds: int, tmp: Path) -> None:
     with libre_server() as (url, _):
         for n in range(1, rounds + 1):
             status(f"round {n}/{rounds}: bivideo make --for none")
-            make = measure([str(BIVIDEO), "make", str(video), "-o", str(tmp / "made"), "--translator", "libre",
-                            "--translator-url", url, "--quiet", "--force", "--for", "none"])
+            make = measure([str(BIVIDEO), "make", str(video), "-o", str(tmp / "made"), "--model", "base",
+                            "--translator", "libre", "--translator-url", url, "--quiet", "--force", "--for", "none"])
             makes.append(make.seconds)
             peaks.append(make.peak_mb)
             status(f"round {n}/{rounds}: reference 1 (the whisper CLI's defaults, then one default burn)")
@@ -291,8 +291,8 @@ def bench_memory(lengths: tuple[float, float], tmp: Path) -> None:
             video = long_talk(minutes, tmp / f"long talk {minutes:g}.mp4")
             status(f"{minutes:g} min talk: bivideo make --from en --for none --preview")
             peaks[minutes] = measure([str(BIVIDEO), "make", str(video), "-o", str(tmp / "long"), "--from", "en",
-                                      "--translator", "libre", "--translator-url", url, "--quiet", "--force",
-                                      "--no-vocab", "--for", "none", "--preview"]).peak_mb
+                                      "--model", "base", "--translator", "libre", "--translator-url", url, "--quiet",
+                                      "--force", "--no-vocab", "--for", "none", "--preview"]).peak_mb
     short, long = lengths
     slope = (peaks[long] - peaks[short]) / (long - short)
     print("\n6. Peak memory of bivideo make --from en --for none --preview (English recordings looped)")

@@ -38,7 +38,7 @@ def main() -> None:
         os.environ["BIVIDEO_CACHE"] = str(Path(tmp) / "cache")
         status("making the talk and its subtitles (untimed)")
         video = make_video(args.media, Path(tmp) / "talk.mp4")
-        measure([str(BIVIDEO), "make", str(video), "--preview", "--quiet", "--translator", "libre",
+        measure([str(BIVIDEO), "make", str(video), "--preview", "--quiet", "--model", "base", "--translator", "libre",
                  "--translator-url", url])
         plain, lit = [], []
         for n in range(1, args.rounds + 1):

@@ -54,7 +54,8 @@ def main() -> None:
         for name, recording in RECORDINGS.items():
             make_video(MEDIA / recording, folder / name, size=args.size)
         media_bytes = statistics.mean(p.stat().st_size for p in folder.iterdir())
-        common = ["--translator", "libre", "--translator-url", libre[0], "--for", "none", "--force", "-q"]
+        common = ["--model", "base", "--translator", "libre", "--translator-url", libre[0], "--for", "none", "--force",
+                  "-q"]
         status("warming up (model prepared, caches filled)")
         measure([str(BIVIDEO), "batch", str(folder), "-o", str(root / "warm"), *common])
         started = time.monotonic()

@@ -136,7 +136,7 @@ def main() -> None:
 
     video = dark_talk(args.speech, args.folder / "dark talk.mp4")
     with libre_server() as (url, _):
-        common = ["--translator", "libre", "--translator-url", url]
+        common = ["--model", "base", "--translator", "libre", "--translator-url", url]
         subprocess.run([str(BIVIDEO), "make", str(video), "--quality", "high", "-q", *common], check=True)
         process = subprocess.Popen([str(BIVIDEO), "studio", str(video), "--no-browser", "-q", *common],
                                    stdout=subprocess.PIPE, text=True)

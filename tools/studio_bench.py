@@ -58,7 +58,7 @@ def serve(video: Path) -> tuple[subprocess.Popen, str, float]:
     """`bivideo studio` started; its address and the seconds until it printed it."""
     started = time.perf_counter()
     process = subprocess.Popen([str(BIVIDEO), "studio", str(video), "--no-browser", "--quiet",
-                                "--translator", "whisper"], stdout=subprocess.PIPE, text=True)
+                                "--model", "base", "--translator", "whisper"], stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     url = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", line)
     if not url:

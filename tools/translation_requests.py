@@ -29,7 +29,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, libre_server() as (url, server):
         video = make_video(args.recording.resolve(), Path(tmp) / "talk.mp4")
         env = {**os.environ, "PYTHONPATH": str(args.code.resolve()), "BIVIDEO_CACHE": str(Path(tmp) / "cache")}
-        subprocess.run([sys.executable, "-m", "bivideo", "make", str(video), "--translator", "libre",
+        subprocess.run([sys.executable, "-m", "bivideo", "make", str(video), "--model", "base", "--translator", "libre",
                         "--translator-url", url, "-q"], env=env, cwd=tmp, check=True)  # cwd: not this checkout
         cues = read_srt(Path(tmp) / "talk.en.srt")
         print(f"{len(cues)} cues:")
