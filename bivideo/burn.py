@@ -29,14 +29,15 @@ SOFT_TRACKS = (("zh.srt", "chi", "中文"), ("en.srt", "eng", "English"))  # fil
 HARDWARE = ("h264_videotoolbox", "h264_nvenc", "h264_qsv")
 # Per encoder, per quality: the rate-control arguments (all capped by the platform's bitrate).
 # x264's by measurement (tools/encoder_bench.py, README "Development"). normal: veryfast's cheap
-# analysis, with a 60-frame lookahead and a lower qcomp so that macroblock-tree rate control
-# spends its bits on what stays on screen (a slide, the page behind a speaker inset), and one
-# more reference frame, chosen per 8x8 partition (mixed-refs: what full motion under the rate
-# cap needs to match fast's SSIM); on slides, inset and full-motion talks it is at least as
-# sharp (SSIM) as the former fast CRF 21, no bigger, in about a third fewer CPU-seconds.
+# analysis, with a lower qcomp so that macroblock-tree rate control spends its bits on what
+# stays on screen (a slide, the page behind a speaker inset), and one more reference frame,
+# chosen per 8x8 partition (mixed-refs: what full motion under the rate cap needs to match
+# fast's SSIM). A 15-frame lookahead, at CRF 18: x264 holds every frame of its lookahead
+# (about 6.5 MB each at 1080p), and two 1080p encoders with the former 60 frames at CRF 19
+# took 1.3 GB; this is as sharp (SSIM), under the same cap, in less than half the memory.
 _X264 = {"draft": ("-preset", "veryfast", "-crf", "26"),
-         "normal": ("-preset", "veryfast", "-crf", "19",
-                    "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5:mixed-refs=1"),
+         "normal": ("-preset", "veryfast", "-crf", "18",
+                    "-x264-params", "ref=2:rc-lookahead=15:qcomp=0.5:mixed-refs=1"),
          "high": ("-preset", "slow", "-crf", "18")}
 _NVENC = {"draft": ("-preset", "p2", "-cq", "28"), "normal": ("-preset", "p4", "-cq", "23"),
           "high": ("-preset", "p6", "-cq", "19")}
@@ -81,11 +82,12 @@ def encoder(ffmpeg: str) -> str:
     return toolchain.remembered(ffmpeg, "h264 encoder", find)
 
 
-def encoder_args(name: str, quality: str, kbps: int) -> list[str]:
-    """Pure: H.264 High, yuv420p, quality-targeted but capped at `kbps` (peaks buffered 2 s)."""
+def encoder_args(name: str, quality: str, kbps: int, threads: int = 0) -> list[str]:
+    """Pure: H.264 High, yuv420p, quality-targeted but capped at `kbps` (peaks buffered 2 s).
+    x264 gets `threads` (0: its own choice, 1.5 per core)."""
     cap = ["-maxrate", f"{kbps}k", "-bufsize", f"{2 * kbps}k"]
     if name == "libx264":
-        rate = [*_X264[quality], *cap]
+        rate = [*_X264[quality], *cap, *(["-threads", str(threads)] if threads else [])]
     elif name == "h264_nvenc":
         rate = [*_NVENC[quality], "-rc", "vbr", "-b:v", "0", *cap]
     elif name == "h264_qsv":
@@ -178,10 +180,14 @@ def audio_args(info: MediaInfo, track: int) -> list[str]:
 
 def ffmpeg_args(ffmpeg: str, info: MediaInfo, targets: list[Target], *, encoder_name: str = "libx264",
                 quality: str = "normal", audio_track: int = 0, soft: Path | None = None,
-                tonemap: bool = True) -> list[str]:
-    """Pure: the one ffmpeg command line writing every target (and the soft-subtitle MP4)."""
+                tonemap: bool = True, cpus: int = 2) -> list[str]:
+    """Pure: the one ffmpeg command line writing every target (and the soft-subtitle MP4).
+    The encoders share the `cpus`: each x264 gets its share, at least two threads (with one,
+    ffmpeg 5 encodes in its own thread, between filtering frames), so the memory of their
+    frame threads does not grow with the machine."""
     soft_encoded = soft is not None and not can_copy_video(info)
     branches = len(targets) + soft_encoded
+    threads = max(2, cpus // branches)
     graph = [f"[0:v]{','.join(shared_filters(info, tonemap, [t.frame for t in targets]))},split={branches}"
              + "".join(f"[s{n}]" for n in range(branches))]
     graph += [frame_filters(t.frame, n, slow_background=True) for n, t in enumerate(targets)]
@@ -194,10 +200,11 @@ def ffmpeg_args(ffmpeg: str, info: MediaInfo, targets: list[Target], *, encoder_
     args += ["-filter_complex", ";".join(graph)]
     audio = audio_args(info, audio_track)
     for n, target in enumerate(targets):
-        args += ["-map", f"[v{n}]", *audio, *encoder_args(encoder_name, quality, target.kbps),
+        args += ["-map", f"[v{n}]", *audio, *encoder_args(encoder_name, quality, target.kbps, threads),
                  "-movflags", "+faststart", str(target.path.resolve())]
     if soft is not None:
-        video = ["-map", f"[v{len(targets)}]", *encoder_args(encoder_name, quality, max(t.kbps for t in targets))] \
+        video = ["-map", f"[v{len(targets)}]", *encoder_args(encoder_name, quality, max(t.kbps for t in targets),
+                                                              threads)] \
             if soft_encoded else ["-map", "0:v:0", "-c:v", "copy"]
         args += [*video, *audio]
         for i, (_, language, title) in enumerate(SOFT_TRACKS):
@@ -254,7 +261,8 @@ def burn(info: MediaInfo, targets: list[Target], folder: Path, progress: Callabl
     prepare_folder(folder, files)
     name = encoder(ffmpeg)
     args = ffmpeg_args(ffmpeg, info, encoded, encoder_name=name, quality=quality, audio_track=audio_track,
-                       soft=soft[0] if soft else None, tonemap=toolchain.has_filter(ffmpeg, "zscale"))
+                       soft=soft[0] if soft else None, tonemap=toolchain.has_filter(ffmpeg, "zscale"),
+                       cpus=toolchain.usable_cpus())
     run_ffmpeg(args, folder, info.duration, progress)
     for first, copies in groups:
         for copy in copies:

@@ -10,14 +10,12 @@ CPUs small costs about 3.5 times what base does, and int8 with 8 CPUs runs it ne
 from __future__ import annotations
 
 import functools
-import math
-import os
 from collections.abc import Collection
 from dataclasses import dataclass
-from pathlib import Path
 
 from bivideo import weights
 from bivideo.errors import BivideoError
+from bivideo.toolchain import usable_cpus
 from bivideo.ui import Reporter
 
 AUTO = "auto"
@@ -26,7 +24,6 @@ GPU_MODEL = "turbo"  # large-v3-turbo: large-v3 with 4 decoder layers instead of
 GPU_TRANSLATOR = "large-v3"  # turbo was not trained to translate: it answers in the spoken language
 CPU_MODEL = "small"
 CPU_MODEL_CPUS = 8  # the fewest CPUs that run small in int8 near real time (README, "Which model")
-CGROUP = Path("/sys/fs/cgroup")
 
 
 @dataclass(frozen=True)
@@ -135,29 +132,3 @@ def _obtainable(name: str) -> bool:
     return True
 
 
-def usable_cpus(cgroup: Path = CGROUP) -> int:
-    """The CPUs this process may use: its affinity (taskset, cpusets), capped by a CPU quota on
-    its cgroup (`docker --cpus`, a Kubernetes limit), rounded up. os.cpu_count() counts the
-    host's, which a container may be given a few of."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    quota = cgroup_quota(cgroup)
-    return max(1, min(cpus, math.ceil(quota))) if quota else cpus
-
-
-def cgroup_quota(root: Path) -> float | None:
-    """CPUs' worth of time the cgroup mounted at `root` may use, or None when unlimited: as a
-    container sees its own cgroup (v2's cpu.max, else v1's CFS quota and period)."""
-    try:
-        quota, period = (root / "cpu.max").read_text().split()
-    except (OSError, ValueError):
-        for v1 in (root / "cpu", root / "cpu,cpuacct"):
-            try:
-                quota, period = ((v1 / f"cpu.cfs_{name}_us").read_text().strip() for name in ("quota", "period"))
-                break
-            except OSError:
-                continue
-        else:
-            return None
-    if quota in ("max", "-1") or float(period) <= 0:
-        return None
-    return float(quota) / float(period)

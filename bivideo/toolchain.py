@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -110,3 +111,34 @@ def cjk_font() -> Font:
                 return Font(family=parts[0].split(",")[0], path=Path(parts[1]))
     raise BivideoError("no Chinese (CJK) font found; install one: Debian/Ubuntu "
                        "`sudo apt-get install fonts-noto-cjk`, macOS `brew install font-noto-sans-cjk`")
+
+
+CGROUP = Path("/sys/fs/cgroup")
+
+
+def usable_cpus(cgroup: Path = CGROUP) -> int:
+    """The CPUs this process may use: its affinity (taskset, cpusets), capped by a CPU quota on
+    its cgroup (`docker --cpus`, a Kubernetes limit), rounded up. os.cpu_count() counts the
+    host's, which a container may be given a few of."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    quota = cgroup_quota(cgroup)
+    return max(1, min(cpus, math.ceil(quota))) if quota else cpus
+
+
+def cgroup_quota(root: Path) -> float | None:
+    """CPUs' worth of time the cgroup mounted at `root` may use, or None when unlimited: as a
+    container sees its own cgroup (v2's cpu.max, else v1's CFS quota and period)."""
+    try:
+        quota, period = (root / "cpu.max").read_text().split()
+    except (OSError, ValueError):
+        for v1 in (root / "cpu", root / "cpu,cpuacct"):
+            try:
+                quota, period = ((v1 / f"cpu.cfs_{name}_us").read_text().strip() for name in ("quota", "period"))
+                break
+            except OSError:
+                continue
+        else:
+            return None
+    if quota in ("max", "-1") or float(period) <= 0:
+        return None
+    return float(quota) / float(period)

@@ -11,8 +11,9 @@ import sys
 
 import pytest
 
-from bivideo import model_choice
-from bivideo.model_choice import Machine, choose, usable_cpus
+from bivideo import model_choice, toolchain
+from bivideo.model_choice import Machine, choose
+from bivideo.toolchain import usable_cpus
 from tests.conftest import REPO, cli, make_video
 from tests.raycluster import loopback_only
 from tests.scoring import read_srt, wer
@@ -74,7 +75,7 @@ def _told(chosen: model_choice.Choice) -> str:
 
 
 def _cpus_in_a_process(*prefix: str) -> int:
-    code = "from bivideo.model_choice import usable_cpus; print(usable_cpus())"
+    code = "from bivideo.toolchain import usable_cpus; print(usable_cpus())"
     done = subprocess.run([*prefix, sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     return int(done.stdout)
 
@@ -95,7 +96,7 @@ def test_a_cgroup_cpu_quota_caps_the_count(tmp_path, files, quota):
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    assert model_choice.cgroup_quota(tmp_path) == quota
+    assert toolchain.cgroup_quota(tmp_path) == quota
     affinity = usable_cpus()
     assert usable_cpus(tmp_path) == (affinity if quota is None else max(1, min(affinity, math.ceil(quota))))
 

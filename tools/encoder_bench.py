@@ -75,7 +75,8 @@ def source(kind: str, seconds: float, dest: Path, size: str = SIZE) -> Path:
 def vertical(wide: Path, dest: Path) -> tuple[Path, platforms.Frame]:
     """`wide` in the burn's 9:16 frame (its own filter chain, without the subtitles), lossless."""
     frame = platforms.frame(1920, 1080, "9:16")
-    chain = burn.frame_filters(frame, 0).replace(f",subtitles=subtitles0.ass:fontsdir={burn.FONTS}", "")
+    chain = burn.frame_filters(frame, 0, slow_background=True)
+    chain = chain.replace(f"subtitles=subtitles0.ass:fontsdir={burn.FONTS},", "")
     subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", "-i", str(wide), "-filter_complex",
                     f"[0:v]split=1[s0];{chain}", "-map", "[v0]", "-c:v", "libx264", "-preset", "ultrafast",
                     "-qp", "0", "-pix_fmt", "yuv420p", str(dest)], check=True)

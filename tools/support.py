@@ -9,11 +9,13 @@ A tool is run as `python tools/NAME.py`, which puts tools/ on the path: it impor
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,16 +39,48 @@ class Run:
     stdout: str
     stderr: str = ""
     code: int = 0
+    tree_peak_mb: float = 0.0  # peak of the RSS of the process and its descendants together (sampled)
+
+
+def _tree_rss_mb(root: int) -> float:
+    """The RSS of `root` and every process below it, now (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:  # the command name may hold spaces and parentheses: the fields follow the last ')'
+                parents[int(entry.name)] = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except (OSError, ValueError):  # gone meanwhile
+                continue
+    tree, added = {root}, True
+    while added:
+        below = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= below
+        added = bool(below)
+    pages = 0
+    for pid in tree:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pages += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def measure(args: list[str], cwd: Path | None = None, expect: tuple[int, ...] = (0,)) -> Run:
     """Run a command to completion; exit the bench with its stderr if its exit code is not
-    one of `expect`."""
+    one of `expect`. The peak memory of the whole process tree is sampled 5 times a second."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        tree_peak, stop = [0.0], threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(0.2):
+                tree_peak[0] = max(tree_peak[0], _tree_rss_mb(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
+        stop.set()
+        sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -54,7 +88,7 @@ def measure(args: list[str], cwd: Path | None = None, expect: tuple[int, ...] = 
         if proc.returncode not in expect:
             sys.exit(f"bench: {' '.join(args[:3])} ... failed ({proc.returncode}):\n{stderr[-3000:]}")
         return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read().decode(),
-                   stderr, proc.returncode)
+                   stderr, proc.returncode, max(tree_peak[0], usage.ru_maxrss / 1024))
 
 
 def status(message: str) -> None:
