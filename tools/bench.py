@@ -23,6 +23,10 @@
 6. Memory: peak RSS of `bivideo make --from en --for none --preview` on two long talks (the
    ../shared/media English recordings looped, 1.2 s apart), and its growth per audio minute.
    Target: peak at most 600 MB + 5 MB per audio minute.
+7. The everyday job: `bivideo make --for both` at its defaults on a 2-minute 1080p30 talk
+   (slides with a moving speaker inset over the English recordings looped). Targets: wall time
+   at most the talk's length, and at most 900 MB for bivideo and its ffmpeg together; with
+   `--full-size-minutes 2 10 30`, the same at 10 and 30 minutes (memory must not grow).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from support import BIVIDEO, DEFAULT_MEDIA, MEDIA, Run, load_average, make_video, measure, rounds_table, status
+from support import BIVIDEO, DEFAULT_MEDIA, MEDIA, Run, load_average, make_video, measure, picture, rounds_table, status
 
 from bivideo import burn, platforms, probe, toolchain
 from tests.servers import libre_server
@@ -47,6 +51,7 @@ ENGINES = ("faster-whisper", "openai-whisper")
 MANDARIN_MEDIA = MEDIA / "zh" / "zh03_osr_cn_000_0072_8k.wav"
 SPEEDUP_TARGET, OVERHEAD_TARGET, PLATFORMS_TARGET, AUTO_TARGET, REFERENCE_TARGET = 3.0, 1.10, 0.70, 1.10, 0.6
 MEMORY_BASE_MB, MEMORY_PER_MINUTE_MB = 600, 5
+FULL_SIZE_TARGET, FULL_SIZE_MB = 1.0, 900  # the everyday job: x the talk's length, peak memory
 
 # Run in a fresh interpreter: load an engine, get the audio as bivideo does, transcribe.
 WHISPER_CHILD = """
@@ -265,9 +270,10 @@ def bench_reference(media: Path, rounds: int, tmp: Path) -> None:
               f"ratio {make / reference:.3f} {verdict}")
 
 
-def long_talk(minutes: float, dest: Path) -> Path:
+def long_talk(minutes: float, dest: Path, full_size: bool = False) -> Path:
     """A talk of `minutes`: the English recordings one after another with 1.2 s gaps, looped,
-    under a still picture small enough to build in seconds (memory is the audio's)."""
+    under a still picture small enough to build in seconds (memory is the audio's), or, with
+    `full_size`, a 1080p30 slide deck with a moving speaker inset."""
     recordings = sorted((MEDIA / "en").iterdir())
     inputs = [arg for path in recordings for arg in ("-i", str(path))]
     chain = "".join(f"[{n}:a]aformat=sample_rates=16000:channel_layouts=mono,apad=pad_dur=1.2[a{n}];"
@@ -276,10 +282,11 @@ def long_talk(minutes: float, dest: Path) -> Path:
     subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", *inputs, "-filter_complex",
                     chain + "".join(f"[a{n}]" for n in range(len(recordings))) + f"concat=n={len(recordings)}:v=0:a=1",
                     str(cycle)], check=True)
-    subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi",
-                    "-i", "color=c=gray:s=320x180:r=5", "-stream_loop", "-1", "-i", str(cycle), "-t", str(minutes * 60),
-                    "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p",
-                    "-c:a", "aac", str(dest)], check=True)
+    video = ["-i", picture("1920x1080", 30, "slides"), "-g", "60"] if full_size else \
+        ["-i", "color=c=gray:s=320x180:r=5", "-tune", "stillimage"]
+    subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi", video[1],
+                    "-stream_loop", "-1", "-i", str(cycle), "-t", str(minutes * 60), "-c:v", "libx264",
+                    "-preset", "ultrafast", *video[2:], "-pix_fmt", "yuv420p", "-c:a", "aac", str(dest)], check=True)
     return dest
 
 
@@ -303,6 +310,30 @@ def bench_memory(lengths: tuple[float, float], tmp: Path) -> None:
     print(f"   growth: {slope:.1f} MB per audio minute (the 16 kHz int16 audio itself: 1.9)")
 
 
+def bench_full_size(minutes: list[float], rounds: int, tmp: Path) -> None:
+    """The everyday job: `bivideo make --for both` at the defaults on 1080p30 talks."""
+    print(f"\n7. The everyday job: bivideo make --for both, 1080p30 slides with a speaker inset, English, default "
+          f"quality (rounds: {rounds} for the first length)")
+    print(f"   {'talk':<10}{'wall s':>9}{'x length':>10}{'CPU s':>8}{'peak MB':>9}{'largest process MB':>20}")
+    with libre_server() as (url, _):
+        for n, length in enumerate(minutes):
+            status(f"building a {length:g} min 1080p talk (untimed)")
+            video = long_talk(length, tmp / f"full size {length:g}.mp4", full_size=True)
+            runs = []
+            for k in range(rounds if n == 0 else 1):
+                status(f"{length:g} min 1080p talk: bivideo make --for both, run {k + 1}")
+                runs.append(measure([str(BIVIDEO), "make", str(video), "-o", str(tmp / "full size"), "--from", "en",
+                                     "--model", "base", "--translator", "libre", "--translator-url", url, "--quiet",
+                                     "--force", "--for", "both"]))
+            wall, peak = statistics.median(r.seconds for r in runs), max(r.tree_peak_mb for r in runs)
+            cpu = statistics.median(r.cpu for r in runs)
+            print(f"   {length:>5g} min{wall:>9.1f}{wall / (length * 60):>10.2f}{cpu:>8.0f}"
+                  f"{peak:>9.0f}{max(r.peak_mb for r in runs):>20.0f}   targets: <= {FULL_SIZE_TARGET:.1f}x "
+                  f"{'PASS' if wall <= FULL_SIZE_TARGET * length * 60 else 'FAIL'}, <= {FULL_SIZE_MB} MB "
+                  f"{'PASS' if peak <= FULL_SIZE_MB else 'FAIL'}")
+    print("   peak MB: bivideo and its ffmpeg together (sampled 5 times a second); a 2-core machine")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA, metavar="FILE",
@@ -311,10 +342,12 @@ def main() -> None:
                         help="its spoken language [%(default)s]")
     parser.add_argument("--rounds", type=int, default=2, metavar="N",
                         help="interleaved make/parts rounds [%(default)s]")
-    parser.add_argument("--only", choices=("engines", "make", "platforms", "auto", "reference", "memory"),
+    parser.add_argument("--only", choices=("engines", "make", "platforms", "auto", "reference", "memory", "full-size"),
                         help="run one section")
     parser.add_argument("--memory-minutes", type=float, nargs=2, default=(8.0, 25.0), metavar=("SHORT", "LONG"),
                         help="lengths of the two talks of the memory section [8 25]")
+    parser.add_argument("--full-size-minutes", type=float, nargs="+", default=[2.0], metavar="MINUTES",
+                        help="lengths of the everyday job's 1080p talks [2]; e.g. 2 10 30 for its memory by length")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # results and progress lines in order
     if args.media == DEFAULT_MEDIA and not MEDIA.is_dir():
@@ -342,6 +375,8 @@ def main() -> None:
             bench_reference(media, args.rounds, Path(tmp))
         if args.only in (None, "memory"):
             bench_memory(tuple(args.memory_minutes), Path(tmp))
+        if args.only in (None, "full-size"):
+            bench_full_size(args.full_size_minutes, args.rounds, Path(tmp))
     print(f"\nload average at the end: {load_average()} (above nproc: other work shared the cores)")
 
 
