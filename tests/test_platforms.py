@@ -161,7 +161,7 @@ def make_source(dest: Path, size: str, *extra: str, seconds: float = 3, audio: i
 
 def render_videos(source: Path, folder: Path, **options) -> list[Path]:
     settings = Settings(output_dir=folder, quality="draft", **options)
-    job = open_job(source, settings)
+    job = open_job(source, settings, Reporter(quiet=True))
     job.cues = LONGEST
     return render.render(job, settings, Reporter(quiet=True))
 
