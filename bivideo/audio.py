@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import wave
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,12 +37,20 @@ PAD = 0.3  # seconds of audio kept either side when a stretch of speech is decod
 
 def extract(source: Path, dest: Path, track: int = 0) -> None:
     """Decode audio track `track` (0-based) to 16 kHz mono PCM WAV at `dest` (atomically)."""
-    with atomic_path(dest) as tmp:
+    extract_tracks(source, {track: dest})
+
+
+def extract_tracks(source: Path, dests: dict[int, Path]) -> None:
+    """Decode each audio track k (0-based) of `dests` to 16 kHz mono PCM WAV at dests[k]
+    (atomically), in one ffmpeg run: the file is read once however many tracks it has."""
+    with ExitStack() as temporaries:
+        outputs = []
+        for track, dest in dests.items():
+            outputs += ["-map", f"0:a:{track}", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le",
+                        str(temporaries.enter_context(atomic_path(dest)))]
         result = subprocess.run(
-            [toolchain.ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-y",
-             "-i", str(source.resolve()), "-map", f"0:a:{track}", "-vn", "-ac", "1",
-             "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", str(tmp)],
-            capture_output=True, text=True, check=False)
+            [toolchain.ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", str(source.resolve()),
+             *outputs], capture_output=True, text=True, check=False)
         if result.returncode != 0:
             reason = toolchain.last_line(result.stderr) or "unknown ffmpeg error"
             raise BivideoError(f"could not decode the audio ({reason})", path=source)
@@ -62,6 +71,36 @@ def load(path: Path) -> np.ndarray:
             block = np.frombuffer(wav.readframes(BLOCK), dtype=np.int16)
             pcm[first:first + len(block)] = block
     return pcm
+
+
+# A recording with several audio tracks (OBS, Zoom: the microphone often on the second) is
+# transcribed from the one with the most speech, measured by Silero over up to 20 windows of
+# 30 s spread over the talk: at most 10 minutes of each track, a few seconds of VAD.
+TRACK_WINDOWS, TRACK_WINDOW = 20, 30.0
+
+
+def sample(path: Path) -> np.ndarray:
+    """Up to TRACK_WINDOWS windows of TRACK_WINDOW seconds spread evenly over the WAV at
+    `path` (written by `extract`), joined; the whole of a shorter one."""
+    import numpy as np
+
+    size = int(TRACK_WINDOW * SAMPLE_RATE)
+    with wave.open(str(path), "rb") as wav:
+        total = wav.getnframes()
+        if total <= TRACK_WINDOWS * size:
+            return np.frombuffer(wav.readframes(total), dtype=np.int16)
+        parts = []
+        for k in range(TRACK_WINDOWS):
+            wav.setpos(k * (total - size) // (TRACK_WINDOWS - 1))
+            parts.append(np.frombuffer(wav.readframes(size), dtype=np.int16))
+    return np.concatenate(parts)
+
+
+def speech_share(pcm: np.ndarray) -> float:
+    """The share of the int16 samples' time that Silero hears as speech (0 when empty)."""
+    if not len(pcm):
+        return 0.0
+    return sum(end - start for start, end in fine_speech_regions(pcm)) / (len(pcm) / SAMPLE_RATE)
 
 
 def clip(samples: np.ndarray, start: float, end: float) -> np.ndarray:

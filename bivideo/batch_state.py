@@ -32,8 +32,6 @@ NOT_MEDIA = frozenset(
     ".srt .ass .vtt .txt .md .json .toml .yaml .yml .csv .tsv .log .bak .part .pdf .doc .docx "
     ".ppt .pptx .key .pages .png .jpg .jpeg .gif .webp .heic .bmp .svg .zip .py .html".split())
 OUTPUT_VIDEOS = tuple(f".{suffix}" for suffix in platforms.VIDEOS)
-# ffprobe's names for still-image formats: a picture has a "video" stream but is no talk.
-IMAGE_FORMATS = ("image2", "_pipe", "gif", "apng", "webp")
 
 
 @dataclass
@@ -148,13 +146,13 @@ def _candidate(path: Path, state: State, name: str) -> bool:
 def _probe_streams(path: Path) -> bool:
     import ffmpeg as ffmpeg_python
 
-    from bivideo import toolchain
+    from bivideo import probe, toolchain
 
     try:
         data = ffmpeg_python.probe(str(path.resolve()), cmd=toolchain.ffprobe())
     except ffmpeg_python.Error:
         return False
-    if data.get("format", {}).get("format_name", "").endswith(IMAGE_FORMATS):
+    if data.get("format", {}).get("format_name", "").endswith(probe.IMAGE_FORMATS):
         return False
     return any(s.get("codec_type") in ("video", "audio") for s in data.get("streams", []))
 

@@ -1,11 +1,12 @@
 """Stage 7: encode every platform's video in one ffmpeg run, subtitles burned in by libass.
 
 The source is decoded once (and tone-mapped, frame-rate-fixed once); `split` hands the same
-frames to each platform's chain (its frame, its subtitles) and encoder. The ASS files and the
-font sit in a private folder that ffmpeg runs in, so the filter string names only fixed, safe
-relative names: whatever characters the user's paths contain never reach ffmpeg's filter
-parser. Input and output paths go in as absolute paths (a name starting with a dash can't be
-mistaken for an option).
+frames to each platform's chain (its frame, its subtitles) and encoder. An audio-only talk's
+picture is a still (`Still`): a picture repeated, or a plain background with the talk's
+title, at STILL_FPS. The ASS files and the font sit in a private folder that ffmpeg runs in,
+so the filter string names only fixed, safe relative names: whatever characters the user's
+paths contain never reach ffmpeg's filter parser. Input and output paths go in as absolute
+paths (a name starting with a dash can't be mistaken for an option).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from bivideo import toolchain
 from bivideo.artifacts import write_text
 from bivideo.errors import BivideoError
-from bivideo.platforms import AUDIO_KBPS, MAX_FPS, Frame
+from bivideo.platforms import AUDIO_KBPS, MAX_FPS, STILL_FPS, Frame
 from bivideo.probe import MediaInfo
 
 FONTS = "fonts"
@@ -46,6 +47,17 @@ _QSV = {"draft": ("-preset", "veryfast"), "normal": ("-preset", "medium"), "high
 BACKGROUND_FPS = 5  # how often a fitted picture's blurred background is drawn
 TONEMAP = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0,"
            "zscale=t=bt709:m=bt709:r=tv")
+BACKGROUND = "#1E2A38"  # an audio-only talk's plain background: a calm dark slate blue
+
+
+@dataclass(frozen=True)
+class Still:
+    """What an audio-only talk's videos show: `picture` (`size` its width and height), or
+    without one the plain background with `title` on it."""
+
+    picture: Path | None
+    size: tuple[int, int] | None
+    title: str
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,7 @@ class Target:
     frame: Frame
     ass: str
     kbps: int
+    title: str = ""  # ASS drawn under the subtitles: an audio-only talk's title on its plain background
 
 
 def _test_encode(ffmpeg: str, encoder: str) -> bool:
@@ -102,15 +115,15 @@ def output_fps(info: MediaInfo) -> Fraction:
     return Fraction(min(info.fps, MAX_FPS)).limit_denominator(1001)
 
 
-def shared_filters(info: MediaInfo, tonemap: bool, frames: list[Frame]) -> list[str]:
+def shared_filters(info: MediaInfo, tonemap: bool, frames: list[Frame], source: tuple[int, int]) -> list[str]:
     """Done once for every output: HDR to SDR, a constant frame rate, down to the largest
     picture the outputs need (a 4K phone video is scaled once, not once per platform),
-    8-bit 4:2:0."""
+    8-bit 4:2:0. `source`: the size of the picture decoded."""
     steps = [TONEMAP] if info.hdr and tonemap else []
     if info.vfr or info.fps > MAX_FPS:
         steps.append(f"fps={output_fps(info)}")
     w, h = max((f.picture[2:] for f in frames), key=lambda size: size[0] * size[1], default=(0, 0))
-    if len(frames) > 1 and w * h < info.width * info.height:
+    if len(frames) > 1 and w * h < source[0] * source[1]:
         steps.append(f"scale={w}:{h}")
     return [*steps, "format=yuv420p"]
 
@@ -119,13 +132,14 @@ def distinct(targets: list[Target]) -> list[tuple[Target, list[Path]]]:
     """Pure: the videos to encode, each with the other paths that get the very same video
     (same frame, same subtitles: a vertical talk for both platforms), encoded once at the
     lower of their bitrate caps and copied."""
-    groups: dict[tuple[Frame, str], tuple[Target, list[Path]]] = {}
+    groups: dict[tuple[Frame, str, str], tuple[Target, list[Path]]] = {}
     for target in targets:
-        first, copies = groups.get((target.frame, target.ass), (target, []))
+        look = (target.frame, target.ass, target.title)
+        first, copies = groups.get(look, (target, []))
         if copies or first is not target:
             copies.append(target.path)
             first = replace(first, kbps=min(first.kbps, target.kbps))
-        groups[(target.frame, target.ass)] = (first, copies)
+        groups[look] = (first, copies)
     return list(groups.values())
 
 
@@ -138,16 +152,18 @@ def _margins(frame: Frame) -> list[tuple[int, int, int, int]]:
     return [m for m in around if m[2] > 0 and m[3] > 0]
 
 
-def frame_filters(frame: Frame, n: int, slow_background: bool = False) -> str:
+def frame_filters(frame: Frame, n: int, titled: bool = False, slow_background: bool = False) -> str:
     """Pure: the chain from split output [s{n}] to [v{n}]: the picture in its frame (over a
-    blurred, darkened copy of itself when it doesn't fill it), then subtitles{n}.ass.
+    blurred, darkened copy of itself when it doesn't fill it), then (`titled`) title{n}.ass,
+    then subtitles{n}.ass.
     The picture is padded to the frame and the blurred margins laid over it: the picture's
     frames keep their own times, and overlay holds the latest margin. So the video's blur
     (`slow_background`) can be drawn BACKGROUND_FPS times a second: it changes slowly behind
     the picture, and this saves a third of the chain's filtering and gives the encoder fewer
     changed pixels. Stills, scattered in time, draw theirs for each."""
     x, y, w, h = frame.picture
-    burn = f"subtitles=subtitles{n}.ass:fontsdir={FONTS},setsar=1"
+    title = f"subtitles=title{n}.ass:fontsdir={FONTS}," if titled else ""
+    burn = f"{title}subtitles=subtitles{n}.ass:fontsdir={FONTS},setsar=1"
     if not frame.fitted:
         return f"[s{n}]scale={w}:{h},{burn}[v{n}]"
     # blur a small copy (cheap), then scale it up to fill the frame
@@ -165,6 +181,17 @@ def frame_filters(frame: Frame, n: int, slow_background: bool = False) -> str:
     return ";".join(chain) + f";[p{n}_{len(margins)}]{burn}[v{n}]"
 
 
+def still_input(still: Still, size: tuple[int, int], seconds: float, index: int) -> tuple[list[str], str]:
+    """Pure: `seconds` of an audio-only talk's still at STILL_FPS, as ffmpeg's input number
+    `index`: (its input arguments, the start of its chain in the filter graph). The picture is
+    read as one image however its name looks (no %d patterns) and repeated; the plain
+    background is made by the graph itself, `size` large."""
+    if still.picture is None:
+        return [], f"color=c=0x{BACKGROUND.lstrip('#')}:s={size[0]}x{size[1]}:r={STILL_FPS:g}:d={seconds:.3f},"
+    return ["-f", "image2", "-pattern_type", "none", "-loop", "1", "-framerate", f"{STILL_FPS:g}",
+            "-t", f"{seconds:.3f}", "-i", str(still.picture.resolve())], f"[{index}:v]"
+
+
 def can_copy_video(info: MediaInfo) -> bool:
     """The soft-subtitle MP4 keeps the source's picture untouched when MP4 players take it."""
     return info.video_codec == "h264" and info.pix_fmt == "yuv420p" and not info.hdr
@@ -180,23 +207,29 @@ def audio_args(info: MediaInfo, track: int) -> list[str]:
 
 def ffmpeg_args(ffmpeg: str, info: MediaInfo, targets: list[Target], *, encoder_name: str = "libx264",
                 quality: str = "normal", audio_track: int = 0, soft: Path | None = None,
-                tonemap: bool = True, cpus: int = 2) -> list[str]:
-    """Pure: the one ffmpeg command line writing every target (and the soft-subtitle MP4).
-    The encoders share the `cpus`: each x264 gets its share, at least two threads (with one,
-    ffmpeg 5 encodes in its own thread, between filtering frames), so the memory of their
-    frame threads does not grow with the machine."""
-    soft_encoded = soft is not None and not can_copy_video(info)
-    branches = len(targets) + soft_encoded
-    threads = max(2, cpus // branches)
-    graph = [f"[0:v]{','.join(shared_filters(info, tonemap, [t.frame for t in targets]))},split={branches}"
-             + "".join(f"[s{n}]" for n in range(branches))]
-    graph += [frame_filters(t.frame, n, slow_background=True) for n, t in enumerate(targets)]
-    if soft_encoded:
-        graph.append(f"[s{len(targets)}]scale=trunc(iw/2)*2:trunc(ih/2)*2,setsar=1[v{len(targets)}]")
+                tonemap: bool = True, still: Still | None = None, cpus: int = 2) -> list[str]:
+    """Pure: the one ffmpeg command line writing every target (and the soft-subtitle MP4);
+    over `still` for an audio-only talk. The encoders share the `cpus`: each x264 gets its
+    share, at least two threads (with one, ffmpeg 5 encodes in its own thread, between
+    filtering frames), so the memory of their frame threads does not grow with the machine."""
     args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(info.path.resolve())]
     if soft is not None:
         for name, _, _ in SOFT_TRACKS:
             args += ["-i", name]
+    head, source = "[0:v]", (info.width, info.height)
+    if still is not None:
+        largest = max(((t.frame.width, t.frame.height) for t in targets), key=lambda size: size[0] * size[1])
+        extra, head = still_input(still, largest, info.duration, 1 + len(SOFT_TRACKS) * (soft is not None))
+        args += extra
+        source = still.size or largest
+    soft_encoded = soft is not None and not can_copy_video(info)
+    branches = len(targets) + soft_encoded
+    threads = max(2, cpus // branches)
+    graph = [f"{head}{','.join(shared_filters(info, tonemap, [t.frame for t in targets], source))},split={branches}"
+             + "".join(f"[s{n}]" for n in range(branches))]
+    graph += [frame_filters(t.frame, n, bool(t.title), slow_background=True) for n, t in enumerate(targets)]
+    if soft_encoded:
+        graph.append(f"[s{len(targets)}]scale=trunc(iw/2)*2:trunc(ih/2)*2,setsar=1[v{len(targets)}]")
     args += ["-filter_complex", ";".join(graph)]
     audio = audio_args(info, audio_track)
     for n, target in enumerate(targets):
@@ -233,6 +266,13 @@ def run_ffmpeg(args: list[str], cwd: Path, duration: float, progress: Callable[[
         raise BivideoError(f"ffmpeg failed while burning subtitles: {reason}")
 
 
+def ass_files(targets: list[Target]) -> dict[str, str]:
+    """Pure: the ASS files the filter graph names, by their fixed names: subtitles{n}.ass and
+    (with a title) title{n}.ass for the n-th target."""
+    files = {f"subtitles{n}.ass": t.ass for n, t in enumerate(targets)}
+    return files | {f"title{n}.ass": t.title for n, t in enumerate(targets) if t.title}
+
+
 def prepare_folder(folder: Path, subtitle_files: dict[str, str]) -> None:
     """The folder ffmpeg runs in: the CJK font under fonts/, the subtitle files by fixed names."""
     font = toolchain.cjk_font()
@@ -248,20 +288,22 @@ def prepare_folder(folder: Path, subtitle_files: dict[str, str]) -> None:
 
 
 def burn(info: MediaInfo, targets: list[Target], folder: Path, progress: Callable[[float], None], *,
-         quality: str = "normal", audio_track: int = 0, soft: tuple[Path, str, str] | None = None) -> str:
+         quality: str = "normal", audio_track: int = 0, soft: tuple[Path, str, str] | None = None,
+         still: Still | None = None) -> str:
     """Write every target (and, given `soft` = (path, Chinese SRT, English SRT), an MP4 with
-    both languages as subtitle tracks) in one ffmpeg run. Paths are written as given: the
-    caller passes temporary names and renames them. Returns the encoder used."""
+    both languages as subtitle tracks) in one ffmpeg run, over `still` for an audio-only
+    talk. Paths are written as given: the caller passes temporary names and renames them.
+    Returns the encoder used."""
     ffmpeg = toolchain.ffmpeg_with_libass()
     groups = distinct(targets)
     encoded = [first for first, _ in groups]
-    files = {f"subtitles{n}.ass": t.ass for n, t in enumerate(encoded)}
+    files = ass_files(encoded)
     if soft is not None:
         files.update({name: text for (name, _, _), text in zip(SOFT_TRACKS, soft[1:])})
     prepare_folder(folder, files)
     name = encoder(ffmpeg)
     args = ffmpeg_args(ffmpeg, info, encoded, encoder_name=name, quality=quality, audio_track=audio_track,
-                       soft=soft[0] if soft else None, tonemap=toolchain.has_filter(ffmpeg, "zscale"),
+                       soft=soft[0] if soft else None, tonemap=toolchain.has_filter(ffmpeg, "zscale"), still=still,
                        cpus=toolchain.usable_cpus())
     run_ffmpeg(args, folder, info.duration, progress)
     for first, copies in groups:

@@ -157,6 +157,11 @@ look_options = _options(
                  help="words: on the spoken line, each word lights up as it is said (karaoke)."),
     click.option("--highlight-color", default=DEFAULTS.highlight_color, show_default=True, callback=_colour,
                  help="Colour of the words already said, with --highlight words."),
+    click.option("--picture", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+                 help="Audio-only recordings: the picture the videos show [default: a plain background with "
+                      "the title]."),
+    click.option("--title", help="Audio-only recordings: the title on the plain background [default: the file "
+                                 "name]."),
 )
 
 # How the videos are encoded: shared by make, burn and batch.
@@ -165,8 +170,9 @@ encode_options = _options(
                  help="Also write <stem>.soft.mp4 with Chinese and English as selectable subtitle tracks."),
     click.option("--quality", type=click.Choice(QUALITIES), default=DEFAULTS.quality, show_default=True,
                  help="Encoding effort and quality (draft is fastest)."),
-    click.option("--audio-track", type=click.IntRange(min=1), default=DEFAULTS.audio_track, show_default=True,
-                 help="Which audio track to transcribe and keep, counting from 1."),
+    click.option("--audio-track", type=click.IntRange(min=1), default=DEFAULTS.audio_track,
+                 help="Which audio track to transcribe and keep, counting from 1 [default: the one with the "
+                      "most speech]."),
 )
 
 

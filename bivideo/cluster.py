@@ -409,4 +409,5 @@ def _portable(settings: Settings) -> Settings:
     def absolute(path: Path | None) -> Path | None:
         return path.expanduser().resolve() if path is not None else None
 
-    return replace(settings, output_dir=absolute(settings.output_dir), glossary=absolute(settings.glossary))
+    return replace(settings, output_dir=absolute(settings.output_dir), glossary=absolute(settings.glossary),
+                   picture=absolute(settings.picture))

@@ -59,7 +59,7 @@ def start(mode: Mode, source: Path, settings: Settings, reporter: Reporter, srt:
     for make and preview, or read from the subtitle files (or `srt`) for burn."""
     if mode == "burn":
         return on_disk(source, settings, reporter, srt)
-    job = prepare(open_job(source, settings), settings, reporter)
+    job = prepare(open_job(source, settings, reporter), settings, reporter)
     job.written += post_texts.write(job.outputs, _post_texts(job, settings, reporter), reporter)
     return job
 
@@ -75,7 +75,7 @@ def run(mode: Mode, source: Path, settings: Settings, reporter: Reporter, srt: P
     the video burns: they need only the cues, and the burn leaves some CPU idle."""
     if mode == "burn":
         return finish(mode, start(mode, source, settings, reporter, srt), settings, reporter)
-    job = prepare(open_job(source, settings), settings, reporter)
+    job = prepare(open_job(source, settings, reporter), settings, reporter)
     engines.unload_engines()  # one video: the model's work is done
     texts = _meanwhile(lambda: _post_texts(job, settings, reporter), reporter)
     try:
@@ -132,7 +132,7 @@ def prepare(job: Job, settings: Settings, reporter: Reporter) -> Job:
 def on_disk(source: Path, settings: Settings, reporter: Reporter, srt: Path | None = None) -> Job:
     """The video with the subtitles already written for it (or `srt`): nothing is transcribed
     or translated; the single-language SRTs are brought in step with the bilingual one."""
-    job = open_job(source, settings)
+    job = open_job(source, settings, reporter)
     merged = subtitle_files.cues_on_disk(job.outputs, source.name, reporter, srt)
     job.cues, job.stale = merged.cues, merged.to_translate
     if srt is None:
@@ -154,7 +154,9 @@ def _transcribed_and_translated(job: Job, settings: Settings, reporter: Reporter
         reporter.note("removed Whisper hallucinations: " + ", ".join(
             f"{count} × {kind}" for kind, count in transcript.removed.items()))
     if not transcript.words:
-        raise BivideoError("no speech found", path=source)
+        tracks = len(job.info.audio_codecs)
+        raise BivideoError("no speech found" + (f" on audio track {job.track + 1} of {tracks} (--audio-track N "
+                                                "chooses another)" if tracks > 1 else ""), path=source)
 
     spoken, target = transcript.language, settings.target or other_language(transcript.language)
     if spoken == target:
@@ -174,7 +176,7 @@ def _transcript(job: Job, settings: Settings, reporter: Reporter) -> Transcript:
     """The talk's transcript, from the work folder when nothing it depends on has changed."""
     model = _model(settings)
     path = job.work / "transcript-{}.json".format(artifacts.key(
-        _audio_key(job, settings), settings.engine, _model_identity(model), settings.source, transcribe.FORMAT))
+        job.audio_key(), settings.engine, _model_identity(model), settings.source, transcribe.FORMAT))
     if _reused(path, settings, "transcript", reporter):
         model.tell(reporter)
         return Transcript.from_json(artifacts.read_json(path))
@@ -295,15 +297,11 @@ def _whisper_translation(built: list[Cue], job: Job, settings: Settings, reporte
 
 def talk_samples(job: Job, settings: Settings, reporter: Reporter) -> np.ndarray:
     """The talk's audio as Whisper hears it (int16, audio.load), extracted once into the work folder."""
-    wav = job.work / f"audio-{_audio_key(job, settings)}.wav"
+    wav = job.audio_path()
     if not _reused(wav, settings, "audio", reporter):
         with reporter.stage("audio", None):
-            audio.extract(job.source, wav, job.audio_track(settings))
+            audio.extract(job.source, wav, job.track)
     return audio.load(wav)
-
-
-def _audio_key(job: Job, settings: Settings) -> str:
-    return artifacts.key("audio", job.work.name, job.audio_track(settings))
 
 
 def _model(settings: Settings) -> model_choice.Choice:

@@ -23,6 +23,14 @@ SAFE_MARGIN = 0.05  # of the frame's short side, below the lowest subtitle line
 # Every platform gets the same frame for the same shape, so identical videos encode once.
 BUTTON_ZONE = 0.15
 MIN_VIDEO_KBPS = 800  # below this a talk's picture looks visibly smeared
+# An audio-only talk's videos show a still picture. 10 fps is the lowest rate LinkedIn takes
+# (10 to 60 fps) and puts every subtitle on screen within 0.1 s of its time; x264 spends
+# about the same on each frame of a still as of a moving picture: 25 fps cost 2.4x as much
+# (a 3-minute memo for both platforms, README "Files as people have them").
+STILL_FPS = 10.0
+# The plain background takes whatever shape the frame has; `keep` (LinkedIn's default) is a
+# 16:9 frame, the feed's own. Each at 1080 on the short side.
+BACKGROUND_SHAPES = {"keep": "16:9", "16:9": "16:9", "1:1": "1:1", "9:16": "9:16"}
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,19 @@ def frame(source_width: int, source_height: int, shape: str) -> Frame:
         top = room // 2 // 2 * 2
         return Frame(width, height, (x, top, pw, ph), height - top - ph - band)
     return Frame(width, height, (x, (height - ph) // 2 // 2 * 2, pw, ph), bottom)
+
+
+def still_frame(picture: tuple[int, int] | None, shape: str) -> Frame:
+    """The frame in `shape` of an audio-only talk's video: over `picture` (width, height),
+    whose short side is made 1080 (a still may be enlarged: the subtitles get the pixels a
+    video's would), or over the plain background, which fills every frame."""
+    if picture is None:
+        ratio = ASPECTS[BACKGROUND_SHAPES[shape]]
+        width, height = (_even(MAX_SHORT_SIDE * ratio), MAX_SHORT_SIDE) if ratio >= 1 else \
+            (MAX_SHORT_SIDE, _even(MAX_SHORT_SIDE / ratio))
+        return frame(width, height, "keep")
+    scale = MAX_SHORT_SIDE / min(picture)
+    return frame(_even(picture[0] * scale), _even(picture[1] * scale), shape)
 
 
 def video_kbps(platform: Platform, frame: Frame, duration: float, audio_kbps: float) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 from bivideo import artifacts, burn, platforms, render, toolchain
 from bivideo.errors import BivideoError
 from bivideo.job import Job
-from bivideo.platforms import Frame
+from bivideo.platforms import STILL_FPS, Frame
 from bivideo.probe import MediaInfo
 from bivideo.settings import Settings
 from bivideo.ui import Reporter
@@ -56,16 +56,24 @@ def label(seconds: float) -> str:
     return f"{int(minutes):02d}m{rest:06.3f}s"
 
 
-def ffmpeg_args(ffmpeg: str, info: MediaInfo, times: list[float], frames: list[Frame], names: list[str],
-                tonemap: bool = True) -> list[str]:
-    """Pure: one ffmpeg run writing, for each frame (a platform's, with subtitles{n}.ass), a
-    still per time (`{name}-%02d.png`) and a contact sheet (`{name}-sheet.png`). `times`
-    ascending, no repeats."""
+def ffmpeg_args(ffmpeg: str, info: MediaInfo, times: list[float], videos: list[burn.Target], names: list[str],
+                tonemap: bool = True, still: burn.Still | None = None) -> list[str]:
+    """Pure: one ffmpeg run writing, for each video (a platform's frame, with subtitles{n}.ass
+    and title{n}.ass if it has a title), a still per time (`{name}-%02d.png`) and a contact
+    sheet (`{name}-sheet.png`). `times` ascending, no repeats. An audio-only talk's pictures
+    are its `still`."""
+    frames: list[Frame] = [video.frame for video in videos]
+    largest = max(((f.width, f.height) for f in frames), key=lambda size: size[0] * size[1])
     inputs, graph = [], []
     for k, at in enumerate(times):
-        inputs += ["-noaccurate_seek", "-ss", f"{at:.3f}", "-i", str(info.path.resolve())]
+        if still is None:
+            inputs += ["-noaccurate_seek", "-ss", f"{at:.3f}", "-i", str(info.path.resolve())]
+            head = f"[{k}:v]"
+        else:
+            extra, head = burn.still_input(still, largest, 1 / STILL_FPS, k)
+            inputs += extra
         # one frame, stamped with the asked time so the subtitles drawn are those shown then
-        graph.append(f"[{k}:v]trim=end_frame=1,setpts={at:.3f}/TB[f{k}]")
+        graph.append(f"{head}trim=end_frame=1,setpts={at:.3f}/TB[f{k}]")
     # the frames in one stream through the burn's own chains: libass and the font load once
     shared = [burn.TONEMAP] if info.hdr and tonemap else []
     graph.append("".join(f"[f{k}]" for k in range(len(times))) + f"interleave=nb_inputs={len(times)},"
@@ -74,8 +82,8 @@ def ffmpeg_args(ffmpeg: str, info: MediaInfo, times: list[float], frames: list[F
     columns = min(SHEET_COLUMNS, len(times))
     rows = -(-len(times) // columns)
     outputs = []
-    for n, (frame, name) in enumerate(zip(frames, names)):
-        graph.append(burn.frame_filters(frame, n))
+    for n, (video, name) in enumerate(zip(videos, names)):
+        graph.append(burn.frame_filters(video.frame, n, bool(video.title)))
         graph.append(f"[v{n}]split[still{n}][c{n}];[c{n}]scale={THUMB_WIDTH}:-2,"
                      f"tile={columns}x{rows}:nb_frames={len(times)}:color=black[sheet{n}]")
         outputs += ["-map", f"[still{n}]", "-fps_mode", "passthrough", "-frames:v", str(len(times)),
@@ -95,16 +103,8 @@ def stills(job: Job, settings: Settings, reporter: Reporter, times: list[float] 
     videos = render.targets(job, settings, reporter)
     names = [platform.name for platform in platforms.chosen(settings.platform)]  # the order of `videos`
     stage = job.work / "preview"
-    shutil.rmtree(stage, ignore_errors=True)
-    burn.prepare_folder(stage, {f"subtitles{n}.ass": t.ass for n, t in enumerate(videos)})
-    ffmpeg = toolchain.ffmpeg_with_libass()
-    args = ffmpeg_args(ffmpeg, job.info, times, [t.frame for t in videos], names,
-                       toolchain.has_filter(ffmpeg, "zscale"))
     with reporter.stage("preview", None):
-        done = subprocess.run(args, cwd=stage, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        reason = toolchain.last_line(done.stderr) or f"exit code {done.returncode}"
-        raise BivideoError(f"ffmpeg failed while drawing the preview: {reason}")
+        _draw(job, videos, names, times, stage)
     folder = job.outputs.path("preview")
     folder.mkdir(exist_ok=True)
     for old in [*folder.glob("*still-*.png"), *folder.glob("*contact-sheet.png")]:  # the last preview's (ours)
@@ -117,3 +117,27 @@ def stills(job: Job, settings: Settings, reporter: Reporter, times: list[float] 
                 shutil.copyfile(stage / source, tmp)
             written.append(folder / final)
     return written
+
+
+def backdrops(job: Job, settings: Settings) -> dict[str, Path]:
+    """An audio-only talk's still in each chosen platform's frame, as its videos show it but
+    with no subtitles (the studio draws them over it): platform name -> PNG in the work folder."""
+    videos, _ = render.plan_videos([], job.info, settings, toolchain.cjk_font().family, None, None,
+                                   job.outputs.path, job.still)
+    names = [platform.name for platform in platforms.chosen(settings.platform)]
+    stage = job.work / "backdrop"
+    _draw(job, videos, names, [0.0], stage)
+    return {name: stage / f"{name}-01.png" for name in names}
+
+
+def _draw(job: Job, videos: list[burn.Target], names: list[str], times: list[float], stage: Path) -> None:
+    """One ffmpeg run drawing each of `videos` at `times` into the emptied folder `stage`
+    (`{name}-NN.png` and `{name}-sheet.png`)."""
+    shutil.rmtree(stage, ignore_errors=True)
+    burn.prepare_folder(stage, burn.ass_files(videos))
+    ffmpeg = toolchain.ffmpeg_with_libass()
+    args = ffmpeg_args(ffmpeg, job.info, times, videos, names, toolchain.has_filter(ffmpeg, "zscale"), job.still)
+    done = subprocess.run(args, cwd=stage, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        reason = toolchain.last_line(done.stderr) or f"exit code {done.returncode}"
+        raise BivideoError(f"ffmpeg failed while drawing the preview: {reason}")

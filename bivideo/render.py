@@ -36,23 +36,32 @@ def targets(job: Job, settings: Settings, reporter: Reporter) -> list[burn.Targe
     bilingual.ass."""
     videos, warnings = plan_videos(job.cues, job.info, settings, toolchain.cjk_font().family,
                                    _highlighted_words(job, settings, reporter),
-                                   subtitle_files.edited_ass(job.outputs, reporter), job.outputs.path)
+                                   subtitle_files.edited_ass(job.outputs, reporter), job.outputs.path, job.still)
     for warning in warnings:
         reporter.warn(warning)
     return videos
 
 
+def frame_for(info: probe.MediaInfo, still: burn.Still | None, shape: str) -> platforms.Frame:
+    """Pure: the talk's frame in `shape`: its video's, or for an audio-only talk its still's."""
+    if still is None:
+        return platforms.frame(info.width, info.height, shape)
+    return platforms.still_frame(still.size, shape)
+
+
 def plan_videos(cues_shown: list[Cue], info: probe.MediaInfo, settings: Settings, font: str,
                 words: list[highlight.Record | None] | None, edited: tuple[str, tuple[int, int]] | None,
-                path_for: Callable[[str], Path]) -> tuple[list[burn.Target], list[str]]:
-    """Pure: each chosen platform's video (its frame, its styled subtitles, its bitrate cap)
-    and the platform limits this video breaks. A bilingual.ass the user edited (`edited`: its
-    text and frame size) is used for the videos of the frame size it was styled for."""
+                path_for: Callable[[str], Path], still: burn.Still | None = None
+                ) -> tuple[list[burn.Target], list[str]]:
+    """Pure: each chosen platform's video (its frame, its styled subtitles, its bitrate cap;
+    over `still` for an audio-only talk) and the platform limits this video breaks. A
+    bilingual.ass the user edited (`edited`: its text and frame size) is used for the videos
+    of the frame size it was styled for."""
     aspects = platforms.parse_aspects(settings.aspect)
     audio_kbps = platforms.AUDIO_KBPS if info.audio_codecs else 0
     chosen, warnings = [], []
     for platform in platforms.chosen(settings.platform):
-        frame = platforms.frame(info.width, info.height, platforms.aspect_for(platform, aspects))
+        frame = frame_for(info, still, platforms.aspect_for(platform, aspects))
         kbps = platforms.video_kbps(platform, frame, info.duration, audio_kbps)
         warnings += platforms.warnings(platform, info.duration, frame, kbps, audio_kbps)
         if edited and edited[1] == (frame.width, frame.height):
@@ -63,8 +72,17 @@ def plan_videos(cues_shown: list[Cue], info: probe.MediaInfo, settings: Settings
             if edited:
                 warnings.append(f"your edited bilingual.ass is styled for {edited[1][0]}x{edited[1][1]}; the "
                                 f"{platform.name} video ({frame.width}x{frame.height}) gets the generated styling")
-        chosen.append(burn.Target(path_for(platform.video), frame, ass, kbps))
+        chosen.append(burn.Target(path_for(platform.video), frame, ass, kbps, _title(still, frame, font, info)))
     return chosen, warnings
+
+
+def _title(still: burn.Still | None, frame: platforms.Frame, font: str, info: probe.MediaInfo) -> str:
+    """Pure: the title drawn on an audio-only talk's plain background, above the room a cue
+    takes on two lines per language; "" when there is none."""
+    if still is None or still.picture is not None or not still.title.strip():
+        return ""
+    above = frame.subtitle_bottom + 2 * subtitles.block_height(frame.width, frame.height)
+    return subtitles.title_ass(still.title, frame.width, frame.height, font, above, info.duration)
 
 
 
@@ -86,7 +104,7 @@ def render(job: Job, settings: Settings, reporter: Reporter) -> list[Path]:
         temp = {path: temporaries.enter_context(artifacts.atomic_path(path)) for path in finals}
         with reporter.stage("burn", round(info.duration, 1)) as progress:
             used = burn.burn(info, [replace(t, path=temp[t.path]) for t in videos], job.work / "burn", progress,
-                             quality=settings.quality, audio_track=job.audio_track(settings),
+                             quality=settings.quality, audio_track=job.track, still=job.still,
                              soft=(temp[soft], subtitles.srt_for_language(job.cues, "zh"),
                                    subtitles.srt_for_language(job.cues, "en")) if soft else None)
     reporter.note("encoded {} with {}".format(", ".join(

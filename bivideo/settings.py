@@ -59,7 +59,11 @@ class Settings:
     aspect: tuple[str, ...] = ()  # --aspect values: SHAPE or PLATFORM=SHAPE
     soft: bool = False  # also an MP4 with selectable subtitle tracks
     quality: Quality = "normal"
-    audio_track: int = 1  # 1-based, as users count
+    audio_track: int | None = None  # 1-based, as users count; None: the track with speech
+    # an audio-only talk's videos show `picture`, or without one a plain background with `title`
+    # (default: the file's name)
+    picture: Path | None = None
+    title: str | None = None
     # The look follows bilingual releases: the larger white Chinese line first, the English
     # line below it smaller and in a pale gold, both with a dark outline; words already said
     # in a light cyan, apart from both.

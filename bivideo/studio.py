@@ -25,6 +25,7 @@ from bivideo import (
     flow,
     highlight,
     platforms,
+    preview,
     proofread,
     render,
     review,
@@ -132,6 +133,7 @@ class Studio:
     version: str
     peaks: bytes
     speech: list[tuple[float, float]]
+    backdrops: dict[str, Path] = field(default_factory=dict)  # audio only: each frame's still, by platform
     events: Events = field(default_factory=Events)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -159,7 +161,8 @@ def open_studio(video: Path, settings: Settings, reporter: Reporter) -> Studio:
         flow.run("preview", video, settings, reporter)
     job = flow.on_disk(video, settings, reporter)
     peaks, speech = _waveform(job, settings, reporter)
-    studio = Studio(video, settings, reporter, job, list(job.cues), set(job.stale), "", peaks, speech)
+    backdrops = preview.backdrops(job, settings) if job.info.audio_only else {}
+    studio = Studio(video, settings, reporter, job, list(job.cues), set(job.stale), "", peaks, speech, backdrops)
     studio.version = studio.disk_version()
     return studio
 
@@ -167,7 +170,7 @@ def open_studio(video: Path, settings: Settings, reporter: Reporter) -> Studio:
 def _waveform(job: Job, settings: Settings, reporter: Reporter) -> tuple[bytes, list[tuple[float, float]]]:
     if not job.info.audio_codecs:
         return b"", []
-    key = artifacts.key("waveform", job.work.name, settings.audio_track, audio.PEAKS_PER_SECOND)
+    key = artifacts.key("waveform", job.work.name, job.track + 1, audio.PEAKS_PER_SECOND)
     peaks_path, speech_path = job.work / f"peaks-{key}.bin", job.work / f"speech-{key}.json"
     if not (peaks_path.is_file() and speech_path.is_file()):
         pcm = flow.talk_samples(job, settings, reporter)
@@ -189,7 +192,7 @@ def _records(studio: Studio, cues: list[Cue]) -> list[highlight.Record | None]:
 
 def frames(studio: Studio) -> list[tuple[platforms.Platform, platforms.Frame]]:
     info, aspects = studio.job.info, platforms.parse_aspects(studio.settings.aspect)
-    return [(p, platforms.frame(info.width, info.height, platforms.aspect_for(p, aspects)))
+    return [(p, render.frame_for(info, studio.job.still, platforms.aspect_for(p, aspects)))
             for p in platforms.chosen(studio.settings.platform)]
 
 
@@ -209,12 +212,13 @@ def state(studio: Studio) -> dict:
     spoken = main_language_of(cues)
     return {
         "video": {"name": studio.video.name, "duration": info.duration, "fps": studio.fps,
-                  "width": info.width, "height": info.height},
+                  "width": info.width, "height": info.height, "audio_only": info.audio_only},
         "files": {suffix.split(".")[0]: studio.job.outputs.path(suffix).name for suffix in SUBTITLE_FILES},
         "version": studio.version, "spoken": spoken, "target": other_language(spoken), "cues": rows,
         "speech": [[a, b] for a, b in studio.speech], "peaks_per_second": audio.PEAKS_PER_SECOND,
         "frames": [{"platform": p.name, "width": f.width, "height": f.height, "picture": list(f.picture),
                     "button_zone": platforms.BUTTON_ZONE if f.height > f.width else 0,
+                    "backdrop": f"/media/backdrop/{p.name}" if p.name in studio.backdrops else None,
                     "label": f"{FRAME_NAMES.get(p.name, p.name)} {f.width}x{f.height}"} for p, f in frames(studio)],
         "font": {"family": toolchain.cjk_font().family, "url": "/media/font"},
         "highlight": studio.settings.highlight_color if studio.settings.highlight == "words" else None,
@@ -237,7 +241,7 @@ def styled(studio: Studio, platform: str, rows: list[dict]) -> str:
     words = [review.record(r) for r in rows]
     settings = replace(studio.settings, platform=cast(Any, "none" if platform == "bilingual" else platform))
     videos, _ = render.plan_videos(cues, studio.job.info, settings, toolchain.cjk_font().family, words, None,
-                                   studio.job.outputs.path)
+                                   studio.job.outputs.path, studio.job.still)
     return videos[0].ass
 
 

@@ -7,9 +7,10 @@ load sets (so module imports, workers and the video element need no token of the
 The Host header must name this server (DNS rebinding), a write must come from its own
 Origin, and a Content-Security-Policy allows no inline script.
 
-Endpoints: GET / /static/<file> /media/video /media/font /media/output/<name> /api/state
-/api/peaks /api/events (server-sent events of a burn); POST /api/check /api/sync /api/split
-/api/ass /api/translate /api/suggest /api/save /api/draft /api/burn.
+Endpoints: GET / /static/<file> /media/video /media/backdrop/<platform> (an audio-only talk's
+still) /media/font /media/output/<name> /api/state /api/peaks /api/events (server-sent events
+of a burn); POST /api/check /api/sync /api/split /api/ass /api/translate /api/suggest
+/api/save /api/draft /api/burn.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def handler(studio: Studio, token: str) -> type[BaseHTTPRequestHandler]:
                 self.send_static(path.removeprefix("/static/"))
             elif path == "/media/video":
                 self.send_file(studio.video.resolve())
+            elif path.startswith("/media/backdrop/") and path.removeprefix("/media/backdrop/") in studio.backdrops:
+                self.send_file(studio.backdrops[path.removeprefix("/media/backdrop/")])
             elif path == "/media/font":
                 self.send_file(toolchain.cjk_font().path)
             elif path.startswith("/media/output/"):

@@ -135,3 +135,36 @@ def bilingual_ass(cues: list[Cue], width: int, height: int, font: str, look: Loo
         subs.append(pysubs2.SSAEvent(start=round(cue.start * 1000), end=round(cue.end * 1000),
                                      style=blocks[0][0], text=text))
     return subs.to_string("ass")
+
+
+TITLE_SIZE = 0.09  # of the frame's short side: the title of an audio-only talk
+TITLE_WIDTH = 0.8  # of the frame's width, at most
+TITLE_LINES = 3
+TITLE_COLOUR = 0xE8EDF2  # a soft white on the calm background
+
+
+def title_ass(title: str, width: int, height: int, font: str, above: int, seconds: float) -> str:
+    """An audio-only talk's `title` on its plain background, for `seconds`: centred in the
+    part of a `width` x `height` frame higher than `above` pixels from the bottom (the
+    subtitles' place), in up to three balanced lines (libass can't break Chinese without
+    spaces), the font shrunk until the longest line fits 80% of the width."""
+    language = "zh" if re.search(r"[\u3400-\u9fff]", title) else "en"
+    advance = ZH_ADVANCE if language == "zh" else EN_ADVANCE  # per unit of display width
+    usable, size = width * TITLE_WIDTH, min(width, height) * TITLE_SIZE
+    for count in range(1, TITLE_LINES + 1):
+        lines = [piece.strip() for piece in divide(title.strip(), language, [1 / count] * count) if piece.strip()]
+        longest = max(display_width(piece, language) for piece in lines)
+        if longest * advance * size <= usable:
+            break
+    size = min(size, usable / (longest * advance))
+    subs = pysubs2.SSAFile()
+    subs.info.update({"PlayResX": str(width), "PlayResY": str(height), "WrapStyle": "2",
+                      "ScaledBorderAndShadow": "yes"})
+    subs.styles["Title"] = pysubs2.SSAStyle(fontname=font, fontsize=round(size), bold=True,
+                                            primarycolor=_colour(TITLE_COLOUR), outline=0, shadow=0,
+                                            alignment=pysubs2.Alignment.MIDDLE_CENTER)
+    position = f"{{\\pos({width // 2},{(height - above) // 2})}}"
+    subs.append(pysubs2.SSAEvent(start=0, end=math.ceil(seconds * 1000), style="Title",
+                                 text=position + "\\N".join(_ass_escape(piece) for piece in lines)))
+    return subs.to_string("ass")
+

@@ -48,11 +48,29 @@ def test_video_without_audio(folder):
     assert_one_line_error(cli("make", video), "no audio stream")
 
 
-def test_audio_without_video(folder):
-    audio = folder / "voice memo.m4a"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
-                    str(audio)], check=True)
-    assert_one_line_error(cli("make", audio), "no video stream")
+def test_neither_video_nor_audio(folder):
+    subtitles = folder / "captions only.mkv"
+    (folder / "captions.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nHello\n")
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(folder / "captions.srt"), str(subtitles)], check=True)
+    assert_one_line_error(cli("make", subtitles), "no video or audio stream")
+
+
+def test_an_audio_track_the_file_does_not_have(folder):
+    two = folder / "two tracks.mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=1",
+                    "-f", "lavfi", "-i", "sine=duration=1", "-f", "lavfi", "-i", "sine=frequency=600:duration=1",
+                    "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-preset", "ultrafast", str(two)],
+                   check=True)
+    assert_one_line_error(cli("make", two, "--audio-track", "3"), "--audio-track 3: two tracks.mkv has only 2 audio "
+                                                                   "tracks")
+
+
+def test_a_picture_that_is_not_one(folder):
+    memo = folder / "voice memo.m4a"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=duration=1", str(memo)], check=True)
+    (folder / "cover.jpg").write_text("not a picture\n")
+    assert_one_line_error(cli("make", memo, "--picture", folder / "cover.jpg"), "cover.jpg", "not a picture")
+    assert_one_line_error(cli("make", memo, "--picture", memo), "voice memo.m4a: not a picture")
 
 
 def test_unwritable_output_folder(folder):

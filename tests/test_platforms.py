@@ -1,6 +1,7 @@
 """Platform videos: frames and limits (pure), and real renders read back with ffprobe, pixel
 bounds and OCR, with the longest lines the subtitle standard allows, on every frame shape
-and on awkward sources (rotated, odd-sized, VFR, 10-bit HDR, silent, two audio tracks)."""
+and on awkward sources (rotated, odd-sized, VFR, 10-bit HDR, HEVC 10-bit in .mov, VP9/Opus
+in WebM, silent, two audio tracks)."""
 
 from __future__ import annotations
 
@@ -161,7 +162,7 @@ def make_source(dest: Path, size: str, *extra: str, seconds: float = 3, audio: i
 
 def render_videos(source: Path, folder: Path, **options) -> list[Path]:
     settings = Settings(output_dir=folder, quality="draft", **options)
-    job = open_job(source, settings)
+    job = open_job(source, settings, Reporter(quiet=True))
     job.cues = LONGEST
     return render.render(job, settings, Reporter(quiet=True))
 
@@ -298,6 +299,24 @@ def test_ten_bit_hdr_is_tone_mapped_to_8_bit_sdr(tmp_path):
     video = video_stream(out)
     assert (video["pix_fmt"], video["profile"]) == ("yuv420p", "High")
     assert video.get("color_transfer") != "smpte2084"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, codecs, found", [
+    ("iphone.mov", ["-vf", "format=yuv420p10le", "-c:v", "libx265", "-preset", "ultrafast", "-x265-params",
+                    "log-level=error", "-tag:v", "hvc1", "-c:a", "aac"], ("hevc", "yuv420p10le", "aac")),
+    ("screen.webm", ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus"],
+     ("vp9", "yuv420p", "opus"))])
+def test_hevc_10_bit_mov_and_vp9_opus_webm_become_h264_and_aac(name, codecs, found, tmp_path):
+    source = tmp_path / name  # as phones (HEVC 10-bit in QuickTime) and browsers' recorders (WebM) write them
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi",
+                    "-i", "sine=sample_rate=48000", "-t", "1", *codecs, str(source)], check=True)
+    info = probe.probe(source)
+    assert (info.video_codec, info.pix_fmt, info.audio_codecs[0]) == found
+    out = render_videos(source, tmp_path, platform="linkedin")[-1]
+    video = video_stream(out)
+    assert (video["codec_name"], video["profile"], video["pix_fmt"]) == ("h264", "High", "yuv420p")
+    assert [s["codec_name"] for s in probe_json(out)["streams"] if s["codec_type"] == "audio"] == ["aac"]
 
 
 @pytest.mark.slow

@@ -20,10 +20,18 @@ def test_probe_reads_display_size_after_rotation():
 
 
 def test_probe_rejects_what_it_cannot_use():
-    with pytest.raises(BivideoError, match="no video stream"):
-        probe.parse(probe.Path("x.mp4"), {"streams": [AUDIO], "format": {"duration": "3"}})
+    with pytest.raises(BivideoError, match="no video or audio stream"):
+        probe.parse(probe.Path("x.mkv"), {"streams": [{"codec_type": "subtitle"}], "format": {"duration": "3"}})
     silent = probe.parse(probe.Path("x.mp4"), {"streams": [VIDEO], "format": {"duration": "3"}})
-    assert silent.audio_codecs == ()  # burnable; `make` refuses it (nothing to transcribe)
+    assert silent.audio_codecs == () and not silent.audio_only  # burnable; `make` refuses it (nothing to transcribe)
+
+
+def test_probe_takes_audio_only_with_or_without_cover_art():
+    cover = dict(VIDEO, disposition={"attached_pic": 1})  # an MP3's or M4A's cover: no picture to burn into
+    for streams in ([AUDIO], [cover, AUDIO]):
+        memo = probe.parse(probe.Path("memo.m4a"), {"streams": streams, "format": {"duration": "3"}})
+        assert memo.audio_only and memo.audio_codecs == ("aac",) and memo.duration == 3
+        assert memo.fps == platforms.STILL_FPS  # its videos show a still at this rate
 
 
 def test_speech_regions_merge_up_to_one_whisper_window():

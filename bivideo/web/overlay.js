@@ -1,7 +1,9 @@
 // The viewer's frame: the platform's output frame (LinkedIn, WeChat 9:16, ...) with the one
 // <video> at frame.picture, a blurred copy of it around, the app button zone hatched, and the
 // subtitles drawn by libass (JASSUB) from the very ASS the burn uses, over the WHOLE frame
-// (PlayRes = frame size), so a 9:16 layout looks as burned. Without WebAssembly, or when
+// (PlayRes = frame size), so a 9:16 layout looks as burned. An audio-only talk shows instead
+// the still its videos show (frame.backdrop: its picture, or its background and title), and
+// its <video> only plays the sound. Without WebAssembly, or when
 // JASSUB fails, a plain HTML overlay shows the current cue's two lines instead.
 
 import { postText } from './api.js'
@@ -67,6 +69,7 @@ export class Overlay {
     this.font = state.font
     this.hooks = hooks
     this.frame = this.frames[0]
+    this.audioOnly = Boolean(state.video.audio_only)
     this.assSeq = 0
     this.assTimer = 0
     this.jassub = null
@@ -98,7 +101,9 @@ export class Overlay {
     const usable = W * (1 - 2 * SIDE_MARGIN)
     this.htmlSubs.style.setProperty('--zh-size', `${Math.min(H * 0.055, usable / (16 * 0.72 * 1.05)) * scale}px`)
     this.htmlSubs.style.setProperty('--en-size', `${Math.min(H * 0.04, usable / (42 * 0.42 * 1.05)) * scale}px`)
-    this.blur.hidden = x === 0 && y === 0 && w === W && h === H
+    this.blur.hidden = this.audioOnly || (x === 0 && y === 0 && w === W && h === H)
+    this.video.style.visibility = this.audioOnly ? 'hidden' : ''
+    this.box.style.backgroundImage = this.frame.backdrop ? `url("${this.frame.backdrop}")` : ''
     this.box.dataset.platform = this.frame.platform
     this.jassub?.resize()
     this.paintBlur?.()
@@ -127,7 +132,9 @@ export class Overlay {
         useLocalFonts: false,
         // drawn on the page's side: with the canvas handed to the worker, a frame the video asks
         // for before the hand-over reaches the page and throws inside JASSUB
-        offscreenRender: false
+        offscreenRender: false,
+        // sound alone brings no video frames to draw on: then JASSUB follows the clock instead
+        onDemandRender: !this.audioOnly
       })
     } catch (error) {
       return this.fallback(error.message || String(error))
