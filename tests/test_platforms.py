@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bivideo import burn, doctor, platforms, probe, render, segmentation, standard
+from bivideo import burn, doctor, platforms, probe, render, segmentation, standard, subtitles
 from bivideo.datatypes import Shown
 from bivideo.errors import BivideoError
 from bivideo.job import open_job
@@ -379,3 +379,36 @@ def test_a_4k_source_is_scaled_down_once_for_every_platform(tmp_path):
     args = burn.ffmpeg_args("ffmpeg", info, targets)
     graph = args[args.index("-filter_complex") + 1]
     assert graph.startswith("[0:v]scale=1920:1080,format=yuv420p,split=2"), graph
+
+
+@pytest.mark.slow
+def test_a_fitted_picture_keeps_its_frame_times_over_a_blur_drawn_five_times_a_second(tmp_path):
+    """Every frame of the source has its own grey level: frame k of the 9:16 video shows
+    source frame k in the picture, while the blurred margins change only every 5th frame
+    (25 fps, blur drawn 5 times a second) and follow the picture."""
+    rate, seconds = 25, 2
+    source = tmp_path / "levels.mkv"
+    subprocess.run(["ffmpeg", "-hide_banner", "-v", "error", "-f", "lavfi", "-i",
+                    f"color=c=black:s=320x180:r={rate},geq=lum='16+mod(N*37,200)':cb=128:cr=128",
+                    "-t", str(seconds), "-c:v", "ffv1", "-pix_fmt", "yuv420p", str(source)], check=True)
+    info = probe.probe(source)
+    frame = platforms.frame(320, 180, "9:16")
+    x, y, w, h = frame.picture
+    ass = subtitles.bilingual_ass([], frame.width, frame.height, "Noto Sans CJK SC")
+    out = tmp_path / "tall.mp4"
+    burn.burn(info, [burn.Target(out, frame, ass, 4000)], tmp_path / "work", lambda done: None)
+    grey = subprocess.run(["ffmpeg", "-hide_banner", "-v", "error", "-i", str(out), "-f", "rawvideo",
+                           "-pix_fmt", "gray", "-"], capture_output=True, check=True).stdout
+    frames = np.frombuffer(grey, np.uint8).reshape(-1, frame.height, frame.width).astype(float)
+    assert len(frames) == rate * seconds
+    picture = frames[:, y + h // 4:y + 3 * h // 4, x + w // 4:x + 3 * w // 4].mean(axis=(1, 2))
+    wanted = np.array([(k * 37) % 200 * 255 / 219 for k in range(len(frames))])  # read back as full range
+    assert np.abs(picture - wanted).max() < 4  # no frame of the picture early, late or repeated
+    margin = frames[:, 4:y - 4, :].mean(axis=(1, 2))  # the blurred band above the picture
+    changes = int((np.abs(np.diff(margin)) > 1).sum())
+    assert 5 <= changes <= seconds * burn.BACKGROUND_FPS  # the blur is redrawn, about 5 times a second
+    # each blur is drawn from a frame of the fifth of a second it is held for (fps picks the
+    # window's last): the margins follow the picture, never more than 4 frames apart
+    held = rate // burn.BACKGROUND_FPS
+    drawn = np.arange(0, len(frames) - held, held)
+    assert max(np.corrcoef(margin[drawn], wanted[drawn + lag])[0, 1] for lag in range(held)) > 0.95
