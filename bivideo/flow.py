@@ -12,8 +12,6 @@ depends on, so a rerun with unchanged inputs and settings reuses it instead of r
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TypeVar
@@ -23,7 +21,6 @@ import numpy as np
 from bivideo import (
     artifacts,
     audio,
-    background,
     engines,
     given_subtitles,
     highlight,
@@ -71,19 +68,21 @@ def finish(mode: Mode, job: Job, settings: Settings, reporter: Reporter) -> list
 
 
 def run(mode: Mode, source: Path, settings: Settings, reporter: Reporter, srt: Path | None = None) -> list[Path]:
-    """`start` then `finish`, but the post's texts (vocabulary lookups, glosses) are made while
-    the video burns: they need only the cues, and the burn leaves some CPU idle."""
+    """`start` then `finish`, for one video: the model is let go before the burn, and the
+    post's texts (vocabulary lookups, glosses) are made after it, or when it fails. The burn
+    is the job's peak of memory, and what the vocabulary loads (word frequencies, lemmas,
+    jieba's tags: about 60 MB, kept by their libraries) need not sit beside it."""
     if mode == "burn":
         return finish(mode, start(mode, source, settings, reporter, srt), settings, reporter)
     job = prepare(open_job(source, settings, reporter), settings, reporter)
     engines.unload_engines()  # one video: the model's work is done
-    texts = _meanwhile(lambda: _post_texts(job, settings, reporter), reporter)
     try:
         pictures = _pictures(mode, job, settings, reporter)
     except Exception:  # the post's files stay with the subtitle files when the burn fails
-        post_texts.write(job.outputs, texts.result(), reporter)
+        post_texts.write(job.outputs, _post_texts(job, settings, reporter), reporter)
         raise
-    return list(dict.fromkeys(job.written + post_texts.write(job.outputs, texts.result(), reporter) + pictures))
+    texts = post_texts.write(job.outputs, _post_texts(job, settings, reporter), reporter)
+    return list(dict.fromkeys(job.written + texts + pictures))
 
 
 def _pictures(mode: Mode, job: Job, settings: Settings, reporter: Reporter) -> list[Path]:
@@ -93,16 +92,6 @@ def _pictures(mode: Mode, job: Job, settings: Settings, reporter: Reporter) -> l
 def _post_texts(job: Job, settings: Settings, reporter: Reporter) -> dict[str, str]:
     """The texts of the post's files (transcript.md, vocab.csv) for the prepared cues."""
     return post_texts.texts(job.cues, job.source.stem, job.cue_words(), settings, reporter)
-
-
-def _meanwhile(work: Callable[[], T], reporter: Reporter) -> Future[T]:
-    """`work` started in a thread whose stages draw no bar (the main thread's is on screen).
-    An interrupted burn does not wait for it; it writes no file."""
-    def barless() -> T:
-        with reporter.barless():
-            return work()
-
-    return background.started(barless, "meanwhile")
 
 
 # --- the subtitles: made, or read back from the files --------------------------------------

@@ -209,7 +209,7 @@ def test_vocab_is_off_for_a_mandarin_talk_unless_asked(mandarin):
 
 
 def test_a_failed_burn_still_leaves_the_post_files_with_the_subtitles(english, tmp_path):
-    """transcript.md and vocab.csv are made while the video burns: a burn that fails still
+    """transcript.md and vocab.csv are made after the video burns: a burn that fails still
     leaves them, whole, beside the subtitle files."""
     stub = tmp_path / "ffmpeg-without-x264"
     stub.write_text('#!/bin/sh\ncase "$*" in *libx264*) echo "x264: simulated failure" >&2; exit 1;; esac\n'

@@ -27,7 +27,9 @@ from bivideo.settings import QUALITIES
 
 RECORDING = MEDIA / "en" / "en04_osr_us_000_0034_harvard_list72_8k.wav"
 SIZE, RATE = "1280x720", 30
-# label: x264 arguments; the first of each level is what bivideo used before
+# label: x264 arguments; the first of each level is what bivideo used first, PREVIOUS what it
+# used before the setting marked *
+PREVIOUS = {"normal": "veryfast crf19 ref2 lookahead60 qcomp.5 mixed-refs"}
 CANDIDATES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "draft": [("veryfast crf26", ("-preset", "veryfast", "-crf", "26")),
               ("superfast crf26", ("-preset", "superfast", "-crf", "26"))],
@@ -45,11 +47,14 @@ CANDIDATES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                                                             "-x264-params", "ref=3:rc-lookahead=60:qcomp=0.5")),
                ("veryfast crf19 ref2 lookahead60 qcomp.5 subme5",
                 ("-preset", "veryfast", "-crf", "19", "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5:subme=5")),
-               # memory: x264 holds every frame of its lookahead (at 1080p about 5 MB each)
+               # memory: x264 holds every frame of its lookahead (at 1080p about 6.5 MB each)
                ("veryfast crf19 ref2 lookahead30 qcomp.5 mixed-refs",
                 ("-preset", "veryfast", "-crf", "19", "-x264-params", "ref=2:rc-lookahead=30:qcomp=0.5:mixed-refs=1")),
-               ("veryfast crf19 ref2 lookahead40 qcomp.5 mixed-refs",
-                ("-preset", "veryfast", "-crf", "19", "-x264-params", "ref=2:rc-lookahead=40:qcomp=0.5:mixed-refs=1"))],
+               ("veryfast crf18 ref2 lookahead15 qcomp.5 mixed-refs",
+                ("-preset", "veryfast", "-crf", "18", "-x264-params", "ref=2:rc-lookahead=15:qcomp=0.5:mixed-refs=1")),
+               ("veryfast crf17.5 ref2 lookahead10 qcomp.5 mixed-refs",
+                ("-preset", "veryfast", "-crf", "17.5",
+                 "-x264-params", "ref=2:rc-lookahead=10:qcomp=0.5:mixed-refs=1"))],
     "high": [("slow crf18", ("-preset", "slow", "-crf", "18")),
              ("medium crf18", ("-preset", "medium", "-crf", "18"))],
 }
@@ -100,12 +105,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each source [%(default)s]")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds [%(default)s]")
     parser.add_argument("--level", choices=QUALITIES, help="measure one level's candidates only")
+    parser.add_argument("--label", action="append", metavar="LABEL",
+                        help="measure only the candidates of these labels (repeatable)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     if not RECORDING.is_file():
         print(f"encoder bench skipped: the real test media folder {MEDIA} is absent")
         return
-    levels = {args.level: CANDIDATES[args.level]} if args.level else CANDIDATES
+    levels = {level: [(label, x264) for label, x264 in candidates if not args.label or label in args.label]
+              for level, candidates in CANDIDATES.items() if level == (args.level or level)}
+    levels = {level: candidates for level, candidates in levels.items() if candidates}
     with tempfile.TemporaryDirectory(prefix="bivideo-encoders-") as tmp:
         sources, caps = {}, {}
         plain = cap(platforms.PLAIN, platforms.frame(1280, 720, "keep"), args.seconds)
@@ -150,16 +159,17 @@ def main() -> None:
                 print(f"  {level:<7}{mark}{label:<61}{cells}")
                 print(f"  {'':<7} {'  peak MB':<61}" + "".join(
                     f"{statistics.median(peak[(label, kind)]):>14.0f}{'':>18}" for kind in sources))
-            first, _ = candidates[0]
             chosen = next((label for label, x264 in candidates if x264 == burn._X264[level]), None)
-            if chosen and chosen != first:
-                verdicts = []
-                for kind in sources:
-                    (old_cpu, old_kb, old_ssim), (new_cpu, new_kb, new_ssim) = (median[(first, kind)],
-                                                                                median[(chosen, kind)])
-                    verdicts.append(f"{kind} {1 - new_cpu / old_cpu:.0%} less CPU, {new_kb - old_kb:+.1f} KB, "
-                                    f"SSIM {new_ssim - old_ssim:+.6f}")
-                print(f"  {level} * against {first}: " + "; ".join(verdicts))
+            measured = {label for label, _ in candidates}
+            for before in dict.fromkeys([candidates[0][0], PREVIOUS.get(level, "")]):
+                if chosen and before in measured and before != chosen:
+                    verdicts = []
+                    for kind in sources:
+                        (old_cpu, old_kb, old_ssim), (new_cpu, new_kb, new_ssim) = (median[(before, kind)],
+                                                                                    median[(chosen, kind)])
+                        verdicts.append(f"{kind} {1 - new_cpu / old_cpu:.0%} less CPU, {new_kb - old_kb:+.1f} KB, "
+                                        f"SSIM {new_ssim - old_ssim:+.6f}")
+                    print(f"  {level} * against {before}: " + "; ".join(verdicts))
         print(f"  chosen now: {', '.join(f'{q}: ' + ' '.join(burn._X264[q]) for q in QUALITIES)}")
 
 
