@@ -37,8 +37,8 @@ HARDWARE = ("h264_videotoolbox", "h264_nvenc", "h264_qsv")
 # (about 6.5 MB each at 1080p), and two 1080p encoders with the former 60 frames at CRF 19
 # took 1.3 GB; this is as sharp (SSIM), under the same cap, in less than half the memory.
 _X264 = {"draft": ("-preset", "veryfast", "-crf", "26"),
-         "normal": ("-preset", "veryfast", "-crf", "18",
-                    "-x264-params", "ref=2:rc-lookahead=15:qcomp=0.5:mixed-refs=1"),
+         "normal": ("-preset", "veryfast", "-crf", "17.5",
+                    "-x264-params", "ref=2:rc-lookahead=10:qcomp=0.5:mixed-refs=1"),
          "high": ("-preset", "slow", "-crf", "18")}
 _NVENC = {"draft": ("-preset", "p2", "-cq", "28"), "normal": ("-preset", "p4", "-cq", "23"),
           "high": ("-preset", "p6", "-cq", "19")}
@@ -210,8 +210,9 @@ def ffmpeg_args(ffmpeg: str, info: MediaInfo, targets: list[Target], *, encoder_
                 tonemap: bool = True, still: Still | None = None, cpus: int = 2) -> list[str]:
     """Pure: the one ffmpeg command line writing every target (and the soft-subtitle MP4);
     over `still` for an audio-only talk. The encoders share the `cpus`: each x264 gets its
-    share, at least two threads (with one, ffmpeg 5 encodes in its own thread, between
-    filtering frames), so the memory of their frame threads does not grow with the machine."""
+    share, at least three frame threads, so that ffmpeg 5's one thread, which filters every
+    frame and hands it to each encoder in turn, seldom waits for a busy one; and their
+    frames' memory does not grow with the machine (x264's own choice is 1.5 per core)."""
     args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(info.path.resolve())]
     if soft is not None:
         for name, _, _ in SOFT_TRACKS:
@@ -224,7 +225,7 @@ def ffmpeg_args(ffmpeg: str, info: MediaInfo, targets: list[Target], *, encoder_
         source = still.size or largest
     soft_encoded = soft is not None and not can_copy_video(info)
     branches = len(targets) + soft_encoded
-    threads = max(2, cpus // branches)
+    threads = max(3, cpus // branches)
     graph = [f"{head}{','.join(shared_filters(info, tonemap, [t.frame for t in targets], source))},split={branches}"
              + "".join(f"[s{n}]" for n in range(branches))]
     graph += [frame_filters(t.frame, n, bool(t.title), slow_background=True) for n, t in enumerate(targets)]
