@@ -9,7 +9,9 @@ choosing the best break, not the first one that fits): each cue must fit one lin
 language and 7 s; breaking costs least at sentence ends, then clause punctuation, then
 before a conjunction or preposition, and is never allowed inside a Chinese word, a number or
 an English term, and only at great cost between article+noun, pronoun+verb, adjective+noun
-or first+last name. Cues are then timed for reading: stretched into the following silence up
+or first+last name. A noticeable pause ends a cue, unless the piece it leaves could not stay
+up for the minimum duration: then the piece joins its neighbour across a pause too short to
+be seen (CHAIN_GAP). Cues are then timed for reading: stretched into the following silence up
 to the reading speed and minimum duration, with gaps under half a second closed to two frames.
 """
 
@@ -59,7 +61,11 @@ COST_SENTENCE, COST_CLAUSE, COST_SEGMENT, COST_CONJUNCTION, COST_PLAIN, COST_FOR
 COST_PER_CUE = 2  # prefer fuller cues to many fragments
 COST_MERGE = 4  # a sentence or segment end left inside a cue
 COST_SLOW = 12  # the text cannot be read in the time it can stay up
-COST_SHORT = 8  # the cue cannot reach the minimum duration before the next one starts
+# A cue that cannot reach the minimum duration before the next one starts makes that one wait:
+# worse than any place to break, and worse than crossing a pause under CHAIN_GAP (COST_PAUSE),
+# which in turn only a cue too short to read justifies.
+COST_SHORT = 200
+COST_PAUSE = 60
 COST_LONG_TRANSLATION = 3  # its translation will likely need more than one line
 
 
@@ -91,42 +97,60 @@ _TERM_CHAR = re.compile(r"[0-9A-Za-z.\-_+#/%@']")
 
 
 @functools.lru_cache(maxsize=4096)
-def chinese_boundaries(text: str) -> frozenset[int]:
-    """Character offsets where a Chinese line may be cut: between jieba words, but never
-    inside a run of Latin letters/digits (an English term, a number, a version like 3.11)."""
+def _jieba_cuts(text: str) -> frozenset[int]:
+    """Character offsets between jieba's words (term rule or not)."""
     cuts, offset = set(), 0
     for piece in segmenter().cut(text):
         offset += len(piece)
         cuts.add(offset)
-    return frozenset(c for c in cuts if 0 < c < len(text)
+    return frozenset(cuts)
+
+
+@functools.lru_cache(maxsize=4096)
+def chinese_boundaries(text: str) -> frozenset[int]:
+    """Character offsets where a Chinese line may be cut: between jieba words, but never
+    inside a run of Latin letters/digits (an English term, a number, a version like 3.11)."""
+    return frozenset(c for c in _jieba_cuts(text) if 0 < c < len(text)
                      and not (_TERM_CHAR.match(text[c - 1]) and _TERM_CHAR.match(text[c])))
+
+
+def said_at(pieces: list[Word]) -> tuple[float, float]:
+    """When a word made of Whisper's pieces is said. A pause of CHAIN_GAP or more between its
+    pieces is one Whisper's times put there (a first character pinned to a faint sound before
+    the pause, most often): the word is shown whole where most of it is said, the stretch of
+    pieces with the most speech."""
+    stretches = [[pieces[0]]]
+    for before, piece in pairwise(pieces):
+        if piece.start - before.end >= CHAIN_GAP:
+            stretches.append([piece])
+        else:
+            stretches[-1].append(piece)
+    said = max(stretches, key=lambda stretch: sum(p.end - p.start for p in stretch))
+    return said[0].start, max(p.end for p in said)
 
 
 def tokens_for(words: list[Word], language: Language, segment_ends: Set[int] = frozenset()) -> list[Token]:
     """Words -> tokens. English words stay as they are; Chinese pieces are joined until the
-    boundary after them is one jieba (and our term rule) allows."""
+    boundary after them is one jieba (and our term rule) allows, whatever pauses their times
+    hold (see `said_at`). A term wider than a line is cut between jieba's words after all; a
+    single jieba word stays whole, however wide."""
     if language != "zh":
         return [Token(w.text, w.start, w.end, language, i in segment_ends) for i, w in enumerate(words)]
     text = "".join(w.text for w in words)
-    allowed = chinese_boundaries(text)
+    allowed, between_words = chinese_boundaries(text), _jieba_cuts(text)
     tokens: list[Token] = []
     pending: list[Word] = []
-    offset = 0
-
-    def close(segment_end: bool) -> None:
-        tokens.append(Token("".join(w.text for w in pending), pending[0].start, pending[-1].end,
-                            language, segment_end))
-        pending.clear()
-
+    offset, segment_end = 0, False
     for i, word in enumerate(words):
-        if pending and display_width("".join(w.text for w in pending) + word.text, language) > MAX_LINE[language]:
-            close(False)  # no allowed cut within a whole line: cut between Whisper's pieces after all
-        elif pending and word.start - pending[-1].end >= NOTICEABLE_PAUSE:
-            close(False)  # the speaker paused here: a cue must be able to end at it
         pending.append(word)
         offset += len(word.text)
-        if i == len(words) - 1 or offset in allowed or i in segment_ends:
-            close(i in segment_ends)
+        segment_end = segment_end or i in segment_ends
+        last = i == len(words) - 1
+        overflows = not last and display_width("".join(w.text for w in [*pending, words[i + 1]]),
+                                                 language) > MAX_LINE[language]
+        if last or offset in allowed or (overflows and offset in between_words):
+            tokens.append(Token("".join(w.text for w in pending), *said_at(pending), language, segment_end))
+            pending, segment_end = [], False
     return tokens
 
 
@@ -174,14 +198,18 @@ def _segment(tokens: list[Token], gap: float) -> list[tuple[int, int]]:
         language = tokens[j - 1].language
         end_cost = costs[j - 1]
         available_until = tokens[j].start - gap if j < n else math.inf
-        merged = 0  # cost of the strong boundaries inside the cue
+        merged = 0  # cost of the strong boundaries and the pauses inside the cue
         for i in range(j - 1, -1, -1):
             if tokens[i].language != language:
                 break
             if i < j - 1 and costs[i] <= COST_SEGMENT:
                 merged += COST_MERGE
-            if i < j - 1 and tokens[i + 1].start - tokens[i].end >= NOTICEABLE_PAUSE:
-                break
+            if i < j - 1:
+                pause = tokens[i + 1].start - tokens[i].end
+                if pause >= CHAIN_GAP:
+                    break  # the words after it would be up before they are said
+                if pause >= NOTICEABLE_PAUSE:
+                    merged += COST_PAUSE
             text = join(tokens[i:j])
             width = display_width(text, language)
             single = i == j - 1
@@ -208,12 +236,14 @@ def _segment(tokens: list[Token], gap: float) -> list[tuple[int, int]]:
 
 
 def retime(cues: list[Cue], fps: float) -> list[Cue]:
-    """Time cues for reading: each stays up long enough to be read (reading speed and minimum
-    duration) if the silence after it allows, never past 7 s, never closer than two frames to
-    the next; a gap under half a second is closed to exactly two frames ("chaining"). Only
-    ends move forward: a cue never leaves before its last word has been spoken, and never
-    appears before its first; where two cues' words touch, the second waits two frames."""
-    gap, frame = MIN_GAP_FRAMES / fps, 1 / fps
+    """Time cues for reading: each stays up long enough to be read (reading speed) if the
+    silence after it allows, never past 7 s, never closer than two frames to the next; a gap
+    under half a second is closed to exactly two frames ("chaining"). Only ends move forward:
+    a cue never leaves before its last word has been spoken, and never appears before its
+    first; where two cues' words touch, the second waits two frames. Every cue stays up the
+    minimum duration: where the next one's words come sooner (the cue builder leaves that only
+    to a piece between two pauses a viewer sees), the next cue waits."""
+    gap = MIN_GAP_FRAMES / fps
     out: list[Cue] = []
     for i, cue in enumerate(cues):
         # words closer than two frames to the previous cue's end: show this cue a moment later
@@ -226,7 +256,7 @@ def retime(cues: list[Cue], fps: float) -> list[Cue]:
         if next_start - end < CHAIN_GAP:
             end = next_start - gap
         end = min(end, start + MAX_DURATION, next_start - gap)  # 7 s wins over chaining
-        out.append(replace(cue, start=start, end=max(end, cue.end, start + frame)))
+        out.append(replace(cue, start=start, end=max(end, cue.end, start + MIN_DURATION)))
     return out
 
 
@@ -307,7 +337,7 @@ def _parts_needed(target: str, language: str, lines: int) -> int:
     return parts
 
 
-def _time_at(offset: int, timed: list[tuple[int, int, Word]], at_end: bool) -> float:
+def _time_at(offset: int, timed: list[tuple[int, int, Token]], at_end: bool) -> float:
     """The time at character `offset` of a cue's source (spaces not counted), from the words'
     own times; inside a word, in proportion to its characters."""
     for begin, finish, word in timed:
@@ -335,7 +365,7 @@ def words_of(cues: list[Cue], words: list[Word]) -> list[list[Word] | None]:
     return out
 
 
-def _timed(spoken: list[Word]) -> list[tuple[int, int, Word]]:
+def _timed(spoken: list[Token]) -> list[tuple[int, int, Token]]:
     """Each word with the offsets of its characters in the cue's text (spaces not counted)."""
     timed, begin = [], 0
     for word in spoken:
@@ -345,7 +375,7 @@ def _timed(spoken: list[Word]) -> list[tuple[int, int, Word]]:
     return timed
 
 
-def _boundaries(cue: Cue, sources: list[str], spoken: list[Word] | None, gap: float) -> list[tuple[float, float]]:
+def _boundaries(cue: Cue, sources: list[str], spoken: list[Token] | None, gap: float) -> list[tuple[float, float]]:
     """(start, end) of each piece. A piece starts where its first word was said (in proportion
     to the text when the words' times are unknown), moved just enough that every piece lasts
     the minimum, but never to more than MAX_LEAD before its first word; it ends two frames
@@ -402,6 +432,7 @@ def fit_bilingual(cues: list[Cue], fps: float = DEFAULT_FPS, words: list[Word] |
         if any(not s.strip() or not t.strip() for s, t in zip(sources, targets)):
             out.append(replace(cue, target=two_lines(target, language)))  # too few words to divide
             continue
+        said = tokens_for(spoken, cue.language) if spoken else None  # whole words, timed as the cue's were
         out += [replace(cue, start=a, end=b, source=s.strip(), target=two_lines(t, language))
-                for (a, b), s, t in zip(_boundaries(cue, sources, spoken, gap), sources, targets)]
+                for (a, b), s, t in zip(_boundaries(cue, sources, said, gap), sources, targets)]
     return retime(out, fps)  # both languages now known: give each cue the time to read both

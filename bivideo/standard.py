@@ -24,10 +24,11 @@ MAX_DURATION = 7.0
 CHAIN_GAP = 0.5  # gaps shorter than this are closed to MIN_GAP_FRAMES ("chaining")
 MIN_GAP_FRAMES = 2
 MAX_LEAD = 0.15  # s: a cue may appear at most this long before its first word is spoken
-# A silence this long always ends a cue, so the next words appear when they are spoken. Gaps
-# under CHAIN_GAP between cues are closed anyway, so a split there costs no blank screen; a
-# little under it, so that a pause the viewer hears as one is split on even when the words'
-# times make it a frame or two shorter.
+# A silence this long ends a cue, so the next words appear when they are spoken (unless the
+# piece it leaves is too short to read: bivideo.segmentation). Gaps under CHAIN_GAP between
+# cues are closed anyway, so a split there costs no blank screen; a little under it, so that
+# a pause the viewer hears as one is split on even when the words' times make it a frame or
+# two shorter.
 NOTICEABLE_PAUSE = 0.4
 DEFAULT_FPS = 25.0
 

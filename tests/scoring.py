@@ -1,4 +1,5 @@
-"""Scoring helpers: error rates against reference text, OCR of burned frames, pixel checks."""
+"""Scoring helpers: error rates against reference text, cues too short to read or cut inside a
+Chinese word, OCR of burned frames, pixel checks."""
 
 from __future__ import annotations
 
@@ -35,6 +36,41 @@ def errors(reference: str, hypothesis: str, language: str) -> int:
     else:
         out = jiwer.process_characters(chinese_only(reference), chinese_only(hypothesis))
     return out.substitutions + out.deletions + out.insertions
+
+
+def too_short(cues: list) -> list[str]:
+    """The cues (bivideo Cues) on screen for less than the standard's minimum, 5/6 s."""
+    from bivideo.standard import MIN_DURATION
+
+    return [c.source for c in cues if c.end - c.start < MIN_DURATION - 1e-3]
+
+
+def jieba_cuts(text: str) -> set[int]:
+    """The offsets between words as jieba cuts `text`."""
+    from bivideo.segmentation import segmenter
+
+    cuts, at = set(), 0
+    for word in segmenter().cut(text):
+        at += len(word)
+        cuts.add(at)
+    return cuts
+
+
+def inside_a_word(cues: list) -> list[str]:
+    """The joins between consecutive Chinese cues (bivideo Cues) that fall inside a word, as
+    jieba cuts each run of Chinese cues' text together ("后面有专 | 门的活动")."""
+    out, run = [], []
+    for cue in [*cues, None]:
+        if cue is not None and cue.language == "zh":
+            run.append(cue.source.replace(" ", ""))
+            continue
+        text, cuts, at = "".join(run), jieba_cuts("".join(run)), 0
+        for source in run[:-1]:
+            at += len(source)
+            if at not in cuts:
+                out.append(f"{text[max(0, at - 4):at]} | {text[at:at + 4]}")
+        run = []
+    return out
 
 
 def read_srt(path: Path) -> list[srt.Subtitle]:

@@ -156,9 +156,17 @@ def test_cues_never_lead_their_first_word_nor_leave_before_their_last(words):
         assert cue.end >= said[-1].end - 1e-9
     for cue, following in pairwise(shown):
         assert following.start - cue.end >= GAP - 1e-9
-    # a pause the viewer notices is never inside a cue
-    for said in segmentation.words_of(shown, words):
-        assert all(later.start - earlier.end < standard.NOTICEABLE_PAUSE for earlier, later in pairwise(said))
+    # a pause the viewer notices ends a cue, unless a piece on either side of it could not stay
+    # up the minimum duration alone; then only a pause too short to be seen (CHAIN_GAP) is crossed
+    spoken_by_cue = segmentation.words_of(built, words)
+    for k, said in enumerate(spoken_by_cue):
+        following = spoken_by_cue[k + 1][0].start if k + 1 < len(built) else float("inf")
+        pauses = [p for p in range(len(said) - 1) if said[p + 1].start - said[p].end >= standard.NOTICEABLE_PAUSE]
+        edges = [said[0].start] + [said[p + 1].start for p in pauses] + [following]
+        for n, p in enumerate(pauses):
+            assert said[p + 1].start - said[p].end < standard.CHAIN_GAP
+            before, after = edges[n + 1] - edges[n] - GAP, edges[n + 2] - edges[n + 1] - GAP
+            assert min(before, after) < standard.MIN_DURATION, (built[k], said)
 
 
 @settings(max_examples=150, deadline=None)

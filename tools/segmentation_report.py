@@ -1,7 +1,12 @@
 """How well bivideo's cues meet the subtitle standard, against Whisper's raw segments of the
-same audio (the baseline), on every recording in ../shared/media and on a talk of at least
+same audio (the baseline), on every recording in ../shared/media, on a talk of at least
 5 minutes concatenated from them (English and Mandarin alternating, so per-region language
-detection is exercised too). Run by `make bench`; `--json` for machines.
+detection is exercised too), and on one long talk per language joined from its recordings
+played at several tempos (TEMPOS: faster and slower speakers, whose words and pauses reach
+the lengths where a cue is left too short to read or a Chinese word is cut in two). Beside
+the share of cues within every rule: the cues shorter than 5/6 s ("short") and the joins
+between Chinese cues inside a jieba word ("cut words"). Run by `make bench`; `--json` for
+machines.
 
 Bilingual cues need the other language. Mandarin cues get real English, offline: Whisper's own
 translate task (same base model), each translation unit from its own clip of the audio
@@ -39,11 +44,14 @@ from bivideo import (
     whisper_translation,
 )
 from bivideo.datatypes import Cue, Word, line_language, other_language
-from tests.scoring import cer, wer
+from tests.scoring import cer, inside_a_word, too_short, wer
 from tests.servers import length_model_translation
+from tests.talks import tempo_talk
 
 FPS = 25.0
 CONCAT_MINUTES = 5.0
+TEMPOS = (1.0, 0.9, 0.8, 1.5)  # each language's recordings at each, in turn
+PAUSES = (1.0, 0.45, 1.2, 0.7, 0.42, 1.9)  # before each recording of the tempo talks, in turn
 
 
 def translated(shown: list[Cue], engine, samples, words: list[Word]) -> tuple[list[Cue], int]:
@@ -76,6 +84,7 @@ def measure(name: str, samples, reference: str | None, language: str) -> dict:
         "recording": name, "language": transcript.language, "seconds": round(len(samples) / audio.SAMPLE_RATE, 1),
         "raw": raw_report.to_json() | {"problems": None}, "cues": our_report.to_json() | {"problems": None},
         "max_cue_seconds": round(max(c.end - c.start for c in ours), 3),
+        "short": too_short(ours), "cut_words": inside_a_word(ours),
         "max_line": max(standard.display_width(line, line_language(line))
                         / standard.MAX_LINE[line_language(line)] for e in subtitles.shown(ours) for line in e.lines),
         "words_kept_exactly": "".join(c.source for c in built).replace(" ", "") == spoken,
@@ -116,20 +125,29 @@ def main() -> None:
         subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
                         "-c", "copy", str(talk)], check=True)
         results.append(measure(f"concatenated talk ({repeats} x all)", audio.load(talk), None, "mixed"))
+        for language in ("en", "zh"):
+            played = [r for r in rows if r["language"] == language]
+            parts = [(MEDIA / r["file"], tempo, PAUSES[k % len(PAUSES)])
+                     for k, (tempo, r) in enumerate((t, r) for t in TEMPOS for r in played)]
+            results.append(measure(f"{language} talk at tempos {', '.join(map(str, TEMPOS))}",
+                                   tempo_talk(parts, folder), None, language))
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return
     print(f"{'recording':<52} {'lang':<4} {'sec':>6} {'raw ok':>7} {'cues ok':>8} {'raw n':>6} {'cues n':>6} "
-          f"{'max s':>6} {'max line':>8} {'err raw':>8} {'err cues':>8} words")
+          f"{'short':>5} {'cut words':>9} {'max s':>6} {'max line':>8} {'err raw':>8} {'err cues':>8} words")
     for r in results:
         print(f"{r['recording'][:52]:<52} {r['language']:<4} {r['seconds']:>6} {r['raw']['compliance']:>7.1%} "
               f"{r['cues']['compliance']:>8.1%} {r['raw']['cues']:>6} {r['cues']['cues']:>6} "
+              f"{len(r['short']):>5} {len(r['cut_words']):>9} "
               f"{r['max_cue_seconds']:>6} {r['max_line']:>8.2f} {r.get('error_raw', '-'):>8} "
               f"{r.get('error_cues', '-'):>8} {'same' if r['words_kept_exactly'] else 'DIFFER'}")
     for r in results:
         broken = {k: v for k, v in r["cues"]["rules"].items() if v}
         if broken:
             print(f"  {r['recording']}: cues breaking rules: {broken}")
+        if r["short"] or r["cut_words"]:
+            print(f"  {r['recording']}: short cues {r['short']}, cues joined inside a word {r['cut_words']}")
         if any(r["stand_in_zh_to_en"].values()):
             print(f"  {r['recording']}: Mandarin cues Whisper's translation left empty (stand-in used): "
                   f"{r['stand_in_zh_to_en']}")

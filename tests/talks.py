@@ -1,0 +1,26 @@
+"""Talks joined from real recordings (../shared/media), for the tests and tools/ reports."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from bivideo import audio
+
+
+def tempo_talk(parts: list[tuple[Path, float, float]], folder: Path) -> np.ndarray:
+    """The recordings, each played at `tempo` (ffmpeg atempo: faster or slower speech, pitch
+    kept) and cut to its speech, after `pause` seconds of digital silence each, so the pauses
+    between them are those; a second of silence at the end. `parts`: (path, tempo, pause)."""
+    pieces = []
+    for k, (path, tempo, pause) in enumerate(parts):
+        wav = folder / f"part{k}.wav"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(path), "-af", f"atempo={tempo}", "-ac", "1",
+                        "-ar", str(audio.SAMPLE_RATE), "-c:a", "pcm_s16le", str(wav)], check=True)
+        samples = audio.load(wav)
+        speech = audio.energy_speech_regions(samples)
+        begin, end = (int(t * audio.SAMPLE_RATE) for t in (speech[0][0], speech[-1][1]))
+        pieces += [np.zeros(int(pause * audio.SAMPLE_RATE), np.int16), samples[begin:end]]
+    return np.concatenate([*pieces, np.zeros(audio.SAMPLE_RATE, np.int16)])
