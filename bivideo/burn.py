@@ -30,16 +30,22 @@ SOFT_TRACKS = (("zh.srt", "chi", "中文"), ("en.srt", "eng", "English"))  # fil
 HARDWARE = ("h264_videotoolbox", "h264_nvenc", "h264_qsv")
 # Per encoder, per quality: the rate-control arguments (all capped by the platform's bitrate).
 # x264's by measurement (tools/encoder_bench.py, README "Development"). normal: veryfast's cheap
-# analysis, with a lower qcomp so that macroblock-tree rate control spends its bits on what
-# stays on screen (a slide, the page behind a speaker inset), and one more reference frame,
-# chosen per 8x8 partition (mixed-refs: what full motion under the rate cap needs to match
-# fast's SSIM). A 15-frame lookahead, at CRF 18: x264 holds every frame of its lookahead
-# (about 6.5 MB each at 1080p), and two 1080p encoders with the former 60 frames at CRF 19
-# took 1.3 GB; this is as sharp (SSIM), under the same cap, in less than half the memory.
+# analysis, with a 60-frame lookahead and a lower qcomp so that macroblock-tree rate control
+# spends its bits on what stays on screen (a slide, the page behind a speaker inset), and one
+# more reference frame, chosen per 8x8 partition (mixed-refs: what full motion under the rate
+# cap needs to match fast's SSIM).
 _X264 = {"draft": ("-preset", "veryfast", "-crf", "26"),
-         "normal": ("-preset", "veryfast", "-crf", "17.5",
-                    "-x264-params", "ref=2:rc-lookahead=10:qcomp=0.5:mixed-refs=1"),
+         "normal": ("-preset", "veryfast", "-crf", "19",
+                    "-x264-params", "ref=2:rc-lookahead=60:qcomp=0.5:mixed-refs=1"),
          "high": ("-preset", "slow", "-crf", "18")}
+# x264 holds every frame of its lookahead: 6.5 MB each at 1080p, and two 1080p encoders took
+# 1.3 GB with 60. Above 720p, normal looks 10 frames ahead, at CRF 17: at 1080p, as LinkedIn
+# and WeChat's 9:16 frame get a slides talk, as sharp as 60 at CRF 19 (SSIM), under the same
+# cap, each encoder in 300 MB instead of 620. (At 720p the short lookahead loses sharpness on
+# slides that a lower CRF does not win back; there 60 frames cost 330 MB.)
+LARGE_FRAME = 1280 * 720
+_X264_LARGE = {**_X264, "normal": ("-preset", "veryfast", "-crf", "17",
+                                   "-x264-params", "ref=2:rc-lookahead=10:qcomp=0.5:mixed-refs=1")}
 _NVENC = {"draft": ("-preset", "p2", "-cq", "28"), "normal": ("-preset", "p4", "-cq", "23"),
           "high": ("-preset", "p6", "-cq", "19")}
 _QSV = {"draft": ("-preset", "veryfast"), "normal": ("-preset", "medium"), "high": ("-preset", "slow")}
@@ -95,12 +101,14 @@ def encoder(ffmpeg: str) -> str:
     return toolchain.remembered(ffmpeg, "h264 encoder", find)
 
 
-def encoder_args(name: str, quality: str, kbps: int, threads: int = 0) -> list[str]:
+def encoder_args(name: str, quality: str, kbps: int, threads: int = 0, pixels: int = 0) -> list[str]:
     """Pure: H.264 High, yuv420p, quality-targeted but capped at `kbps` (peaks buffered 2 s).
-    x264 gets `threads` (0: its own choice, 1.5 per core)."""
+    x264 gets `threads` (0: its own choice, 1.5 per core), and its settings for a frame of
+    `pixels`."""
     cap = ["-maxrate", f"{kbps}k", "-bufsize", f"{2 * kbps}k"]
     if name == "libx264":
-        rate = [*_X264[quality], *cap, *(["-threads", str(threads)] if threads else [])]
+        settings = _X264_LARGE if pixels > LARGE_FRAME else _X264
+        rate = [*settings[quality], *cap, *(["-threads", str(threads)] if threads else [])]
     elif name == "h264_nvenc":
         rate = [*_NVENC[quality], "-rc", "vbr", "-b:v", "0", *cap]
     elif name == "h264_qsv":
@@ -234,11 +242,12 @@ def ffmpeg_args(ffmpeg: str, info: MediaInfo, targets: list[Target], *, encoder_
     args += ["-filter_complex", ";".join(graph)]
     audio = audio_args(info, audio_track)
     for n, target in enumerate(targets):
-        args += ["-map", f"[v{n}]", *audio, *encoder_args(encoder_name, quality, target.kbps, threads),
+        pixels = target.frame.width * target.frame.height
+        args += ["-map", f"[v{n}]", *audio, *encoder_args(encoder_name, quality, target.kbps, threads, pixels),
                  "-movflags", "+faststart", str(target.path.resolve())]
     if soft is not None:
         video = ["-map", f"[v{len(targets)}]", *encoder_args(encoder_name, quality, max(t.kbps for t in targets),
-                                                              threads)] \
+                                                              threads, info.width * info.height)] \
             if soft_encoded else ["-map", "0:v:0", "-c:v", "copy"]
         args += [*video, *audio]
         for i, (_, language, title) in enumerate(SOFT_TRACKS):

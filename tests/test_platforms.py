@@ -412,3 +412,13 @@ def test_a_fitted_picture_keeps_its_frame_times_over_a_blur_drawn_five_times_a_s
     held = rate // burn.BACKGROUND_FPS
     drawn = np.arange(0, len(frames) - held, held)
     assert max(np.corrcoef(margin[drawn], wanted[drawn + lag])[0, 1] for lag in range(held)) > 0.95
+
+
+def test_x264_looks_fewer_frames_ahead_above_720p():
+    """x264 holds every frame of its lookahead: above 720p, normal holds 10 (at a lower CRF)."""
+    def lookahead(pixels: int) -> str:
+        args = burn.encoder_args("libx264", "normal", 3000, 3, pixels)
+        return args[args.index("-x264-params") + 1].split("rc-lookahead=")[1].split(":")[0]
+
+    assert lookahead(1280 * 720) == "60" and lookahead(1920 * 1080) == lookahead(1080 * 1920) == "10"
+    assert burn.encoder_args("libx264", "normal", 3000, 3, 1920 * 1080).count("-threads") == 1

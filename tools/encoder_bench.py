@@ -8,7 +8,8 @@ speaker inset, and full motion; and the everyday job at full size: slides with a
 the burn's own rate cap for that frame (burn.encoder_args' -maxrate/-bufsize, H.264 High,
 yuv420p); measured: CPU-seconds of the ffmpeg process (user + system), its peak memory, size,
 and SSIM against the source (this ffmpeg has no libvmaf, so no VMAF), each the median of
-interleaved rounds. The source is encoded losslessly first. * marks the setting burn.py uses.
+interleaved rounds. The source is encoded losslessly first. * marks the setting burn.py uses
+(L: above 720p, so on the 1080p and 9:16 rows).
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def main() -> None:
         print(f"  {'level':<7}{'setting':<62}" + "".join(f"{k + ' CPU s':>14}{'KB':>8}{'SSIM':>10}" for k in sources))
         for level, candidates in levels.items():
             for label, x264 in candidates:
-                mark = "*" if x264 == burn._X264[level] else " "
+                mark = "*" if x264 == burn._X264[level] else "L" if x264 == burn._X264_LARGE[level] else " "
                 cells = "".join(f"{median[(label, kind)][0]:>14.2f}{median[(label, kind)][1]:>8.1f}"
                                 f"{median[(label, kind)][2]:>10.6f}" for kind in sources)
                 print(f"  {level:<7}{mark}{label:<61}{cells}")
@@ -175,7 +176,8 @@ def main() -> None:
                         verdicts.append(f"{kind} {1 - new_cpu / old_cpu:.0%} less CPU, {new_kb - old_kb:+.1f} KB, "
                                         f"SSIM {new_ssim - old_ssim:+.6f}")
                     print(f"  {level} * against {before}: " + "; ".join(verdicts))
-        print(f"  chosen now: {', '.join(f'{q}: ' + ' '.join(burn._X264[q]) for q in QUALITIES)}")
+        print(f"  chosen now: {', '.join(f'{q}: ' + ' '.join(burn._X264[q]) for q in QUALITIES)}; "
+              f"L above 720p: normal: {' '.join(burn._X264_LARGE['normal'])}")
 
 
 if __name__ == "__main__":
