@@ -140,7 +140,8 @@ def test_b_the_model_is_loaded_once_per_actor_not_once_per_video(side_by_side):
 def test_a_rerun_on_the_cluster_skips_everything(side_by_side, libre, cluster):
     spread = side_by_side[2]
     before = {name: p.stat().st_mtime_ns for name, p in files(spread).items()}
-    again = bivideo(*batch_args(spread, libre, "--cluster", cluster.address))
+    # the settings of the first run (--model auto as typed: the batch's state is keyed by them)
+    again = bivideo(*batch_args(spread, libre, "--cluster", cluster.address, "--model", "auto"))
     assert again.code == 1 and "failed: " not in again.err
     assert {r["status"] for n, r in rows(spread).items() if n in GOOD} == {"skipped"}
     assert {name: p.stat().st_mtime_ns for name, p in files(spread).items()} == before

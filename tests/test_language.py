@@ -73,5 +73,8 @@ def test_switching_talk_without_pauses(talk, manifest, engine, tmp_path):
             (name, text, alone)
     built = segmentation.build(joined.words, joined.language, 25.0, joined.segment_ends, joined.word_languages)
     assert {c.language for c in built} == {"en", "zh"}
-    for cue in built:
-        assert cue.language == part_of((cue.start + cue.end) / 2)[1], cue
+    for cue in built:  # in the language of the part it comes up in, or is on screen over most:
+        # a short last cue before a switch stays up 5/6 s (the standard's shortest) into the next
+        # part, and a first cue after it may come up a few frames early (its first word's onset)
+        over = max(parts, key=lambda p: min(cue.end, p[3]) - max(cue.start, p[2]))
+        assert cue.language in (part_of(cue.start)[1], over[1]), cue
