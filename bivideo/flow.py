@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
@@ -44,9 +43,6 @@ from bivideo.job import Job, open_job
 from bivideo.outputs import Outputs
 from bivideo.settings import Mode, Settings
 from bivideo.ui import Reporter
-
-T = TypeVar("T")
-
 
 # --- the two halves, and the whole ---------------------------------------------------------
 

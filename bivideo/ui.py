@@ -60,19 +60,9 @@ class Reporter:
             self._thread.file = None
 
     @contextmanager
-    def barless(self) -> Iterator[None]:
-        """This thread's stages draw no bar: it works beside a stage whose bar is on screen
-        (rich draws one live display at a time). Its notes and warnings still show."""
-        self._thread.barless = True
-        try:
-            yield
-        finally:
-            self._thread.barless = False
-
-    @contextmanager
     def stage(self, label: str, total: float | None) -> Iterator[Callable[[float], None]]:
         """A bar for one stage; the caller reports absolute progress (seconds, lines...)."""
-        if self.quiet or getattr(self._thread, "barless", False):
+        if self.quiet:
             yield self._updater(lambda done: None)
         elif self._batch is not None:
             bar, name = self._batch, getattr(self._thread, "file", None) or ""
