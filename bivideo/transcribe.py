@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterator
 from dataclasses import replace
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal, cast
 
-from bivideo import audio, background, hallucinations, word_timing
+from bivideo import audio, background, hallucinations, soundalike, word_timing
 from bivideo.datatypes import LANGUAGES, Language, Segment, Transcript, Word, main_language, other_language
 from bivideo.engines import Engine, Progress, choose_language, trim_heap
+from bivideo.glossary import Glossary
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `bivideo burn` needs none of this module
     import numpy as np
@@ -108,12 +110,34 @@ def _shift(segment: Segment, offset: float, language: Language | Literal[""]) ->
                    language=language)
 
 
-def transcribe(engine: Engine, pcm: np.ndarray, language: str, progress: Progress) -> Transcript:
+NO_TERMS = Glossary()
+
+
+def transcribe(engine: Engine, pcm: np.ndarray, language: str, progress: Progress,
+               terms: Glossary = NO_TERMS) -> Transcript:
     """Transcribe the int16 samples `pcm` (audio.load), with word times checked against the
-    speech in the audio (bivideo.word_timing)."""
+    speech in the audio (bivideo.word_timing). `terms`: what the speaker will say, given to
+    the engine and kept in the glossary's spelling where a word sounds like one."""
     vad = audio.fine_speech_regions(pcm)  # one VAD pass: what to decode, and where words can be
-    decoded = decode(engine, pcm, language, progress, audio.padded(vad))
-    return fit_to_speech(decoded, speech_regions(pcm, vad))
+    decoded = decode(Steered(engine, terms) if terms.pairs else engine, pcm, language, progress, audio.padded(vad))
+    return fit_to_speech(soundalike.respelled(decoded, terms), speech_regions(pcm, vad))
+
+
+class Steered:
+    """`engine` with the glossary's spoken forms as the context of every window, those of the
+    language it decodes in (both columns when it picks the language itself)."""
+
+    def __init__(self, engine: Engine, terms: Glossary) -> None:
+        self.engine, self.terms = engine, terms
+        self.name, self.model, self.decoders = engine.name, engine.model, engine.decoders
+
+    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
+        return self.engine.language_probabilities(samples)
+
+    def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
+                 progress: Progress, task: str = "transcribe", decoder: int = 0, terms: str = "") -> Iterator[Segment]:
+        return self.engine.segments(samples, language, speech, progress, task, decoder,
+                                    terms or self.terms.prompt(language))
 
 
 def speech_regions(pcm: np.ndarray, vad: list[tuple[float, float]] | None = None) -> list[tuple[float, float]]:

@@ -1,0 +1,122 @@
+"""The glossary steers recognition: its spoken forms go to Whisper as context, and words heard
+as a term are written as the glossary writes it (bivideo.soundalike). The matcher's rules and
+properties here; the real engine on an espeak-ng talk naming ten terms further down."""
+
+from __future__ import annotations
+
+import functools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bivideo import glossary, soundalike
+from bivideo.datatypes import Segment, Transcript, Word
+
+# The terms talk: (the glossary's spelling, how espeak-ng is told to say it, the sentence).
+TALK = [
+    ("WeChat", "we chat", "Most of my readers find these videos on {} every morning."),
+    ("Qwen", "kwen", "The translation came from {}, a model trained by Alibaba."),
+    ("Aegisub", "ee jee sub", "I used to fix the subtitle timing by hand in {}."),
+    ("LinkedIn", "linked in", "The same clip also goes to {} for my colleagues."),
+    ("FFmpeg", "F F M peg", "Everything is encoded with {} on a small laptop."),
+    ("Kubernetes", "koober netties", "The batch jobs run on a {} cluster at work."),
+    ("PyTorch", "pie torch", "The speech model itself is written in {}."),
+    ("libass", "lib ass", "The subtitles are drawn by {} before encoding."),
+    ("Zhipu", "jee poo", "Another option is the model made by {} in Beijing."),
+    ("DeepSeek", "deep seek", "For the Chinese side I usually ask {} to translate."),
+]
+TERMS = [term for term, _, _ in TALK]
+SAID = [sentence.format(sound) for _, sound, sentence in TALK]
+GLOSSARY = "WeChat\t微信\nQwen\t通义千问\nAegisub\tAegisub\nLinkedIn\t领英\nFFmpeg\tFFmpeg\n" \
+    "Kubernetes\tKubernetes\nPyTorch\tPyTorch\nlibass\tlibass\nZhipu\t智谱\nDeepSeek\t深度求索\n"
+
+
+def words(*texts: str, start: float = 0.0) -> tuple[Word, ...]:
+    return tuple(Word(t, start + i, start + i + 0.8, 0.9) for i, t in enumerate(texts))
+
+
+def said(found: tuple[Word, ...]) -> str:
+    return "".join(w.text for w in found)
+
+
+def test_words_heard_as_a_term_take_its_spelling_and_the_runs_times():
+    heard = words(" Most", " of", " us", " use", " we", " chat,", " or", ' "lib', ' ass."', " It's", " LeBass's.")
+    found = soundalike.respell(heard, TERMS)
+    assert said(found) == ' Most of us use WeChat, or "libass." It\'s libass\'s.'
+    wechat = next(w for w in found if "WeChat" in w.text)
+    assert (wechat.start, wechat.end) == (4.0, 5.8)  # from " we" to " chat,"
+    assert said(soundalike.respell(words(" Cubernetes", " and", " FF-mpeg", " on", " Egisub"), TERMS)) == \
+        " Kubernetes and FFmpeg on Aegisub"
+    assert said(soundalike.respell(words(" the", " linked", " in", " page"), TERMS)) == " the LinkedIn page"
+
+
+def test_ordinary_words_that_merely_resemble_a_term_stay_as_heard():
+    for heard in [(" pie", " torch"), (" the", " queen"), (" deep", " sick"), (" a", " GPU"), (" reach", " out"),
+                  (" Quinn",), (" lip", " bass"), (" we.", " Chat")]:  # the last: a sentence ends inside the run
+        assert soundalike.respell(words(*heard), TERMS) == words(*heard), heard
+    # a term that is an ordinary word capitalised changes nothing's case ...
+    assert said(soundalike.respell(words(" let's", " go", " and", " rust"), ["Go", "Rust"])) == " let's go and rust"
+    # ... but a brand's own casing is kept
+    assert said(soundalike.respell(words(" on", " linkedin", " and", " Pytorch"), TERMS)) == " on LinkedIn and PyTorch"
+
+
+def test_chinese_words_are_never_part_of_a_run():
+    heard = words("我们", "用", " we", "chat", "发")
+    assert said(soundalike.respell(heard, TERMS)) == "我们用 WeChat发"
+    assert soundalike.respell(words("微", "信"), ["微信", *TERMS]) == words("微", "信")
+
+
+@functools.cache
+def _ordinary_words() -> list[str]:
+    from wordfreq import top_n_list
+
+    return [w for w in top_n_list("en", 3000) if w.isalpha() and soundalike.ordinary(w)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_sentences_of_ordinary_words_are_left_alone(data):
+    """Any sentence of dictionary words, none of whose runs spells a term's letters, is kept
+    word for word: only sound-alikes with a word no dictionary has are rewritten."""
+    picked = data.draw(st.lists(st.sampled_from(_ordinary_words()), min_size=1, max_size=12))
+    keys = {soundalike.letters(t) for t in TERMS}
+    for size in range(1, soundalike.MAX_RUN + 1):
+        for i in range(len(picked) - size + 1):
+            if "".join(picked[i:i + size]) in keys:
+                return  # spells a term: "we chat" is WeChat
+    heard = words(*(f" {w}" for w in picked))
+    assert soundalike.respell(heard, TERMS) == heard
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(TERMS), st.data())
+def test_a_term_heard_in_pieces_in_any_case_comes_back_whole(term, data):
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(term) - 1), max_size=soundalike.MAX_RUN - 1)))
+    pieces = [term[a:b] for a, b in zip([0, *cuts], [*cuts, len(term)])]
+    cased = [data.draw(st.sampled_from([p.lower(), p.upper(), p.title(), p])) for p in pieces]
+    before, after = words(" I", " use", start=0.0), words(" daily.", start=10.0)
+    heard = before + words(*(f" {p}" for p in cased), start=2.0) + after
+    found = soundalike.respell(heard, TERMS)
+    assert said(found) == f" I use {term} daily."
+    assert found[2].start == 2.0 and found[2].end == 2.0 + len(pieces) - 1 + 0.8
+    assert soundalike.respell(found, TERMS) == found  # idempotent
+
+
+def test_a_transcript_is_respelled_segment_by_segment_with_the_english_forms():
+    terms = glossary.parse("WeChat\t微信\nDeepSeek\t深度求索\n")
+    segment = Segment(0.0, 3.0, " Post it on we chat.", words(" Post", " it", " on", " we", " chat."), "en")
+    done = soundalike.respelled(Transcript("en", (segment,)), terms)
+    assert done.segments[0].text == " Post it on WeChat."
+    assert soundalike.respelled(Transcript("en", (segment,)), glossary.Glossary()).segments[0] is segment
+
+
+def test_the_prompt_holds_the_spoken_forms_of_the_language_within_the_byte_budget():
+    terms = glossary.parse("WeChat\t微信\nLLM\tLLM\nZhipu\t智谱\n")
+    assert terms.prompt("en") == "WeChat, LLM, Zhipu"
+    assert terms.prompt("zh") == "微信, LLM, 智谱"
+    assert terms.prompt(None) == "WeChat, 微信, LLM, Zhipu, 智谱"  # both, a pair at a time, each once
+    many = glossary.parse("".join(f"Term{k:03d}\t术语{k:03d}\n" for k in range(100)))
+    prompt = many.prompt(None)
+    assert len(prompt.encode()) <= glossary.PROMPT_BYTES < len((prompt + ", Term999").encode())
+    assert prompt.startswith("Term000, 术语000, Term001") and all(t.strip() for t in prompt.split(","))
+    assert glossary.Glossary().prompt("en") == ""
