@@ -78,7 +78,10 @@ class FasterWhisper:
         # same talk gives the same subtitles on every run
         ctranslate2.set_random_seed(SEED)
         # no language: `multilingual` reads it off each 30 s window's encoder output, which
-        # decoding needs anyway (a separate detection would cost another encoder pass)
+        # decoding needs anyway (a separate detection would cost another encoder pass).
+        # `hotwords` go after <|startofprev|> before every window, where the previous text
+        # would be (none here), its first 223 tokens kept; `initial_prompt` would reach the
+        # first window only, and a `prefix` would switch hotwords off.
         found, _ = self.models[decoder].transcribe(samples, language=language or "en", multilingual=language is None,
                                          task=task, word_timestamps=True, vad_filter=True,
                                          vad_parameters=VadOptions(**audio.VAD_OPTIONS),
@@ -229,6 +232,7 @@ class OpenAIWhisper:
         import torch
 
         torch.manual_seed(SEED)  # the temperature fallback samples: same talk, same subtitles
+        # carried: the glossary before every window, not the first only (its last 223 tokens kept)
         with _tqdm_to(progress):
             result = whisper.transcribe(self.model, samples, language=language, task=task, word_timestamps=True,
                                         condition_on_previous_text=False, clip_timestamps=clips,

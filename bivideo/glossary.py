@@ -1,7 +1,8 @@
 """Names and terms the translator must not touch (`--glossary terms.tsv`): each line pairs an
 English and a Chinese form (`Zhiwei<TAB>志伟`), or repeats a term to keep it as is
 (`LLM<TAB>LLM`). Before a machine translator sees a sentence, glossary terms, numbers, URLs,
-`code` and @handles are swapped for numbered placeholders, and put back afterwards."""
+`code` and @handles are swapped for numbered placeholders, and put back afterwards. Its spoken
+forms also steer recognition (`prompt`, transcribe.Steered; bivideo.soundalike)."""
 
 from __future__ import annotations
 
