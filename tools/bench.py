@@ -284,7 +284,7 @@ def long_talk(minutes: float, dest: Path, full_size: bool = False) -> Path:
                     str(cycle)], check=True)
     video = ["-i", picture("1920x1080", 30, "slides"), "-g", "60"] if full_size else \
         ["-i", "color=c=gray:s=320x180:r=5", "-tune", "stillimage"]
-    subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi", video[1],
+    subprocess.run([toolchain.ffmpeg(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi", *video[:2],
                     "-stream_loop", "-1", "-i", str(cycle), "-t", str(minutes * 60), "-c:v", "libx264",
                     "-preset", "ultrafast", *video[2:], "-pix_fmt", "yuv420p", "-c:a", "aac", str(dest)], check=True)
     return dest
