@@ -2,7 +2,7 @@
 English and a Chinese form (`Zhiwei<TAB>志伟`), or repeats a term to keep it as is
 (`LLM<TAB>LLM`). Before a machine translator sees a sentence, glossary terms, numbers, URLs,
 `code` and @handles are swapped for numbered placeholders, and put back afterwards. Its spoken
-forms also steer recognition (`prompt`, transcribe.Steered; bivideo.soundalike)."""
+forms also steer recognition (`prompt`, transcribe.redecode_for_terms; bivideo.soundalike)."""
 
 from __future__ import annotations
 

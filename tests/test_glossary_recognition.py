@@ -129,6 +129,24 @@ def test_the_prompt_holds_the_spoken_forms_of_the_language_within_the_byte_budge
     assert glossary.Glossary().prompt("en") == ""
 
 
+def segment(start: float, texts: list[str], probability: float = 0.9, language: str = "en") -> Segment:
+    found = tuple(Word(t, start + i, start + i + 0.8, probability) for i, t in enumerate(texts))
+    return Segment(start, found[-1].end, "".join(texts), found, language)
+
+
+def test_only_segments_that_may_hold_a_misheard_term_are_decoded_again():
+    sure = segment(0.0, [" It", " takes", " heat."])
+    unsure = segment(5.0, [" on", " which", " at"], probability=0.4)
+    unknown = segment(9.0, [" a", " cubernet", " cluster"])  # sure of it, but no dictionary has it
+    later = segment(12.0, [" and", " LIMAS"])
+    far = segment(50.0, [" the", " GPU"], probability=0.3)
+    chinese = segment(53.0, ["达", "摩", "院"], probability=0.35, language="zh")
+    runs = transcribe.term_suspects([sure, unsure, unknown, later, far, chinese])
+    # consecutive ones share a decoding while they fit in a window of one language
+    assert runs == [[unsure, unknown, later], [far], [chinese]]
+    assert transcribe.term_suspects([sure, segment(3.0, ["高", "兴"], language="zh")]) == []
+
+
 @pytest.fixture(scope="module")
 def terms_talk(tmp_path_factory) -> np.ndarray:
     return espeak_talk(SAID, tmp_path_factory.mktemp("terms"))
@@ -141,13 +159,14 @@ def spelled_right(engine: str, samples: np.ndarray, terms: glossary.Glossary) ->
 
 
 @pytest.mark.slow
-def test_the_glossary_gets_the_terms_talk_spelled_right(terms_talk):
-    """faster-whisper, base: 10 of 10 terms with the glossary, 3 or 4 without (native ISA and
-    GENERIC); openai-whisper's carried prompt: 7 of 10, 3 without."""
-    without = spelled_right("faster-whisper", terms_talk, glossary.Glossary())
-    steered = spelled_right("faster-whisper", terms_talk, glossary.parse(GLOSSARY))
+@pytest.mark.parametrize("engine", ["faster-whisper", "openai-whisper"])
+def test_the_glossary_gets_the_terms_talk_spelled_right(terms_talk, engine):
+    """Base model: 10 of 10 terms with the glossary on both engines (native ISA and GENERIC),
+    3 without on faster-whisper, 5 on openai-whisper."""
+    without = spelled_right(engine, terms_talk, glossary.Glossary())
+    steered = spelled_right(engine, terms_talk, glossary.parse(GLOSSARY))
     assert len(steered) >= 8, steered
-    assert len(without) <= 5 and len(without) < len(steered), without
+    assert len(without) <= 6 and len(without) < len(steered), without
 
 
 def _lavfi(source: str, dest: Path) -> Path:
@@ -163,8 +182,8 @@ NOISE = "anoisesrc=color=pink:amplitude=0.05:d=6"
 @pytest.mark.slow
 def test_no_term_is_heard_where_nobody_said_one(tmp_path, manifest):
     """A talk with none of the glossary's terms, English and Mandarin with silence, music and
-    noise between: with the glossary as the engine's context, none of its forms appears in
-    the transcript, and the speech is transcribed as well as without it."""
+    noise between: with the glossary, none of its forms appears in the transcript, and every
+    word is as heard without it."""
     en, zh = manifest["en08_jfk_inaugural_ask_not.flac"], manifest["zh05_funasr_asr_example_zh.wav"]
     music, noise = _lavfi(MUSIC, tmp_path / "music.wav"), _lavfi(NOISE, tmp_path / "noise.wav")
     wav = join_audio([en["path"], music, noise, zh["path"]], tmp_path / "talk.wav", silence=4.0)
@@ -175,8 +194,9 @@ def test_no_term_is_heard_where_nobody_said_one(tmp_path, manifest):
              for name, g in [("steered", terms), ("alone", glossary.Glossary())]}
     steered = "".join(s.text for s in found["steered"].segments)
     assert not [form for pair in terms.pairs for form in pair if form.lower() in steered.lower()], steered
-    music_starts = len(audio.load(sixteen_khz(en["path"], tmp_path / "en.wav"))) / audio.SAMPLE_RATE + 4.0
+    music_starts = len(sixteen_khz(en["path"], tmp_path / "en.wav")) / audio.SAMPLE_RATE + 4.0
     assert not [w for w in found["steered"].words if music_starts < w.start < music_starts + 23.0]
+    assert [(w.text, w.start) for w in found["steered"].words] == [(w.text, w.start) for w in found["alone"].words]
     for name, transcript in found.items():
         english = " ".join(s.text for s in transcript.segments if s.language == "en")
         chinese = "".join(s.text for s in transcript.segments if s.language == "zh")
