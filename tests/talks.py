@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -42,3 +43,13 @@ def espeak_talk(sentences: list[str], folder: Path, pause: float = 1.0) -> np.nd
         subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), sentence], check=True)
         pieces += [np.zeros(int(pause * audio.SAMPLE_RATE), np.int16), sixteen_khz(wav, folder / f"said{k}.16k.wav")]
     return np.concatenate([*pieces, np.zeros(audio.SAMPLE_RATE, np.int16)])
+
+
+def wav_file(samples: np.ndarray, dest: Path) -> Path:
+    """int16 samples at 16 kHz, mono, written as the WAV file `dest`."""
+    with wave.open(str(dest), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(audio.SAMPLE_RATE)
+        out.writeframes(samples.astype(np.int16).tobytes())
+    return dest

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from bivideo import audio, engines, glossary, soundalike, transcribe
 from bivideo.datatypes import Segment, Transcript, Word
-from tests.conftest import join_audio
+from tests.conftest import cli, join_audio
 from tests.scoring import errors
-from tests.talks import espeak_talk, sixteen_khz
+from tests.talks import espeak_talk, sixteen_khz, wav_file
 
 # The terms talk: (the glossary's spelling, how espeak-ng is told to say it, the sentence).
 TALK = [
@@ -202,3 +202,24 @@ def test_no_term_is_heard_where_nobody_said_one(tmp_path, manifest):
         chinese = "".join(s.text for s in transcript.segments if s.language == "zh")
         assert errors(en["reference_transcript"], english, "en") <= 2, (name, english)
         assert errors(zh["reference_transcript"], chinese, "zh") <= 4, (name, chinese)
+
+
+@pytest.mark.slow
+def test_make_with_a_glossary_spells_the_terms_in_the_subtitles(terms_talk, tmp_path, libre):
+    """`bivideo make --glossary` end to end: the English subtitles name the terms as the
+    glossary spells them, and a glossary added to a talk made without one means a new
+    transcript, not the cached one."""
+    talk = wav_file(terms_talk, tmp_path / "terms talk.wav")
+    tsv = tmp_path / "terms.tsv"
+    tsv.write_text(GLOSSARY, encoding="utf-8")
+
+    def make(*args: str) -> str:
+        run = cli("make", talk, "--preview", "--from", "en", "--model", "base", "--translator", "libre",
+                  "--translator-url", libre[0], "--no-vocab", *args)
+        assert run.code == 0, run.err
+        subtitles = (tmp_path / "terms talk.en.srt").read_text(encoding="utf-8")
+        return " ".join(line for line in subtitles.splitlines() if not line[:1].isdigit())
+
+    alone = [term for term in TERMS if term in make()]
+    steered = [term for term in TERMS if term in make("--glossary", tsv)]
+    assert len(steered) >= 8 and len(alone) < len(steered), (alone, steered)
