@@ -36,9 +36,10 @@ class Engine(Protocol):
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]: ...
 
     def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
-                 progress: Progress, task: str = "transcribe", decoder: int = 0) -> Iterator[Segment]:
+                 progress: Progress, task: str = "transcribe", decoder: int = 0, terms: str = "") -> Iterator[Segment]:
         """Whisper's segments; `language` None: the engine tells English from Mandarin
-        itself, per 30 s window where it can."""
+        itself, per 30 s window where it can. `terms`: words the talk may hold (the
+        glossary's, glossary.prompt), given to every 30 s window as context before it."""
 
 
 DECODERS = 2  # faster-whisper models decoding at once on a CPU of two cores or more
@@ -69,7 +70,7 @@ class FasterWhisper:
         return dict(probabilities)
 
     def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
-                 progress: Progress, task: str = "transcribe", decoder: int = 0) -> Iterator[Segment]:
+                 progress: Progress, task: str = "transcribe", decoder: int = 0, terms: str = "") -> Iterator[Segment]:
         import ctranslate2
         from faster_whisper.vad import VadOptions
 
@@ -77,11 +78,14 @@ class FasterWhisper:
         # same talk gives the same subtitles on every run
         ctranslate2.set_random_seed(SEED)
         # no language: `multilingual` reads it off each 30 s window's encoder output, which
-        # decoding needs anyway (a separate detection would cost another encoder pass)
+        # decoding needs anyway (a separate detection would cost another encoder pass).
+        # `hotwords` go after <|startofprev|> before every window, where the previous text
+        # would be (none here), its first 223 tokens kept; `initial_prompt` would reach the
+        # first window only, and a `prefix` would switch hotwords off.
         found, _ = self.models[decoder].transcribe(samples, language=language or "en", multilingual=language is None,
                                          task=task, word_timestamps=True, vad_filter=True,
                                          vad_parameters=VadOptions(**audio.VAD_OPTIONS),
-                                         condition_on_previous_text=False)
+                                         condition_on_previous_text=False, hotwords=terms or None)
         for s in found:
             progress(s.end)
             yield Segment(s.start, s.end, s.text, tuple(
@@ -210,7 +214,7 @@ class OpenAIWhisper:
         return probabilities
 
     def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
-                 progress: Progress, task: str = "transcribe", decoder: int = 0) -> Iterator[Segment]:
+                 progress: Progress, task: str = "transcribe", decoder: int = 0, terms: str = "") -> Iterator[Segment]:
         import numpy as np
         import whisper
 
@@ -228,9 +232,11 @@ class OpenAIWhisper:
         import torch
 
         torch.manual_seed(SEED)  # the temperature fallback samples: same talk, same subtitles
+        # carried: the glossary before every window, not the first only (its last 223 tokens kept)
         with _tqdm_to(progress):
             result = whisper.transcribe(self.model, samples, language=language, task=task, word_timestamps=True,
                                         condition_on_previous_text=False, clip_timestamps=clips,
+                                        initial_prompt=terms or None, carry_initial_prompt=True,
                                         fp16=self.model.device.type == "cuda", verbose=False)
         for s in result["segments"]:
             yield Segment(float(s["start"]), float(s["end"]), s["text"], tuple(

@@ -22,6 +22,7 @@ from bivideo import (
     audio,
     engines,
     given_subtitles,
+    glossary,
     highlight,
     model_choice,
     post_texts,
@@ -160,8 +161,9 @@ def _transcribed_and_translated(job: Job, settings: Settings, reporter: Reporter
 def _transcript(job: Job, settings: Settings, reporter: Reporter) -> Transcript:
     """The talk's transcript, from the work folder when nothing it depends on has changed."""
     model = _model(settings)
+    terms = glossary.load(settings.glossary)  # it steers recognition: a new glossary is a new transcript
     path = job.work / "transcript-{}.json".format(artifacts.key(
-        job.audio_key(), settings.engine, _model_identity(model), settings.source, transcribe.FORMAT))
+        job.audio_key(), settings.engine, _model_identity(model), settings.source, terms.digest, transcribe.FORMAT))
     if _reused(path, settings, "transcript", reporter):
         model.tell(reporter)
         return Transcript.from_json(artifacts.read_json(path))
@@ -169,7 +171,7 @@ def _transcript(job: Job, settings: Settings, reporter: Reporter) -> Transcript:
     model.tell(reporter)  # once it loaded: a model that can't be is one line of error, nothing more
     pcm = talk_samples(job, settings, reporter)  # let go on return, before translation and writing
     with reporter.stage("transcribe", round(len(pcm) / audio.SAMPLE_RATE, 1)) as progress:
-        transcript = transcribe.transcribe(engine, pcm, settings.source, progress)
+        transcript = transcribe.transcribe(engine, pcm, settings.source, progress, terms)
     artifacts.write_json(path, transcript.to_json())
     return transcript
 

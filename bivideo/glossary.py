@@ -1,7 +1,8 @@
 """Names and terms the translator must not touch (`--glossary terms.tsv`): each line pairs an
 English and a Chinese form (`Zhiwei<TAB>志伟`), or repeats a term to keep it as is
 (`LLM<TAB>LLM`). Before a machine translator sees a sentence, glossary terms, numbers, URLs,
-`code` and @handles are swapped for numbered placeholders, and put back afterwards."""
+`code` and @handles are swapped for numbered placeholders, and put back afterwards. Its spoken
+forms also steer recognition (`prompt`, transcribe.redecode_for_terms; bivideo.soundalike)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ from bivideo.errors import BivideoError
 # Spans that pass through untouched, whatever the language.
 UNTOUCHED = re.compile(r"https?://\S+|www\.\S+|`[^`]+`|@\w[\w.]*|\d+(?:[.,:]\d+)*%?")
 PLACEHOLDER = re.compile(r"[\[【［]\s*(\d+)\s*[\]】］]")
+# Both engines keep 223 tokens of a prompt (half of Whisper's 448-token context, less one):
+# faster-whisper its first ones, openai-whisper its last. A token is at least one byte of
+# UTF-8, so a prompt of at most 223 bytes is never cut inside a term.
+PROMPT_BYTES = 223
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,22 @@ class Glossary:
         index = {"en": 0, "zh": 1}
         found = [(p[index[source]], p[index[target]]) for p in self.pairs]
         return sorted(found, key=lambda t: -len(t[0]))
+
+    def spoken(self, language: str | None) -> list[str]:
+        """The forms a speaker of `language` says (None: a talk in either), each once, in the
+        glossary's order."""
+        columns = {"en": (0,), "zh": (1,)}.get(language or "", (0, 1))
+        return list(dict.fromkeys(pair[c] for pair in self.pairs for c in columns))
+
+    def prompt(self, language: str | None) -> str:
+        """The spoken forms as Whisper's context before each window ("WeChat, Qwen, ..."),
+        the glossary's first ones as long as they fit PROMPT_BYTES."""
+        kept: list[str] = []
+        for term in self.spoken(language):
+            if len(", ".join([*kept, term]).encode()) > PROMPT_BYTES:
+                break
+            kept.append(term)
+        return ", ".join(kept)
 
     def lines(self, source: str, target: str) -> str:
         return "\n".join(f"{a} => {b}" for a, b in self.terms(source, target))

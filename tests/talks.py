@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -24,3 +25,31 @@ def tempo_talk(parts: list[tuple[Path, float, float]], folder: Path) -> np.ndarr
         begin, end = (int(t * audio.SAMPLE_RATE) for t in (speech[0][0], speech[-1][1]))
         pieces += [np.zeros(int(pause * audio.SAMPLE_RATE), np.int16), samples[begin:end]]
     return np.concatenate([*pieces, np.zeros(audio.SAMPLE_RATE, np.int16)])
+
+
+def sixteen_khz(path: Path, dest: Path) -> np.ndarray:
+    """Any recording as the 16 kHz mono int16 samples Whisper hears (audio.load reads them as they are)."""
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(path), "-ac", "1", "-ar", str(audio.SAMPLE_RATE),
+                    "-c:a", "pcm_s16le", str(dest)], check=True)
+    return audio.load(dest)
+
+
+def espeak_talk(sentences: list[str], folder: Path, pause: float = 1.0) -> np.ndarray:
+    """The sentences read by espeak-ng (American English, 150 words a minute), each after
+    `pause` seconds of silence; a second of silence at the end."""
+    pieces = []
+    for k, sentence in enumerate(sentences):
+        wav = folder / f"said{k}.wav"
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), sentence], check=True)
+        pieces += [np.zeros(int(pause * audio.SAMPLE_RATE), np.int16), sixteen_khz(wav, folder / f"said{k}.16k.wav")]
+    return np.concatenate([*pieces, np.zeros(audio.SAMPLE_RATE, np.int16)])
+
+
+def wav_file(samples: np.ndarray, dest: Path) -> Path:
+    """int16 samples at 16 kHz, mono, written as the WAV file `dest`."""
+    with wave.open(str(dest), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(audio.SAMPLE_RATE)
+        out.writeframes(samples.astype(np.int16).tobytes())
+    return dest

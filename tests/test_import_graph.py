@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bivideo"
 FLOORS = [
     ("foundations", "bivideo datatypes errors settings standard ui artifacts toolchain background"),
     ("pure cores: text, times, frames", "srtio subtitles edits jieba_words segmentation highlight hallucinations "
-     "sync_check translation_units glossary transcript_md vocab platforms review"),
+     "sync_check translation_units glossary soundalike transcript_md vocab platforms review"),
     ("stages: media, models, translators", "probe audio weights model_choice convert engines word_timing transcribe "
      "translation_cache translators translators.deep translators.openai_chat whisper_translation translate "
      "burn proofread standard_report"),

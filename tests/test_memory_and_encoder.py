@@ -4,12 +4,11 @@ in pauses."""
 
 from __future__ import annotations
 
-import wave
-
 import numpy as np
 import pytest
 
 from bivideo import audio, engines, transcribe
+from tests.talks import wav_file
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +30,7 @@ def _float32_as_before(pcm: np.ndarray) -> np.ndarray:
 def test_load_reads_blocks_into_the_same_samples(tmp_path):
     wav = tmp_path / "noise.wav"
     pcm = np.random.default_rng(0).integers(-32768, 32767, audio.BLOCK * 2 + 123, dtype=np.int16)
-    with wave.open(str(wav), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(audio.SAMPLE_RATE)
-        out.writeframes(pcm.tobytes())
-    loaded = audio.load(wav)
+    loaded = audio.load(wav_file(pcm, wav))
     assert loaded.dtype == np.int16 and np.array_equal(loaded, pcm)
 
 

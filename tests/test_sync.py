@@ -9,7 +9,6 @@ properties over any words (hypothesis), and the scorer on a deliberately shifted
 from __future__ import annotations
 
 import json
-import wave
 from dataclasses import replace
 from datetime import timedelta
 from itertools import pairwise
@@ -25,6 +24,7 @@ from bivideo import audio, segmentation, standard, sync_check
 from bivideo.datatypes import Word
 from tests.conftest import bivideo, cli, make_video
 from tests.servers import length_model_translation
+from tests.talks import wav_file
 
 FPS = 25.0
 GAP = 2 / FPS
@@ -46,13 +46,7 @@ def build_talk(parts: list[tuple[str, float]], manifest: dict, folder: Path) -> 
         audio.extract(manifest[name]["path"], wav)
         pieces += [np.zeros(int(pause * audio.SAMPLE_RATE), np.int16),
                    audio.load(wav)]
-    talk = folder / "talk.wav"
-    with wave.open(str(talk), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(audio.SAMPLE_RATE)
-        out.writeframes(np.concatenate(pieces).tobytes())
-    return talk
+    return wav_file(np.concatenate(pieces), folder / "talk.wav")
 
 
 @pytest.fixture(scope="module")
