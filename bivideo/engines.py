@@ -39,7 +39,21 @@ class Engine(Protocol):
                  progress: Progress, task: str = "transcribe", decoder: int = 0, terms: str = "") -> Iterator[Segment]:
         """Whisper's segments; `language` None: the engine tells English from Mandarin
         itself, per 30 s window where it can. `terms`: words the talk may hold (the
-        glossary's, glossary.prompt), given to every 30 s window as context before it."""
+        glossary's, glossary.prompt), given to every 30 s window as context before it. A
+        decoding with terms is a second opinion (transcribe.redecode_for_terms), and a prompt
+        of names can send Whisper looping to its longest output (38 s for 6 s of Mandarin,
+        through every temperature of the fallback, five samples at each): it is greedy, and
+        stops at `most_tokens` for the audio it is given."""
+
+
+FALLBACK = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # both engines' default temperatures
+TOKENS_PER_SECOND = 10  # more than fast speech takes in either language; a loop stops soon
+
+
+def most_tokens(samples: int) -> int:
+    """Pure: the most tokens a window of the audio (`samples` long) may take, at most the
+    224 both engines allow after a prompt."""
+    return min(224, 16 + int(TOKENS_PER_SECOND * min(30.0, samples / audio.SAMPLE_RATE)))
 
 
 DECODERS = 2  # faster-whisper models decoding at once on a CPU of two cores or more
@@ -85,7 +99,9 @@ class FasterWhisper:
         found, _ = self.models[decoder].transcribe(samples, language=language or "en", multilingual=language is None,
                                          task=task, word_timestamps=True, vad_filter=True,
                                          vad_parameters=VadOptions(**audio.VAD_OPTIONS),
-                                         condition_on_previous_text=False, hotwords=terms or None)
+                                         condition_on_previous_text=False, hotwords=terms or None,
+                                         max_new_tokens=most_tokens(len(samples)) if terms else None,
+                                         temperature=0.0 if terms else FALLBACK)
         for s in found:
             progress(s.end)
             yield Segment(s.start, s.end, s.text, tuple(
@@ -237,6 +253,8 @@ class OpenAIWhisper:
             result = whisper.transcribe(self.model, samples, language=language, task=task, word_timestamps=True,
                                         condition_on_previous_text=False, clip_timestamps=clips,
                                         initial_prompt=terms or None, carry_initial_prompt=True,
+                                        sample_len=most_tokens(len(samples)) if terms else None,
+                                        temperature=0.0 if terms else FALLBACK,
                                         fp16=self.model.device.type == "cuda", verbose=False)
         for s in result["segments"]:
             yield Segment(float(s["start"]), float(s["end"]), s["text"], tuple(

@@ -319,21 +319,17 @@ def _room(segments: list[Segment], at: int, count: int) -> tuple[float, float]:
     return low, min(following, end + REDECODE_MARGIN)
 
 
-TERM_UNSURE = 0.6  # a word heard with less probability than this may be a term misheard
+TERM_UNSURE = 0.5  # a word heard with less probability than this may be a term misheard
 WINDOW = 30.0  # s: Whisper's window; a run decoded again with the glossary fits in one
 
 
 def term_suspects(segments: list[Segment]) -> list[list[Segment]]:
     """Pure: runs of consecutive segments, each within one WINDOW and one language, that may
-    hold a glossary term misheard: a word heard with probability under TERM_UNSURE, or an
-    English word no dictionary has ("cubernet")."""
-    def unsure(segment: Segment) -> bool:
-        return any(w.probability < TERM_UNSURE or (
-            segment.language == "en" and not soundalike.ordinary(soundalike.letters(w.text))) for w in segment.words)
-
+    hold a glossary term misheard: a word heard with probability under TERM_UNSURE (a term
+    Whisper wrote confidently, right or as a sound-alike, is left to bivideo.soundalike)."""
     runs: list[list[Segment]] = []
     for i, segment in enumerate(segments):
-        if not unsure(segment):
+        if not any(w.probability < TERM_UNSURE for w in segment.words):
             continue
         run = runs[-1] if runs else []
         if run and run[-1] is segments[i - 1] and run[0].language == segment.language \
