@@ -71,16 +71,18 @@ class FasterWhisper:
     def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
                  progress: Progress, task: str = "transcribe", decoder: int = 0) -> Iterator[Segment]:
         import ctranslate2
-        from faster_whisper.vad import VadOptions
 
         # a hard passage makes Whisper retry with sampling (temperature fallback): seeded, the
         # same talk gives the same subtitles on every run
         ctranslate2.set_random_seed(SEED)
         # no language: `multilingual` reads it off each 30 s window's encoder output, which
-        # decoding needs anyway (a separate detection would cost another encoder pass)
+        # decoding needs anyway (a separate detection would cost another encoder pass).
+        # Its VAD with its own options (regions padded 0.4 s, at most 30 s), not
+        # audio.VAD_OPTIONS: it glues the regions together before decoding, and in noise
+        # Silero hears speech start late and stop early, so regions padded only 0.2 s lost the
+        # words at their edges (WER up to 0.27 worse than faster-whisper alone: tools/noisy_report.py)
         found, _ = self.models[decoder].transcribe(samples, language=language or "en", multilingual=language is None,
                                          task=task, word_timestamps=True, vad_filter=True,
-                                         vad_parameters=VadOptions(**audio.VAD_OPTIONS),
                                          condition_on_previous_text=False)
         for s in found:
             progress(s.end)
