@@ -76,14 +76,18 @@ class FasterWhisper:
         # same talk gives the same subtitles on every run
         ctranslate2.set_random_seed(SEED)
         # no language: `multilingual` reads it off each 30 s window's encoder output, which
-        # decoding needs anyway (a separate detection would cost another encoder pass).
+        # decoding needs anyway (a separate detection would cost another encoder pass), and
+        # a window is not prompted with the text before it, which may be in the other
+        # language (English after Mandarin came out as one run of words, unspaced). With the
+        # language given, it is, as faster-whisper does by default: the prompt carries the
+        # tense and the names into the next window ("she calls" for "she called" without).
         # Its VAD with its own options (regions padded 0.4 s, at most 30 s), not
         # audio.VAD_OPTIONS: it glues the regions together before decoding, and in noise
         # Silero hears speech start late and stop early, so regions padded only 0.2 s lost the
         # words at their edges (WER up to 0.27 worse than faster-whisper alone: tools/noisy_report.py)
         found, _ = self.models[decoder].transcribe(samples, language=language or "en", multilingual=language is None,
                                          task=task, word_timestamps=True, vad_filter=True,
-                                         condition_on_previous_text=False)
+                                         condition_on_previous_text=language is not None)
         for s in found:
             progress(s.end)
             yield Segment(s.start, s.end, s.text, tuple(

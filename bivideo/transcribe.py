@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import replace
+from difflib import SequenceMatcher
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -149,6 +150,23 @@ def untranscribed(segments: list[Segment], speech: list[tuple[float, float]]) ->
     return out
 
 
+def _key(word: Word) -> str:
+    return "".join(c for c in word.text.lower() if c.isalnum())
+
+
+def heard_already(again: list[Segment], segments: list[Segment], start: float, end: float) -> bool:
+    """Pure: whether most of the words decoded again from `start` to `end` are, in order,
+    words `segments` already hold within that stretch's length either side. In noise,
+    Whisper's word times can stray seconds from their speech, which then looks skipped:
+    decoding it again wrote its words twice."""
+    reach = end - start
+    new = [k for s in again for w in s.words if (k := _key(w))]
+    near = [k for s in segments for w in s.words
+            if start - reach <= w.start and w.end <= end + reach and (k := _key(w))]
+    matched = sum(block.size for block in SequenceMatcher(None, new, near, autojunk=False).get_matching_blocks())
+    return 2 * matched > len(new)
+
+
 def _within(segments: list[Segment], start: float, end: float) -> list[Segment]:
     """Pure: the words said between `start` and `end` (a decoded clip is padded on both
     sides, so it may hear words of its neighbours again), by segment."""
@@ -262,9 +280,11 @@ def decode(engine: Engine, pcm: np.ndarray, language: str, progress: Progress,
     segments = _decode_parts(engine, pcm, chosen, spans(speech, total, part_length(total)), speech, progress)
     # Whisper sometimes ends a 30 s window early and skips the speech left in it (quiet speech
     # after loud, most of all; Mandarin in a window taken for English): decode each stretch of
-    # speech it left without a word on its own
+    # speech it left without a word on its own (unless it turns out to hold words already there)
     for start, end in audio.merge_regions(untranscribed(segments, speech)):
-        segments += _within(_decode_run(engine, pcm, chosen, start, end, speech, lambda t: None), start, end)
+        again = _within(_decode_run(engine, pcm, chosen, start, end, speech, lambda t: None), start, end)
+        if not heard_already(again, segments, start, end):
+            segments += again
     segments.sort(key=lambda s: s.start)
     if auto:
         segments = redecode_suspects(engine, pcm, segments, speech)

@@ -3,7 +3,6 @@ Chinese word, OCR of burned frames, pixel checks."""
 
 from __future__ import annotations
 
-import functools
 import re
 import subprocess
 from pathlib import Path
@@ -29,27 +28,22 @@ def cer(reference: str, hypothesis: str) -> float:
     return jiwer.cer(chinese_only(reference), chinese_only(hypothesis))
 
 
-@functools.cache
-def _plain_faster_whisper():
-    from faster_whisper import WhisperModel
-
-    from bivideo import weights
-
-    return WhisperModel(str(weights.ctranslate2_dir("base")), device="cpu", compute_type="int8")
-
-
 def faster_whisper_own(samples: np.ndarray, language: str) -> str:
     """What faster-whisper alone makes of the float samples, on bivideo's base weights as
     bivideo runs them on a CPU (int8): its own VAD (`vad_filter=True`) and otherwise its
     default options. The path bivideo's transcription must lose no words against. Seeded as
-    bivideo seeds it: in noise, its temperature fallback samples, and unseeded, the same
-    audio gave 0.86 and 0.91 WER."""
+    bivideo seeds it, on a model loaded for this call: in noise its temperature fallback
+    samples, and CTranslate2 seeds a thread's generator once, at its first sample, so a
+    model that sampled before goes on from there (the same audio gave 0.86 and 0.91 WER)."""
     import ctranslate2
+    from faster_whisper import WhisperModel
 
+    from bivideo import weights
     from bivideo.engines import SEED
 
     ctranslate2.set_random_seed(SEED)
-    found, _ = _plain_faster_whisper().transcribe(samples, language=language, vad_filter=True)
+    model = WhisperModel(str(weights.ctranslate2_dir("base")), device="cpu", compute_type="int8")
+    found, _ = model.transcribe(samples, language=language, vad_filter=True)
     return "".join(s.text for s in found)
 
 

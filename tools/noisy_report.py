@@ -50,6 +50,10 @@ def plain_text(pcm: np.ndarray, cached: Path) -> str:
 
 
 def bivideo_text(pcm: np.ndarray, language: str) -> str:
+    """bivideo's text, as a `bivideo make` of its own gives it: on a model loaded afresh
+    (CTranslate2 seeds a thread's sampling once, so a model that sampled before goes on
+    from there)."""
+    engines.unload_engines()
     engine = engines.load_engine("faster-whisper", "base")
     return transcribe.transcribe(engine, pcm, language, lambda t: None).text
 
