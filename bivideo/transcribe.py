@@ -204,24 +204,31 @@ def _decode_run(engine: Engine, pcm: np.ndarray, language: Language | None, star
 
 SPAN = 600.0  # s: the most audio given to the engine at once, where a pause allows
 CUT_GAP = 1.0  # s: the shortest gap between (padded) speech regions a span may end in
+LATE = 0.75  # a span ends in the longest such gap past this share of its longest length
 
 
 def spans(speech: list[tuple[float, float]], total: float, longest: float = SPAN,
           gap: float = CUT_GAP) -> list[tuple[float, float]]:
     """Pure: 0 to `total` s cut into spans of at most `longest` seconds, each cut in the
     middle of a gap of at least `gap` between speech regions (a longer span where no such
-    gap comes in time). The engines hold several copies of what they are given (the audio
-    of its speech, its Mel features, the VAD's input), so a talk decoded whole needs memory
-    in proportion to its length; span by span, a few hundred MB whatever the length. The
-    cuts lie in silence at least half `gap` from speech (more than audio.PAD), so no span's
-    audio holds another's words."""
-    cuts, best = [0.0], None
+    gap comes in time): the longest gap in the span's last quarter, else the last one. The
+    engines hold several copies of what they are given (the audio of its speech, its Mel
+    features, the VAD's input), so a talk decoded whole needs memory in proportion to its
+    length; span by span, a few hundred MB whatever the length. The cuts lie in silence at
+    least half `gap` from speech (more than audio.PAD), so no span's audio holds another's
+    words. In noise the VAD misses speech, and a short gap may be a word it did not hear
+    (a cut there split a sentence between two spans): the longest is the surest pause."""
+    cuts: list[float] = [0.0]
+    latest: float | None = None
+    widest: tuple[float, float | None] = (0.0, None)  # (gap, cut)
     for (_, end), (start, next_end) in pairwise(speech):
         if start - end >= gap:
-            best = (end + start) / 2
-        if next_end - cuts[-1] > longest and best is not None:
-            cuts.append(best)
-            best = None
+            latest = (end + start) / 2
+            if latest - cuts[-1] >= LATE * longest and start - end > widest[0]:
+                widest = (start - end, latest)
+        if next_end - cuts[-1] > longest and latest is not None:
+            cuts.append(widest[1] or latest)
+            latest, widest = None, (0.0, None)
     return list(zip(cuts, [*cuts[1:], total]))
 
 
