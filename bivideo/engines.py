@@ -71,23 +71,26 @@ class FasterWhisper:
     def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
                  progress: Progress, task: str = "transcribe", decoder: int = 0) -> Iterator[Segment]:
         import ctranslate2
+        from faster_whisper.vad import VadOptions
 
         # a hard passage makes Whisper retry with sampling (temperature fallback): seeded, the
         # same talk gives the same subtitles on every run
         ctranslate2.set_random_seed(SEED)
-        # no language: `multilingual` reads it off each 30 s window's encoder output, which
-        # decoding needs anyway (a separate detection would cost another encoder pass), and
-        # a window is not prompted with the text before it, which may be in the other
-        # language (English after Mandarin came out as one run of words, unspaced). With the
-        # language given, it is, as faster-whisper does by default: the prompt carries the
-        # tense and the names into the next window ("she calls" for "she called" without).
-        # Its VAD with its own options (regions padded 0.4 s, at most 30 s), not
-        # audio.VAD_OPTIONS: it glues the regions together before decoding, and in noise
-        # Silero hears speech start late and stop early, so regions padded only 0.2 s lost the
-        # words at their edges (WER up to 0.27 worse than faster-whisper alone: tools/noisy_report.py)
-        found, _ = self.models[decoder].transcribe(samples, language=language or "en", multilingual=language is None,
+        # With the language given, faster-whisper decodes as it does alone: its VAD with its
+        # own options (regions padded 0.4 s, at most 30 s), and each window prompted with the
+        # text before it. It glues the regions together before decoding, and in noise Silero
+        # hears speech start late and stop early: regions padded only 0.2 s (audio.VAD_OPTIONS)
+        # lost the words at their edges, and without the prompt a window's first words lost
+        # their tense ("she calls" for "she called"): up to 0.27 more WER (tools/noisy_report.py).
+        # No language: `multilingual` reads it off each 30 s window's encoder output, which
+        # decoding needs anyway (a separate detection would cost another encoder pass), with
+        # neither: a window prompted with, or padded into, the other language came out with
+        # its English run together, unspaced, and labelled Mandarin (tests/test_language.py).
+        own = language is not None
+        found, _ = self.models[decoder].transcribe(samples, language=language or "en", multilingual=not own,
                                          task=task, word_timestamps=True, vad_filter=True,
-                                         condition_on_previous_text=language is not None)
+                                         vad_parameters=None if own else VadOptions(**audio.VAD_OPTIONS),
+                                         condition_on_previous_text=own)
         for s in found:
             progress(s.end)
             yield Segment(s.start, s.end, s.text, tuple(
