@@ -18,8 +18,8 @@ if TYPE_CHECKING:  # numpy is imported where it is used: `bivideo burn` needs no
 
 SAMPLE_RATE = 16_000
 # Silero VAD settings of the speech regions bivideo decodes (openai-whisper's clips, the spans, the
-# check for skipped speech, faster-whisper's own VAD with --from auto): half a second of quiet
-# ends a region. With the language given, faster-whisper's VAD keeps its own options
+# check for skipped speech, faster-whisper's own VAD but in English): half a second of quiet
+# ends a region. In English, given, faster-whisper's VAD keeps its own options
 # (engines.FasterWhisper.segments).
 VAD_OPTIONS = {"min_silence_duration_ms": 500, "speech_pad_ms": 200}
 VAD_FRAME = 512  # samples per Silero probability (32 ms)
