@@ -17,7 +17,10 @@ if TYPE_CHECKING:  # numpy is imported where it is used: `bivideo burn` needs no
     import numpy as np
 
 SAMPLE_RATE = 16_000
-# Silero VAD settings shared by both engines: half a second of quiet ends a speech region.
+# Silero VAD settings of the speech regions bivideo decodes (openai-whisper's clips, the spans, the
+# check for skipped speech, faster-whisper's own VAD but in English): half a second of quiet
+# ends a region. In English, given, faster-whisper's VAD keeps its own options
+# (engines.FasterWhisper.segments).
 VAD_OPTIONS = {"min_silence_duration_ms": 500, "speech_pad_ms": 200}
 VAD_FRAME = 512  # samples per Silero probability (32 ms)
 SPEECH_ON, SPEECH_OFF = 0.5, 0.35  # Silero's own thresholds: speech starts above one, ends below the other

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import replace
+from difflib import SequenceMatcher
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -156,6 +157,23 @@ def untranscribed(segments: list[Segment], speech: list[tuple[float, float]]) ->
     return out
 
 
+def _key(word: Word) -> str:
+    return "".join(c for c in word.text.lower() if c.isalnum())
+
+
+def heard_already(again: list[Segment], segments: list[Segment], start: float, end: float) -> bool:
+    """Pure: whether most of the words decoded again from `start` to `end` are, in order,
+    words `segments` already hold within that stretch's length either side. In noise,
+    Whisper's word times can stray seconds from their speech, which then looks skipped:
+    decoding it again wrote its words twice."""
+    reach = end - start
+    new = [k for s in again for w in s.words if (k := _key(w))]
+    near = [k for s in segments for w in s.words
+            if start - reach <= w.start and w.end <= end + reach and (k := _key(w))]
+    matched = sum(block.size for block in SequenceMatcher(None, new, near, autojunk=False).get_matching_blocks())
+    return 2 * matched > len(new)
+
+
 def _within(segments: list[Segment], start: float, end: float) -> list[Segment]:
     """Pure: the words said between `start` and `end` (a decoded clip is padded on both
     sides, so it may hear words of its neighbours again), by segment."""
@@ -196,24 +214,31 @@ def _decode_run(engine: Engine, pcm: np.ndarray, language: Language | None, star
 
 SPAN = 600.0  # s: the most audio given to the engine at once, where a pause allows
 CUT_GAP = 1.0  # s: the shortest gap between (padded) speech regions a span may end in
+LATE = 0.75  # a span ends in the longest such gap past this share of its longest length
 
 
 def spans(speech: list[tuple[float, float]], total: float, longest: float = SPAN,
           gap: float = CUT_GAP) -> list[tuple[float, float]]:
     """Pure: 0 to `total` s cut into spans of at most `longest` seconds, each cut in the
     middle of a gap of at least `gap` between speech regions (a longer span where no such
-    gap comes in time). The engines hold several copies of what they are given (the audio
-    of its speech, its Mel features, the VAD's input), so a talk decoded whole needs memory
-    in proportion to its length; span by span, a few hundred MB whatever the length. The
-    cuts lie in silence at least half `gap` from speech (more than audio.PAD), so no span's
-    audio holds another's words."""
-    cuts, best = [0.0], None
+    gap comes in time): the longest gap in the span's last quarter, else the last one. The
+    engines hold several copies of what they are given (the audio of its speech, its Mel
+    features, the VAD's input), so a talk decoded whole needs memory in proportion to its
+    length; span by span, a few hundred MB whatever the length. The cuts lie in silence at
+    least half `gap` from speech (more than audio.PAD), so no span's audio holds another's
+    words. In noise the VAD misses speech, and a short gap may be a word it did not hear
+    (a cut there split a sentence between two spans): the longest is the surest pause."""
+    cuts: list[float] = [0.0]
+    latest: float | None = None
+    widest: tuple[float, float | None] = (0.0, None)  # (gap, cut)
     for (_, end), (start, next_end) in pairwise(speech):
         if start - end >= gap:
-            best = (end + start) / 2
-        if next_end - cuts[-1] > longest and best is not None:
-            cuts.append(best)
-            best = None
+            latest = (end + start) / 2
+            if latest - cuts[-1] >= LATE * longest and start - end > widest[0]:
+                widest = (start - end, latest)
+        if next_end - cuts[-1] > longest and latest is not None:
+            cuts.append(widest[1] or latest)
+            latest, widest = None, (0.0, None)
     return list(zip(cuts, [*cuts[1:], total]))
 
 
@@ -272,9 +297,11 @@ def decode(engine: Engine, pcm: np.ndarray, language: str, progress: Progress,
     segments = _decode_parts(engine, pcm, chosen, spans(speech, total, part_length(total)), speech, progress)
     # Whisper sometimes ends a 30 s window early and skips the speech left in it (quiet speech
     # after loud, most of all; Mandarin in a window taken for English): decode each stretch of
-    # speech it left without a word on its own
+    # speech it left without a word on its own (unless it turns out to hold words already there)
     for start, end in audio.merge_regions(untranscribed(segments, speech)):
-        segments += _within(_decode_run(engine, pcm, chosen, start, end, speech, lambda t: None), start, end)
+        again = _within(_decode_run(engine, pcm, chosen, start, end, speech, lambda t: None), start, end)
+        if not heard_already(again, segments, start, end):
+            segments += again
     segments.sort(key=lambda s: s.start)
     if auto:
         segments = redecode_suspects(engine, pcm, segments, speech)

@@ -53,3 +53,38 @@ def wav_file(samples: np.ndarray, dest: Path) -> Path:
         out.setframerate(audio.SAMPLE_RATE)
         out.writeframes(samples.astype(np.int16).tobytes())
     return dest
+
+
+RADIO_BAND = "highpass=f=300,highpass=f=300,lowpass=f=3000,lowpass=f=3000"  # 300-3000 Hz, 24 dB/octave
+NOISE_SEED = 27  # anoisesrc's: the same noise on every run
+
+
+def _ffmpeg_wav(inputs: list[str], band: str, dest: Path) -> np.ndarray:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-af", band, "-ac", "1", "-ar", str(audio.SAMPLE_RATE),
+                    "-c:a", "pcm_s16le", str(dest)], check=True)
+    return audio.load(dest).astype(np.float64)
+
+
+def snr_db(speech: np.ndarray, noise: np.ndarray) -> float:
+    """The speech's RMS over its speech (energy_speech_regions: the pauses left out) against
+    the noise's RMS over all of it, in dB."""
+    regions = audio.energy_speech_regions(speech.astype(np.int16))
+    spoken = np.concatenate([audio.clip(speech, a, b) for a, b in regions])
+    return float(20 * np.log10(np.sqrt(np.mean(spoken ** 2)) / np.sqrt(np.mean(noise ** 2))))
+
+
+def noisy_recording(path: Path, colour: str, snr: float, folder: Path) -> Path:
+    """The recording at `path` as a radio plays it in noise: it and `colour` noise (ffmpeg's
+    anoisesrc: pink, brown...), each band-limited to 300-3000 Hz, mixed `snr` dB apart
+    (snr_db, in the band: what the listener hears), as 16 kHz mono WAV in `folder`; made
+    once per name."""
+    dest = folder / f"{path.stem}.{colour}{snr:g}dB.wav"
+    if dest.exists():
+        return dest
+    speech = _ffmpeg_wav(["-i", str(path)], RADIO_BAND, folder / f"{path.stem}.band.wav")
+    noise = _ffmpeg_wav(["-f", "lavfi", "-i", f"anoisesrc=colour={colour}:sample_rate={audio.SAMPLE_RATE}:"
+                         f"seed={NOISE_SEED}:amplitude=0.25:duration={len(speech) / audio.SAMPLE_RATE + 1}"],
+                        RADIO_BAND, folder / f"{colour}.{path.stem}.wav")[:len(speech)]
+    mixed = speech + noise * 10 ** ((snr_db(speech, noise) - snr) / 20)
+    mixed *= min(1.0, 32000 / np.abs(mixed).max())  # no clipping: scaling both keeps the SNR
+    return wav_file(np.round(mixed), dest)
