@@ -352,11 +352,15 @@ WINDOW = 30.0  # s: Whisper's window; a run decoded again with the glossary fits
 
 def term_suspects(segments: list[Segment]) -> list[list[Segment]]:
     """Pure: runs of consecutive segments, each within one WINDOW and one language, that may
-    hold a glossary term misheard: a word heard with probability under TERM_UNSURE (a term
-    Whisper wrote confidently, right or as a sound-alike, is left to bivideo.soundalike)."""
+    hold a glossary term misheard: a word heard with probability under TERM_UNSURE, or an
+    English word no dictionary has ("FFM", "Deepo")."""
+    def unsure(segment: Segment) -> bool:
+        return any(w.probability < TERM_UNSURE or (
+            segment.language == "en" and not soundalike.ordinary(soundalike.letters(w.text))) for w in segment.words)
+
     runs: list[list[Segment]] = []
     for i, segment in enumerate(segments):
-        if not any(w.probability < TERM_UNSURE for w in segment.words):
+        if not unsure(segment):
             continue
         run = runs[-1] if runs else []
         if run and run[-1] is segments[i - 1] and run[0].language == segment.language \
