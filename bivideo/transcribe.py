@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from difflib import SequenceMatcher
 from itertools import pairwise
@@ -94,13 +95,21 @@ def mean_probability(segment: Segment) -> float:
 def suspects(segments: list[Segment]) -> list[list[Segment]]:
     """Pure: runs of consecutive segments whose likelihood betrays a language other than
     the one they were decoded in."""
+    return runs_of(segments, lambda segment: mean_probability(segment) < UNSURE[segment.language])
+
+
+def runs_of(segments: list[Segment], picked: Callable[[Segment], bool],
+            joins: Callable[[list[Segment], Segment], bool] = lambda run, segment: True) -> list[list[Segment]]:
+    """Pure: the runs of consecutive `picked` segments, a segment starting a new run where
+    it does not `join` the run before it."""
     runs: list[list[Segment]] = []
     for i, segment in enumerate(segments):
-        if mean_probability(segment) < UNSURE[segment.language]:
-            if runs and runs[-1][-1] is segments[i - 1]:
-                runs[-1].append(segment)
-            else:
-                runs.append([segment])
+        if not picked(segment):
+            continue
+        if runs and runs[-1][-1] is segments[i - 1] and joins(runs[-1], segment):
+            runs[-1].append(segment)
+        else:
+            runs.append([segment])
     return runs
 
 
@@ -358,17 +367,8 @@ def term_suspects(segments: list[Segment]) -> list[list[Segment]]:
         return any(w.probability < TERM_UNSURE or (
             segment.language == "en" and not soundalike.ordinary(soundalike.letters(w.text))) for w in segment.words)
 
-    runs: list[list[Segment]] = []
-    for i, segment in enumerate(segments):
-        if not unsure(segment):
-            continue
-        run = runs[-1] if runs else []
-        if run and run[-1] is segments[i - 1] and run[0].language == segment.language \
-                and segment.end - run[0].start <= WINDOW:
-            run.append(segment)
-        else:
-            runs.append([segment])
-    return runs
+    return runs_of(segments, unsure, lambda run, segment: run[0].language == segment.language
+                   and segment.end - run[0].start <= WINDOW)
 
 
 def redecode_for_terms(engine: Engine, pcm: np.ndarray, segments: list[Segment], speech: list[tuple[float, float]],
