@@ -67,6 +67,17 @@ def collapse_repeats(words: list[Word]) -> tuple[list[Word], int]:
     return kept, dropped
 
 
+def collapse_repeated_sentences(text: str) -> str:
+    """Pure: `text` with each sentence that only repeats the one before it dropped. A decoder
+    loops on whole sentences too, longer than MAX_PHRASE words ("Let's talk a little bit about
+    the construction of this building." six times for six different sentences)."""
+    kept: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        if not kept or _normal(sentence) != _normal(kept[-1]):
+            kept.append(sentence)
+    return " ".join(kept)
+
+
 def clean(segments: list[Segment], speech: list[tuple[float, float]]) -> tuple[list[Segment], Counter]:
     """Segments without hallucinations, and a count of what was removed, by kind."""
     removed: Counter = Counter()

@@ -96,7 +96,7 @@ def _english(engine: Engine, pcm: np.ndarray, span: tuple[float, float], languag
                                   **options)["text"]
     # a decoder can loop ("the speed is high, the speed is high, ..."): one copy is kept
     kept, _ = hallucinations.collapse_repeats([Word(f" {w}", 0.0, 0.0, 0.0) for w in text.split()])
-    return "".join(w.text for w in kept).strip()
+    return hallucinations.collapse_repeated_sentences("".join(w.text for w in kept))
 
 
 def translate_units(engine: Engine, pcm: np.ndarray, cues: list[Cue], groups: list[list[int]],

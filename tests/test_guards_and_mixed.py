@@ -39,6 +39,14 @@ def test_real_speech_repeats_survive():
     assert not hallucinations.is_stock_phrase("thanks for watching the demo, now the code")
 
 
+def test_a_translation_looping_on_a_whole_sentence_keeps_one_copy():
+    looped = "The tower is full of peaches. " + "Let's talk a little bit about the construction of this building. " * 6
+    assert hallucinations.collapse_repeated_sentences(looped) == (
+        "The tower is full of peaches. Let's talk a little bit about the construction of this building.")
+    said = "Thank you. Thank you all! The model is out. Thank you."  # only a sentence right after itself goes
+    assert hallucinations.collapse_repeated_sentences(said) == "Thank you. Thank you all! The model is out. Thank you."
+
+
 from tests.conftest import join_audio as _wav  # noqa: E402  (shared with the translation tests)
 
 
