@@ -221,7 +221,8 @@ def _decode_run(engine: Engine, pcm: np.ndarray, language: Language | None, star
     return out
 
 
-SPAN = 600.0  # s: the most audio given to the engine at once, where a pause allows
+SPAN = 300.0  # s: the most audio given to the engine at once, where a pause allows (two decoders
+# decode two spans at once: at 600 a 30-minute talk's transcription peaked near 900 MB)
 CUT_GAP = 1.0  # s: the shortest gap between (padded) speech regions a span may end in
 LATE = 0.75  # a span ends in the longest such gap past this share of its longest length
 
