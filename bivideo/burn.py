@@ -20,8 +20,6 @@ import math
 import os
 import shutil
 import subprocess
-import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -66,7 +64,6 @@ BACKGROUND = "#1E2A38"  # an audio-only talk's plain background: a calm dark sla
 # at most, fill with every cue drawn), so chunks of 2 minutes keep a 30-minute talk's burn
 # as small as a 2-minute talk's; each costs one ffmpeg start and seek, about a second.
 CHUNK_SECONDS = 120.0
-STALE_CHUNK = 86400.0  # s: a finished chunk no run wants is deleted once this old (another run may be using it)
 
 
 @dataclass(frozen=True)
@@ -295,10 +292,10 @@ def chunk_args(ffmpeg: str, info: MediaInfo, targets: list[Target], chunk: Chunk
 def mux_args(ffmpeg: str, info: MediaInfo, video: str | None, out: Path, *, audio_track: int = 0,
              soft: bool = False) -> list[str]:
     """Pure: the ffmpeg command line writing `out`: the picture of `video`, a concat list of
-    chunks by absolute path (None: the source's own picture, copied), with the talk's
+    chunks in the folder it runs in (None: the source's own picture, copied), with the talk's
     sound, and with `soft` both languages as subtitle tracks. Everything but the sound is
     copied."""
-    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", *(["-f", "concat", "-safe", "0", "-i", video] if video else []),
+    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", *(["-f", "concat", "-i", video] if video else []),
             "-i", str(info.path.resolve())]
     if soft:
         for name, _, _ in SOFT_TRACKS:
@@ -358,22 +355,16 @@ def prepare_folder(folder: Path, subtitle_files: dict[str, str]) -> None:
         artifacts.write_text(folder / name, text)
 
 
-def _encode_chunks(plan: list[tuple[Chunk, list[str], list[Path]]], info: MediaInfo, run: Path,
+def _encode_chunks(plan: list[tuple[Chunk, list[str], list[Path]]], info: MediaInfo, folder: Path,
                    progress: Callable[[float], None]) -> None:
-    """Run each chunk's ffmpeg (in the run's folder) whose parts are not there yet, and name
-    its parts when done."""
+    """Run each chunk's ffmpeg whose parts are not there yet, and name its parts when done."""
     fps = float(output_fps(info))
     for chunk, args, parts in plan:
         if not all(part.exists() for part in parts):
-            run_ffmpeg(args, run, info.duration - chunk.start, functools.partial(_after, progress, chunk.start))
+            run_ffmpeg(args, folder, info.duration - chunk.start, functools.partial(_after, progress, chunk.start))
             for n, part in enumerate(parts):
-                os.replace(run / f"part{n}.mp4", part)
+                os.replace(folder / f"part{n}.mp4", part)
         progress(min(info.duration, chunk.start + (chunk.frames or math.inf) / fps))
-
-
-def concat_list(parts: list[Path]) -> str:
-    """Pure: ffmpeg's concat list of `parts`, quoted (a ' in a path as '\\'')."""
-    return "".join("file '{}'\n".format(str(part.resolve()).replace("'", "'\\''")) for part in parts)
 
 
 def burn(info: MediaInfo, targets: list[Target], folder: Path, progress: Callable[[float], None], *,
@@ -381,51 +372,43 @@ def burn(info: MediaInfo, targets: list[Target], folder: Path, progress: Callabl
          still: Still | None = None) -> str:
     """Write every target (and, given `soft` = (path, Chinese SRT, English SRT), an MP4 with
     both languages as subtitle tracks), a chunk at a time, over `still` for an audio-only
-    talk. Finished chunks go in `folder` by the hash of their command line, subtitles and
-    font, so an interrupted run's are kept; ffmpeg runs in a folder of this run's own (two
-    burns of one video at once don't meet). Paths are written as given: the caller passes
-    temporary names and renames them. Returns the encoder used."""
+    talk. The chunks an interrupted run finished with the same command line, subtitles and
+    font are kept. Paths are written as given: the caller passes temporary names and
+    renames them. Returns the encoder used."""
     ffmpeg = toolchain.ffmpeg_with_libass()
     groups = distinct(targets)
     encoded = [first for first, _ in groups]
     files = ass_files(encoded)
     if soft is not None:
         files.update({name: text for (name, _, _), text in zip(SOFT_TRACKS, soft[1:])})
-    folder.mkdir(parents=True, exist_ok=True)
-    run = Path(tempfile.mkdtemp(prefix="run-", dir=folder))
-    try:
-        prepare_folder(run, files)
-        name = encoder(ffmpeg)
-        soft_encoded = soft is not None and not can_copy_video(info)
-        plan = []
-        for chunk in chunks(info.duration, output_fps(info), CHUNK_SECONDS):
-            args = chunk_args(ffmpeg, info, encoded, chunk, encoder_name=name, quality=quality,
-                              soft_encoded=soft_encoded, tonemap=toolchain.has_filter(ffmpeg, "zscale"), still=still,
-                              cpus=toolchain.usable_cpus())
-            key = artifacts.key(args, files, toolchain.cjk_font().path)
-            plan.append((chunk, args, [folder / f"chunk-{key}-{n}.mp4" for n in range(len(encoded) + soft_encoded)]))
-        kept = {part for _, _, parts in plan for part in parts}
-        for stale in set(folder.glob("chunk-*.mp4")) - kept:  # from a run with other subtitles or settings
-            if time.time() - stale.stat().st_mtime > STALE_CHUNK:
-                stale.unlink(missing_ok=True)
-        _encode_chunks(plan, info, run, progress)
+    prepare_folder(folder, files)
+    name = encoder(ffmpeg)
+    soft_encoded = soft is not None and not can_copy_video(info)
+    plan = []
+    for chunk in chunks(info.duration, output_fps(info), CHUNK_SECONDS):
+        args = chunk_args(ffmpeg, info, encoded, chunk, encoder_name=name, quality=quality, soft_encoded=soft_encoded,
+                          tonemap=toolchain.has_filter(ffmpeg, "zscale"), still=still, cpus=toolchain.usable_cpus())
+        key = artifacts.key(args, files, toolchain.cjk_font().path)
+        plan.append((chunk, args, [folder / f"chunk-{key}-{n}.mp4" for n in range(len(encoded) + soft_encoded)]))
+    kept = {part for _, _, parts in plan for part in parts}
+    for stale in set(folder.glob("chunk-*.mp4")) - kept:  # from a run with other subtitles or settings
+        stale.unlink()
+    _encode_chunks(plan, info, folder, progress)
 
-        def joining(_: float) -> None:  # the bar stays full, and a stopped batch is still heard
-            progress(info.duration)
+    def joining(_: float) -> None:  # the bar stays full, and a stopped batch is still heard
+        progress(info.duration)
 
-        videos = [(t.path, False) for t in encoded] + ([(soft[0], True)] if soft is not None and soft_encoded else [])
-        for n, (out, with_tracks) in enumerate(videos):
-            listed = run / f"chunks{n}.txt"
-            artifacts.write_text(listed, concat_list([parts[n] for _, _, parts in plan]))
-            run_ffmpeg(mux_args(ffmpeg, info, listed.name, out, audio_track=audio_track, soft=with_tracks), run,
-                       info.duration, joining)
-        if soft is not None and not soft_encoded:  # the source's own picture
-            run_ffmpeg(mux_args(ffmpeg, info, None, soft[0], audio_track=audio_track, soft=True), run, info.duration,
-                       joining)
-    finally:
-        shutil.rmtree(run, ignore_errors=True)
-    for finished in kept:
-        finished.unlink(missing_ok=True)
+    videos = [(t.path, False) for t in encoded] + ([(soft[0], True)] if soft is not None and soft_encoded else [])
+    for n, (out, with_tracks) in enumerate(videos):
+        listed = folder / f"chunks{n}.txt"
+        artifacts.write_text(listed, "".join(f"file '{parts[n].name}'\n" for _, _, parts in plan))
+        run_ffmpeg(mux_args(ffmpeg, info, listed.name, out, audio_track=audio_track, soft=with_tracks), folder,
+                   info.duration, joining)
+    if soft is not None and not soft_encoded:  # the source's own picture
+        run_ffmpeg(mux_args(ffmpeg, info, None, soft[0], audio_track=audio_track, soft=True), folder, info.duration,
+                   joining)
+    for finished in [*kept, *folder.glob("chunks*.txt")]:
+        finished.unlink()
     for first, copies in groups:
         for copy in copies:
             shutil.copyfile(first.path, copy)
