@@ -394,19 +394,15 @@ def burn(info: MediaInfo, targets: list[Target], folder: Path, progress: Callabl
     for stale in set(folder.glob("chunk-*.mp4")) - kept:  # from a run with other subtitles or settings
         stale.unlink()
     _encode_chunks(plan, info, folder, progress)
-
-    def joining(_: float) -> None:  # the bar stays full, and a stopped batch is still heard
-        progress(info.duration)
-
     videos = [(t.path, False) for t in encoded] + ([(soft[0], True)] if soft is not None and soft_encoded else [])
     for n, (out, with_tracks) in enumerate(videos):
         listed = folder / f"chunks{n}.txt"
         artifacts.write_text(listed, "".join(f"file '{parts[n].name}'\n" for _, _, parts in plan))
         run_ffmpeg(mux_args(ffmpeg, info, listed.name, out, audio_track=audio_track, soft=with_tracks), folder,
-                   info.duration, joining)
+                   info.duration, lambda done: None)
     if soft is not None and not soft_encoded:  # the source's own picture
         run_ffmpeg(mux_args(ffmpeg, info, None, soft[0], audio_track=audio_track, soft=True), folder, info.duration,
-                   joining)
+                   lambda done: None)
     for finished in [*kept, *folder.glob("chunks*.txt")]:
         finished.unlink()
     for first, copies in groups:
