@@ -146,10 +146,9 @@ def output_fps(info: MediaInfo) -> Fraction:
 
 def chunks(duration: float, fps: Fraction, seconds: float) -> list[Chunk]:
     """Pure: the talk cut into chunks of whole frames, `seconds` long but for the last, so
-    that joined they hold every frame once at its time. The last takes what is left, up to
-    1.5 chunks: a few seconds more would cost an ffmpeg start of their own."""
+    that joined they hold every frame once at its time."""
     per = max(1, round(seconds * fps))
-    count = max(1, math.floor(duration * fps / per + 0.5))
+    count = max(1, math.ceil(duration * fps / per - 1e-6))
     return [Chunk(k, float(k * per / fps), per if k < count - 1 else None) for k in range(count)]
 
 

@@ -71,11 +71,11 @@ def test_joined_chunks_hold_every_frame_once_at_its_time_and_the_cue_across_a_jo
 
 @pytest.mark.slow
 def test_an_interrupted_burn_encodes_only_what_is_left(source, tmp_path, monkeypatch):
-    monkeypatch.setattr(burn, "CHUNK_SECONDS", 2.5)
+    monkeypatch.setattr(burn, "CHUNK_SECONDS", 3.0)
     info, work, out = probe.probe(source), tmp_path / "work", tmp_path / "talk.mp4"
 
     def stop_after_the_first_chunk(done: float) -> None:
-        if done >= 2.5:
+        if done >= 3.0:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):

@@ -141,10 +141,9 @@ def test_both_platforms_come_from_one_ffmpeg_with_one_decode(tmp_path):
     assert joined[joined.index("-movflags") + 2] == str(targets[0].path)
 
 
-@pytest.mark.parametrize("seconds, rate, frames", [(10.0, 30.0, [None]), (120.02, 30.0, [None]),
-                                                   (179.0, 30.0, [None]), (181.0, 30.0, [3600, None]),
-                                                   (400.0, 30.0, [3600, 3600, None]),
-                                                   (250.0, 30000 / 1001, [3596, None])])
+@pytest.mark.parametrize("seconds, rate, frames", [(10.0, 30.0, [None]), (250.0, 30.0, [3600, 3600, None]),
+                                                   (240.0, 30.0, [3600, None]),
+                                                   (130.0, 30000 / 1001, [3596, None])])
 def test_a_talk_is_cut_into_chunks_of_whole_frames(seconds, rate, frames):
     info = probe.MediaInfo(Path("talk.mp4"), seconds, 1920, 1080, rate, ("aac",))
     pieces = burn.chunks(seconds, burn.output_fps(info), 120.0)
