@@ -1,7 +1,11 @@
-"""Stage 7: encode every platform's video in one ffmpeg run, subtitles burned in by libass.
+"""Stage 7: encode every platform's video, subtitles burned in by libass, a few minutes at a time.
 
 The source is decoded once (and tone-mapped, frame-rate-fixed once); `split` hands the same
-frames to each platform's chain (its frame, its subtitles) and encoder. An audio-only talk's
+frames to each platform's chain (its frame, its subtitles) and encoder. One ffmpeg encodes
+each CHUNK_SECONDS of the talk (without sound), and a last one per video joins the chunks by
+stream copy and adds the sound once: libass keeps what it has drawn in caches that grow with
+every new cue up to a few hundred MB, so one ffmpeg for a whole talk grows with its length,
+and a finished chunk survives an interruption (the next run encodes only what is left). An audio-only talk's
 picture is a still (`Still`): a picture repeated, or a plain background with the talk's
 title, at STILL_FPS. The ASS files and the font sit in a private folder that ffmpeg runs in,
 so the filter string names only fixed, safe relative names: whatever characters the user's
@@ -12,15 +16,18 @@ paths (a name starting with a dash can't be mistaken for an option).
 from __future__ import annotations
 
 import functools
+import math
+import os
 import shutil
 import subprocess
+import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
-from bivideo import toolchain
-from bivideo.artifacts import write_text
+from bivideo import artifacts, toolchain
 from bivideo.errors import BivideoError
 from bivideo.platforms import AUDIO_KBPS, MAX_FPS, STILL_FPS, Frame
 from bivideo.probe import MediaInfo
@@ -54,6 +61,22 @@ BACKGROUND_FPS = 5  # how often a fitted picture's blurred background is drawn
 TONEMAP = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0,"
            "zscale=t=bt709:m=bt709:r=tv")
 BACKGROUND = "#1E2A38"  # an audio-only talk's plain background: a calm dark slate blue
+# How much of the talk one ffmpeg encodes. One subtitles filter over 1080p holds 106 MB after
+# 2 minutes of cues and 227 MB after 30 (libass's bitmap and composite caches, 128 + 64 MB
+# at most, fill with every cue drawn), so chunks of 2 minutes keep a 30-minute talk's burn
+# as small as a 2-minute talk's; each costs one ffmpeg start and seek, about a second.
+CHUNK_SECONDS = 120.0
+STALE_CHUNK = 86400.0  # s: a finished chunk no run wants is deleted once this old (another run may be using it)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A stretch of the talk that one ffmpeg encodes: `frames` frames (None: to the end) from
+    `start` seconds in."""
+
+    index: int
+    start: float
+    frames: int | None
 
 
 @dataclass(frozen=True)
@@ -119,8 +142,18 @@ def encoder_args(name: str, quality: str, kbps: int, threads: int = 0, pixels: i
 
 
 def output_fps(info: MediaInfo) -> Fraction:
-    """The source's frame rate as an exact fraction (29.97 -> 30000/1001), capped at 60."""
+    """The source's frame rate as an exact fraction (29.97 -> 30000/1001), capped at 60
+    (an audio-only talk's: STILL_FPS)."""
     return Fraction(min(info.fps, MAX_FPS)).limit_denominator(1001)
+
+
+def chunks(duration: float, fps: Fraction, seconds: float) -> list[Chunk]:
+    """Pure: the talk cut into chunks of whole frames, `seconds` long but for the last, so
+    that joined they hold every frame once at its time. The last takes what is left, up to
+    1.5 chunks: a few seconds more would cost an ffmpeg start of their own."""
+    per = max(1, round(seconds * fps))
+    count = max(1, math.floor(duration * fps / per + 0.5))
+    return [Chunk(k, float(k * per / fps), per if k < count - 1 else None) for k in range(count)]
 
 
 def shared_filters(info: MediaInfo, tonemap: bool, frames: list[Frame], source: tuple[int, int]) -> list[str]:
@@ -160,10 +193,12 @@ def _margins(frame: Frame) -> list[tuple[int, int, int, int]]:
     return [m for m in around if m[2] > 0 and m[3] > 0]
 
 
-def frame_filters(frame: Frame, n: int, titled: bool = False, slow_background: bool = False) -> str:
+def frame_filters(frame: Frame, n: int, titled: bool = False, slow_background: bool = False,
+                  rebase: bool = False) -> str:
     """Pure: the chain from split output [s{n}] to [v{n}]: the picture in its frame (over a
     blurred, darkened copy of itself when it doesn't fill it), then (`titled`) title{n}.ass,
-    then subtitles{n}.ass.
+    then subtitles{n}.ass; with `rebase`, the frames' times then start at 0 (a later chunk's
+    frames carry the talk's times for the subtitles).
     The picture is padded to the frame and the blurred margins laid over it: the picture's
     frames keep their own times, and overlay holds the latest margin. So the video's blur
     (`slow_background`) can be drawn BACKGROUND_FPS times a second: it changes slowly behind
@@ -171,7 +206,7 @@ def frame_filters(frame: Frame, n: int, titled: bool = False, slow_background: b
     changed pixels. Stills, scattered in time, draw theirs for each."""
     x, y, w, h = frame.picture
     title = f"subtitles=title{n}.ass:fontsdir={FONTS}," if titled else ""
-    burn = f"{title}subtitles=subtitles{n}.ass:fontsdir={FONTS},setsar=1"
+    burn = f"{title}subtitles=subtitles{n}.ass:fontsdir={FONTS},setsar=1{',setpts=PTS-STARTPTS' if rebase else ''}"
     if not frame.fitted:
         return f"[s{n}]scale={w}:{h},{burn}[v{n}]"
     # blur a small copy (cheap), then scale it up to fill the frame
@@ -205,56 +240,77 @@ def can_copy_video(info: MediaInfo) -> bool:
     return info.video_codec == "h264" and info.pix_fmt == "yuv420p" and not info.hdr
 
 
-def audio_args(info: MediaInfo, track: int) -> list[str]:
-    """Map the chosen track (0-based); copy AAC, re-encode anything else. None: no audio."""
+def audio_args(info: MediaInfo, track: int, source: int = 0) -> list[str]:
+    """Map the chosen track (0-based) of input `source`; copy AAC, re-encode anything else.
+    None: no audio."""
     if not info.audio_codecs:
         return []
     codec = ["-c:a", "copy"] if info.audio_codecs[track] == "aac" else ["-c:a", "aac", "-b:a", f"{AUDIO_KBPS}k"]
-    return ["-map", f"0:a:{track}", *codec]
+    return ["-map", f"{source}:a:{track}", *codec]
 
 
-def ffmpeg_args(ffmpeg: str, info: MediaInfo, targets: list[Target], *, encoder_name: str = "libx264",
-                quality: str = "normal", audio_track: int = 0, soft: Path | None = None,
-                tonemap: bool = True, still: Still | None = None, cpus: int = 2) -> list[str]:
-    """Pure: the one ffmpeg command line writing every target (and the soft-subtitle MP4);
-    over `still` for an audio-only talk. The encoders share the `cpus`: each x264 gets its
+def chunk_args(ffmpeg: str, info: MediaInfo, targets: list[Target], chunk: Chunk, *,
+               encoder_name: str = "libx264", quality: str = "normal", soft_encoded: bool = False,
+               tonemap: bool = True, still: Still | None = None, cpus: int = 2) -> list[str]:
+    """Pure: the one ffmpeg command line that encodes `chunk` of every target's video, and
+    with `soft_encoded` of the soft-subtitle MP4's picture, without sound, into part{n}.mp4 in
+    the folder it runs in; over `still` for an audio-only talk. A later chunk seeks to half a
+    frame before its start (its first frame is the one at the start) and its frames get the
+    talk's times back for the subtitles. The encoders share the `cpus`: each x264 gets its
     share, at least three frame threads, so that ffmpeg 5's one thread, which filters every
     frame and hands it to each encoder in turn, seldom waits for a busy one; and their
     frames' memory does not grow with the machine (x264's own choice is 1.5 per core)."""
-    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(info.path.resolve())]
-    if soft is not None:
-        for name, _, _ in SOFT_TRACKS:
-            args += ["-i", name]
-    head, source = "[0:v]", (info.width, info.height)
-    if still is not None:
+    later = chunk.index > 0
+    args = [ffmpeg, "-hide_banner", "-nostdin", "-y"]
+    if still is None:
+        seek = max(0.0, chunk.start - 0.5 / float(output_fps(info)))
+        args += [*(["-ss", f"{seek:.6f}"] if later else []), "-i", str(info.path.resolve())]
+        head, source = "[0:v]", (info.width, info.height)
+    else:  # the still's frames start at 0: the chunk's start is the shift
         largest = max(((t.frame.width, t.frame.height) for t in targets), key=lambda size: size[0] * size[1])
-        extra, head = still_input(still, largest, info.duration, 1 + len(SOFT_TRACKS) * (soft is not None))
+        extra, head = still_input(still, largest, info.duration - chunk.start, 0)
         args += extra
-        source = still.size or largest
-    soft_encoded = soft is not None and not can_copy_video(info)
+        seek, source = chunk.start, still.size or largest
+    # back by what the seek took off: ffmpeg rounds it to the stream's ticks, and setpts would truncate
+    shift = [f"setpts=PTS+round({seek:.6f}/TB)"] if later else []
     branches = len(targets) + soft_encoded
     threads = max(3, cpus // branches)
-    graph = [f"{head}{','.join(shared_filters(info, tonemap, [t.frame for t in targets], source))},split={branches}"
-             + "".join(f"[s{n}]" for n in range(branches))]
-    graph += [frame_filters(t.frame, n, bool(t.title), slow_background=True) for n, t in enumerate(targets)]
+    shared = [*shift, *shared_filters(info, tonemap, [t.frame for t in targets], source)]
+    graph = [f"{head}{','.join(shared)},split={branches}" + "".join(f"[s{n}]" for n in range(branches))]
+    graph += [frame_filters(t.frame, n, bool(t.title), slow_background=True, rebase=later)
+              for n, t in enumerate(targets)]
     if soft_encoded:
-        graph.append(f"[s{len(targets)}]scale=trunc(iw/2)*2:trunc(ih/2)*2,setsar=1[v{len(targets)}]")
+        graph.append(f"[s{len(targets)}]scale=trunc(iw/2)*2:trunc(ih/2)*2,setsar=1"
+                     f"{',setpts=PTS-STARTPTS' if later else ''}[v{len(targets)}]")
     args += ["-filter_complex", ";".join(graph)]
-    audio = audio_args(info, audio_track)
-    for n, target in enumerate(targets):
-        pixels = target.frame.width * target.frame.height
-        args += ["-map", f"[v{n}]", *audio, *encoder_args(encoder_name, quality, target.kbps, threads, pixels),
-                 "-movflags", "+faststart", str(target.path.resolve())]
-    if soft is not None:
-        video = ["-map", f"[v{len(targets)}]", *encoder_args(encoder_name, quality, max(t.kbps for t in targets),
-                                                              threads, info.width * info.height)] \
-            if soft_encoded else ["-map", "0:v:0", "-c:v", "copy"]
-        args += [*video, *audio]
-        for i, (_, language, title) in enumerate(SOFT_TRACKS):
-            args += ["-map", f"{i + 1}:0", f"-metadata:s:s:{i}", f"language={language}",
-                     f"-metadata:s:s:{i}", f"title={title}"]
-        args += ["-c:s", "mov_text", "-movflags", "+faststart", str(soft.resolve())]
+    frames = ["-frames:v", str(chunk.frames)] if chunk.frames else []
+    sizes = [t.frame.width * t.frame.height for t in targets] + [info.width * info.height] * soft_encoded
+    kbps = [t.kbps for t in targets] + [max(t.kbps for t in targets)] * soft_encoded
+    for n in range(branches):
+        args += ["-map", f"[v{n}]", *encoder_args(encoder_name, quality, kbps[n], threads, sizes[n]), *frames,
+                 f"part{n}.mp4"]
     return [*args, "-progress", "pipe:1", "-nostats"]
+
+
+def mux_args(ffmpeg: str, info: MediaInfo, video: str | None, out: Path, *, audio_track: int = 0,
+             soft: bool = False) -> list[str]:
+    """Pure: the ffmpeg command line writing `out`: the picture of `video`, a concat list of
+    chunks by absolute path (None: the source's own picture, copied), with the talk's
+    sound, and with `soft` both languages as subtitle tracks. Everything but the sound is
+    copied."""
+    args = [ffmpeg, "-hide_banner", "-nostdin", "-y", *(["-f", "concat", "-safe", "0", "-i", video] if video else []),
+            "-i", str(info.path.resolve())]
+    if soft:
+        for name, _, _ in SOFT_TRACKS:
+            args += ["-i", name]
+    args += ["-map", "0:v:0", "-c:v", "copy", *audio_args(info, audio_track, source=1 if video else 0)]
+    if soft:
+        first = 2 if video else 1
+        for i, (_, language, title) in enumerate(SOFT_TRACKS):
+            args += ["-map", f"{first + i}:0", f"-metadata:s:s:{i}", f"language={language}",
+                     f"-metadata:s:s:{i}", f"title={title}"]
+        args += ["-c:s", "mov_text"]
+    return [*args, "-movflags", "+faststart", str(out.resolve()), "-progress", "pipe:1", "-nostats"]
 
 
 def run_ffmpeg(args: list[str], cwd: Path, duration: float, progress: Callable[[float], None]) -> None:
@@ -276,6 +332,11 @@ def run_ffmpeg(args: list[str], cwd: Path, duration: float, progress: Callable[[
         raise BivideoError(f"ffmpeg failed while burning subtitles: {reason}")
 
 
+def _after(progress: Callable[[float], None], start: float, done: float) -> None:
+    """A chunk's progress as the talk's."""
+    progress(start + done)
+
+
 def ass_files(targets: list[Target]) -> dict[str, str]:
     """Pure: the ASS files the filter graph names, by their fixed names: subtitles{n}.ass and
     (with a title) title{n}.ass for the n-th target."""
@@ -294,28 +355,77 @@ def prepare_folder(folder: Path, subtitle_files: dict[str, str]) -> None:
     except OSError:  # no symlinks (some Windows setups): copy instead
         shutil.copyfile(font.path, fonts / font.path.name)
     for name, text in subtitle_files.items():
-        write_text(folder / name, text)
+        artifacts.write_text(folder / name, text)
+
+
+def _encode_chunks(plan: list[tuple[Chunk, list[str], list[Path]]], info: MediaInfo, run: Path,
+                   progress: Callable[[float], None]) -> None:
+    """Run each chunk's ffmpeg (in the run's folder) whose parts are not there yet, and name
+    its parts when done."""
+    fps = float(output_fps(info))
+    for chunk, args, parts in plan:
+        if not all(part.exists() for part in parts):
+            run_ffmpeg(args, run, info.duration - chunk.start, functools.partial(_after, progress, chunk.start))
+            for n, part in enumerate(parts):
+                os.replace(run / f"part{n}.mp4", part)
+        progress(min(info.duration, chunk.start + (chunk.frames or math.inf) / fps))
+
+
+def concat_list(parts: list[Path]) -> str:
+    """Pure: ffmpeg's concat list of `parts`, quoted (a ' in a path as '\\'')."""
+    return "".join("file '{}'\n".format(str(part.resolve()).replace("'", "'\\''")) for part in parts)
 
 
 def burn(info: MediaInfo, targets: list[Target], folder: Path, progress: Callable[[float], None], *,
          quality: str = "normal", audio_track: int = 0, soft: tuple[Path, str, str] | None = None,
          still: Still | None = None) -> str:
     """Write every target (and, given `soft` = (path, Chinese SRT, English SRT), an MP4 with
-    both languages as subtitle tracks) in one ffmpeg run, over `still` for an audio-only
-    talk. Paths are written as given: the caller passes temporary names and renames them.
-    Returns the encoder used."""
+    both languages as subtitle tracks), a chunk at a time, over `still` for an audio-only
+    talk. Finished chunks go in `folder` by the hash of their command line, subtitles and
+    font, so an interrupted run's are kept; ffmpeg runs in a folder of this run's own (two
+    burns of one video at once don't meet). Paths are written as given: the caller passes
+    temporary names and renames them. Returns the encoder used."""
     ffmpeg = toolchain.ffmpeg_with_libass()
     groups = distinct(targets)
     encoded = [first for first, _ in groups]
     files = ass_files(encoded)
     if soft is not None:
         files.update({name: text for (name, _, _), text in zip(SOFT_TRACKS, soft[1:])})
-    prepare_folder(folder, files)
-    name = encoder(ffmpeg)
-    args = ffmpeg_args(ffmpeg, info, encoded, encoder_name=name, quality=quality, audio_track=audio_track,
-                       soft=soft[0] if soft else None, tonemap=toolchain.has_filter(ffmpeg, "zscale"), still=still,
-                       cpus=toolchain.usable_cpus())
-    run_ffmpeg(args, folder, info.duration, progress)
+    folder.mkdir(parents=True, exist_ok=True)
+    run = Path(tempfile.mkdtemp(prefix="run-", dir=folder))
+    try:
+        prepare_folder(run, files)
+        name = encoder(ffmpeg)
+        soft_encoded = soft is not None and not can_copy_video(info)
+        plan = []
+        for chunk in chunks(info.duration, output_fps(info), CHUNK_SECONDS):
+            args = chunk_args(ffmpeg, info, encoded, chunk, encoder_name=name, quality=quality,
+                              soft_encoded=soft_encoded, tonemap=toolchain.has_filter(ffmpeg, "zscale"), still=still,
+                              cpus=toolchain.usable_cpus())
+            key = artifacts.key(args, files, toolchain.cjk_font().path)
+            plan.append((chunk, args, [folder / f"chunk-{key}-{n}.mp4" for n in range(len(encoded) + soft_encoded)]))
+        kept = {part for _, _, parts in plan for part in parts}
+        for stale in set(folder.glob("chunk-*.mp4")) - kept:  # from a run with other subtitles or settings
+            if time.time() - stale.stat().st_mtime > STALE_CHUNK:
+                stale.unlink(missing_ok=True)
+        _encode_chunks(plan, info, run, progress)
+
+        def joining(_: float) -> None:  # the bar stays full, and a stopped batch is still heard
+            progress(info.duration)
+
+        videos = [(t.path, False) for t in encoded] + ([(soft[0], True)] if soft is not None and soft_encoded else [])
+        for n, (out, with_tracks) in enumerate(videos):
+            listed = run / f"chunks{n}.txt"
+            artifacts.write_text(listed, concat_list([parts[n] for _, _, parts in plan]))
+            run_ffmpeg(mux_args(ffmpeg, info, listed.name, out, audio_track=audio_track, soft=with_tracks), run,
+                       info.duration, joining)
+        if soft is not None and not soft_encoded:  # the source's own picture
+            run_ffmpeg(mux_args(ffmpeg, info, None, soft[0], audio_track=audio_track, soft=True), run, info.duration,
+                       joining)
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
+    for finished in kept:
+        finished.unlink(missing_ok=True)
     for first, copies in groups:
         for copy in copies:
             shutil.copyfile(first.path, copy)

@@ -62,11 +62,11 @@ def processes() -> list[tuple[int, str]]:
     return found
 
 
-def burning(pattern: str) -> tuple[int, int] | None:
-    """(ffmpeg's pid, its parent's: the Ray worker running the burn) for the ffmpeg whose
-    command line holds `pattern`."""
+def burning(source: Path) -> tuple[int, int] | None:
+    """(ffmpeg's pid, its parent's: the Ray worker running the burn) for the ffmpeg encoding
+    a chunk of `source`'s videos."""
     for pid, command in processes():
-        if "ffmpeg" in command and pattern in command and ".part." in command:
+        if "ffmpeg" in command and str(source) in command and " part0.mp4 " in command:
             try:
                 return pid, int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
@@ -154,7 +154,7 @@ def batch_burning(folder: Path, stem: str, libre, cluster) -> tuple[subprocess.P
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline, found = time.monotonic() + 300, None
     while found is None and time.monotonic() < deadline and proc.poll() is None:
-        found = burning(f"{folder}/.{stem}.bilingual.")
+        found = burning(folder / f"{stem}.mp4")
         time.sleep(0.05)
     assert found, "the burn was never seen running"
     return proc, found
@@ -211,7 +211,7 @@ def test_d_the_driver_killed_then_a_rerun_redoes_nothing_finished(tmp_path, mani
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         done = json.loads(state.read_text(encoding="utf-8"))["videos"] if state.is_file() else {}
-        if "a first.mp4" in done and burning(f"{folder}/.b long.bilingual."):
+        if "a first.mp4" in done and burning(folder / "b long.mp4"):
             break
         time.sleep(0.05)
     else:

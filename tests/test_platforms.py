@@ -5,6 +5,7 @@ in WebM, silent, two audio tracks)."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -125,14 +126,44 @@ def test_both_platforms_come_from_one_ffmpeg_with_one_decode(tmp_path):
     info = probe.MediaInfo(tmp_path / "-talk [1]: 50%.mp4", 10.0, 1920, 1080, 30.0, ("aac",))
     targets = [burn.Target(tmp_path / f"{p.name}.mp4", platforms.frame(1920, 1080, p.default_aspect), "", 4000)
                for p in (platforms.LINKEDIN, platforms.WECHAT)]
-    args = burn.ffmpeg_args("ffmpeg", info, targets)
+    args = burn.chunk_args("ffmpeg", info, targets, burn.Chunk(0, 0.0, None))
     assert args.count("-i") == 1 and args[args.index("-i") + 1].startswith("/")
     graph = args[args.index("-filter_complex") + 1]
     assert graph.startswith("[0:v]format=yuv420p,split=2[s0][s1]")
     assert "subtitles=subtitles0.ass:fontsdir=fonts" in graph and "subtitles=subtitles1.ass" in graph
     assert "gblur" in graph  # the vertical WeChat frame is fitted over a blurred copy
-    assert args.count("-movflags") == 2 and all(str(t.path) in args for t in targets)
     assert "talk" not in graph
+    assert "part0.mp4" in args and "part1.mp4" in args and "-map" not in args[args.index("[v1]"):]  # no sound
+    joined = burn.mux_args("ffmpeg", info, "chunks0.txt", targets[0].path)
+    assert joined[joined.index("-f"):joined.index("-f") + 6] == ["-f", "concat", "-safe", "0", "-i", "chunks0.txt"]
+    assert joined[joined.index("-map"):joined.index("-movflags")] == [
+        "-map", "0:v:0", "-c:v", "copy", "-map", "1:a:0", "-c:a", "copy"]  # the picture joined, the sound once
+    assert joined[joined.index("-movflags") + 2] == str(targets[0].path)
+
+
+@pytest.mark.parametrize("seconds, rate, frames", [(10.0, 30.0, [None]), (120.02, 30.0, [None]),
+                                                   (179.0, 30.0, [None]), (181.0, 30.0, [3600, None]),
+                                                   (400.0, 30.0, [3600, 3600, None]),
+                                                   (250.0, 30000 / 1001, [3596, None])])
+def test_a_talk_is_cut_into_chunks_of_whole_frames(seconds, rate, frames):
+    info = probe.MediaInfo(Path("talk.mp4"), seconds, 1920, 1080, rate, ("aac",))
+    pieces = burn.chunks(seconds, burn.output_fps(info), 120.0)
+    assert [c.frames for c in pieces] == frames
+    for before, after in itertools.pairwise(pieces):  # the next starts on the frame after the last one
+        assert after.start == pytest.approx(before.start + before.frames / float(burn.output_fps(info)), abs=1e-9)
+
+
+def test_a_later_chunk_starts_on_its_frame_and_draws_the_subtitles_at_the_talks_times(tmp_path):
+    info = probe.MediaInfo(tmp_path / "talk.mp4", 300.0, 1280, 720, 25.0, ("aac",))
+    target = burn.Target(tmp_path / "talk.linkedin.mp4", platforms.frame(1280, 720, "16:9"), "", 4000)
+    later = burn.chunk_args("ffmpeg", info, [target], burn.Chunk(1, 120.0, 3000))
+    assert later[later.index("-ss") + 1] == "119.980000" and later.index("-ss") < later.index("-i")
+    graph = later[later.index("-filter_complex") + 1]
+    assert graph.startswith("[0:v]setpts=PTS+round(119.980000/TB),format=yuv420p")  # the talk's times ...
+    assert graph.endswith("setsar=1,setpts=PTS-STARTPTS[v0]")  # ... then the chunk's own from 0
+    assert later[later.index("-frames:v") + 1] == "3000"
+    first = burn.chunk_args("ffmpeg", info, [target], burn.Chunk(0, 0.0, 3000))
+    assert "-ss" not in first and "setpts" not in first[first.index("-filter_complex") + 1]
 
 
 def test_doctor_proves_chinese_glyphs_and_spots_boxes():
@@ -376,7 +407,7 @@ def test_a_4k_source_is_scaled_down_once_for_every_platform(tmp_path):
     info = probe.MediaInfo(tmp_path / "phone.mp4", 10.0, 3840, 2160, 30.0, ("aac",))
     targets = [burn.Target(tmp_path / f"{p.name}.mp4", platforms.frame(3840, 2160, p.default_aspect), "", 4000)
                for p in (platforms.LINKEDIN, platforms.WECHAT)]
-    args = burn.ffmpeg_args("ffmpeg", info, targets)
+    args = burn.chunk_args("ffmpeg", info, targets, burn.Chunk(0, 0.0, None))
     graph = args[args.index("-filter_complex") + 1]
     assert graph.startswith("[0:v]scale=1920:1080,format=yuv420p,split=2"), graph
 

@@ -52,9 +52,13 @@ def test_srt_and_ass_carry_both_languages_in_order():
 def test_burn_filter_names_only_fixed_safe_files(tmp_path):
     info = probe.MediaInfo(tmp_path / "-it's [a]: 50%.mp4", 3.0, 641, 361, 25.0, ("opus",))
     frame = platforms.frame(641, 361, "keep")
-    args = burn.ffmpeg_args("ffmpeg", info, [burn.Target(tmp_path / "out.mp4", frame, "", 1000)])
+    args = burn.chunk_args("ffmpeg", info, [burn.Target(tmp_path / "out.mp4", frame, "", 1000)],
+                           burn.Chunk(0, 0.0, None))
     graph = args[args.index("-filter_complex") + 1]
     assert graph == ("[0:v]format=yuv420p,split=1[s0];"
                      "[s0]scale=640:360,subtitles=subtitles0.ass:fontsdir=fonts,setsar=1[v0]")
     assert args[args.index("-i") + 1].startswith("/")  # never read as an option
-    assert args[args.index("-c:a") + 1] == "aac"  # opus is re-encoded for MP4
+    joined = burn.mux_args("ffmpeg", info, "chunks0.txt", tmp_path / "-out.mp4")
+    source, out = joined[joined.index("-i", joined.index("chunks0.txt")) + 1], joined[joined.index("+faststart") + 1]
+    assert source.startswith("/") and out.startswith("/")
+    assert joined[joined.index("-c:a") + 1] == "aac"  # opus is re-encoded for MP4

@@ -41,18 +41,24 @@ def test_the_burn_makes_the_background_or_reads_the_picture_as_one_image(tmp_pat
     info = probe.MediaInfo(tmp_path / "memo.m4a", 12.0, 0, 0, platforms.STILL_FPS, ("aac", "mp3"))
     frames = [platforms.still_frame(None, p.default_aspect) for p in (platforms.LINKEDIN, platforms.WECHAT)]
     targets = [burn.Target(tmp_path / f"{n}.mp4", f, "", 4000, "title") for n, f in enumerate(frames)]
-    plain = burn.ffmpeg_args("ffmpeg", info, targets, audio_track=1, still=burn.Still(None, None, "memo"))
+    whole = burn.Chunk(0, 0.0, None)
+    plain = burn.chunk_args("ffmpeg", info, targets, whole, still=burn.Still(None, None, "memo"))
     graph = plain[plain.index("-filter_complex") + 1]
     assert graph.startswith("color=c=0x1E2A38:s=1920x1080:r=10:d=12.000,format=yuv420p,split=2[s0][s1];")
     assert "[s1]scale=1080:1920,subtitles=title1.ass:fontsdir=fonts,subtitles=subtitles1.ass" in graph
-    assert plain.count("-i") == 1 and plain[plain.index("-map", plain.index("[v0]")) + 1] == "0:a:1"
-    assert plain[plain.index("0:a:1") + 1:plain.index("0:a:1") + 5] == ["-c:a", "aac", "-b:a", "160k"]  # MP3 -> AAC
+    assert plain.count("-i") == 0  # the graph makes the picture; the sound is added when the chunks are joined
+    joined = burn.mux_args("ffmpeg", info, "chunks0.txt", targets[0].path, audio_track=1)
+    assert joined[joined.index("-map", joined.index("0:v:0")) + 1] == "1:a:1"
+    assert joined[joined.index("1:a:1") + 1:joined.index("1:a:1") + 5] == ["-c:a", "aac", "-b:a", "160k"]  # MP3 -> AAC
+    later = burn.chunk_args("ffmpeg", info, targets, burn.Chunk(1, 10.0, None), still=burn.Still(None, None, "memo"))
+    assert later[later.index("-filter_complex") + 1].startswith(
+        "color=c=0x1E2A38:s=1920x1080:r=10:d=2.000,setpts=PTS+round(10.000000/TB),")  # the rest, at the talk's times
     cover = tmp_path / "cover 100%d [1].png"  # not an image sequence pattern
-    pictured = burn.ffmpeg_args("ffmpeg", info, [burn.Target(tmp_path / "a.mp4", frames[0], "", 4000)],
-                                still=burn.Still(cover, (1200, 1200), "memo"))
+    pictured = burn.chunk_args("ffmpeg", info, [burn.Target(tmp_path / "a.mp4", frames[0], "", 4000)], whole,
+                               still=burn.Still(cover, (1200, 1200), "memo"))
     assert pictured[pictured.index(str(cover)) - 11:pictured.index(str(cover)) + 1] == [
         "-f", "image2", "-pattern_type", "none", "-loop", "1", "-framerate", "10", "-t", "12.000", "-i", str(cover)]
-    assert pictured[pictured.index("-filter_complex") + 1].startswith("[1:v]format=yuv420p,split=1[s0]")
+    assert pictured[pictured.index("-filter_complex") + 1].startswith("[0:v]format=yuv420p,split=1[s0]")
     assert "title0.ass" not in pictured[pictured.index("-filter_complex") + 1]
 
 

@@ -135,7 +135,8 @@ def bench_make(media: Path, language: str, rounds: int, tmp: Path) -> None:
                 ass = (out / f"{video.stem}.bilingual.ass").read_text(encoding="utf-8")
                 burn.prepare_folder(tmp / "encode", {"subtitles0.ass": ass})
                 target = burn.Target(tmp / "encode" / "encoded.mp4", frame, ass, kbps)
-                encode_args = burn.ffmpeg_args(ffmpeg, info, [target], encoder_name=burn.encoder(ffmpeg))
+                encode_args = burn.chunk_args(ffmpeg, info, [target], burn.Chunk(0, 0.0, None),
+                                               encoder_name=burn.encoder(ffmpeg))
             status(f"round {n}/{rounds}: transcription, then the encode alone")
             times, transcription = whisper("faster-whisper", video, language)
             whispers.append(transcription.seconds)

@@ -16,7 +16,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from support import BIVIDEO, load_average, measure, rounds_table, status
@@ -59,8 +58,8 @@ def bench_burn(tmp: Path, rounds: int) -> None:
     encode = tmp / "encode"
     burn.prepare_folder(encode, {f"subtitles{n}.ass": t.ass for n, t in enumerate(videos)})
     ffmpeg = toolchain.ffmpeg_with_libass()
-    args = burn.ffmpeg_args(ffmpeg, info, [replace(t, path=encode / t.path.name) for t in videos],
-                            encoder_name=burn.encoder(ffmpeg), tonemap=toolchain.has_filter(ffmpeg, "zscale"))
+    args = burn.chunk_args(ffmpeg, info, videos, burn.Chunk(0, 0.0, None), encoder_name=burn.encoder(ffmpeg),
+                           tonemap=toolchain.has_filter(ffmpeg, "zscale"))
     burns, encodes = [], []
     for n in range(1, rounds + 1):
         status(f"burn: round {n}/{rounds}")
