@@ -66,7 +66,7 @@ BACKGROUND = "#1E2A38"  # an audio-only talk's plain background: a calm dark sla
 # at most, fill with every cue drawn), so chunks of 2 minutes keep a 30-minute talk's burn
 # as small as a 2-minute talk's; each costs one ffmpeg start and seek, about a second.
 CHUNK_SECONDS = 120.0
-STALE_CHUNK = 86400.0  # s: a finished chunk no run wants is deleted once this old (another run may be using it)
+STALE = 86400.0  # s: a chunk no run wants or a killed run's folder goes once this old (another run may use it)
 
 
 @dataclass(frozen=True)
@@ -376,6 +376,21 @@ def concat_list(parts: list[Path]) -> str:
     return "".join("file '{}'\n".format(str(part.resolve()).replace("'", "'\\''")) for part in parts)
 
 
+def remove_stale(folder: Path, kept: set[Path]) -> None:
+    """Delete what other runs left in `folder` a day or more ago: chunks of other subtitles or
+    settings, and the folders of runs that were killed (they could not tidy up)."""
+    for stale in [*(set(folder.glob("chunk-*.mp4")) - kept), *folder.glob("run-*")]:
+        try:
+            if time.time() - stale.stat().st_mtime <= STALE:
+                continue
+            if stale.is_dir():
+                shutil.rmtree(stale)
+            else:
+                stale.unlink()
+        except FileNotFoundError:  # another run tidied it first
+            pass
+
+
 def burn(info: MediaInfo, targets: list[Target], folder: Path, progress: Callable[[float], None], *,
          quality: str = "normal", audio_track: int = 0, soft: tuple[Path, str, str] | None = None,
          still: Still | None = None) -> str:
@@ -405,9 +420,7 @@ def burn(info: MediaInfo, targets: list[Target], folder: Path, progress: Callabl
             key = artifacts.key(args, files, toolchain.cjk_font().path)
             plan.append((chunk, args, [folder / f"chunk-{key}-{n}.mp4" for n in range(len(encoded) + soft_encoded)]))
         kept = {part for _, _, parts in plan for part in parts}
-        for stale in set(folder.glob("chunk-*.mp4")) - kept:  # from a run with other subtitles or settings
-            if time.time() - stale.stat().st_mtime > STALE_CHUNK:
-                stale.unlink(missing_ok=True)
+        remove_stale(folder, kept)
         _encode_chunks(plan, info, run, progress)
 
         def joining(_: float) -> None:  # the bar stays full, and a stopped batch is still heard

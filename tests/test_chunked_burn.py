@@ -1,10 +1,13 @@
 """The burn a chunk at a time (burn.CHUNK_SECONDS, made short here): joined, the chunks hold
 every frame of the source once, in order, at its time beside the sound; a cue that crosses a
-join is drawn on exactly its frames; and an interrupted burn keeps its finished chunks."""
+join is drawn on exactly its frames; and an interrupted burn keeps its finished chunks, while
+what killed runs left goes once a day old."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +84,15 @@ def test_an_interrupted_burn_encodes_only_what_is_left(source, tmp_path, monkeyp
     with pytest.raises(KeyboardInterrupt):
         burn.burn(info, [target(out, [CUE])], work, stop_after_the_first_chunk)
     assert len(list(work.glob("chunk-*.mp4"))) == 1 and not out.exists()
+    # what a killed run (no tidying) and a run with other subtitles left, a day ago and just now
+    day_ago = time.time() - burn.STALE - 60
+    for name in ("run-killed", "run-busy"):
+        (work / name).mkdir()
+        (work / name / "part0.mp4").write_bytes(b"half")
+    for name in ("chunk-other-0.mp4", "chunk-recent-0.mp4"):
+        (work / name).write_bytes(b"done")
+    os.utime(work / "run-killed", (day_ago, day_ago))
+    os.utime(work / "chunk-other-0.mp4", (day_ago, day_ago))
     encoded = []
     real_run = burn.run_ffmpeg
     monkeypatch.setattr(burn, "run_ffmpeg", lambda args, *rest: (encoded.append(args), real_run(args, *rest)))
@@ -88,6 +100,7 @@ def test_an_interrupted_burn_encodes_only_what_is_left(source, tmp_path, monkeyp
     chunk_runs = [args for args in encoded if "-filter_complex" in args]
     assert len(chunk_runs) == 2 and all("-ss" in args for args in chunk_runs)  # the first chunk was kept
     assert len(grey_frames(out)) == SECONDS * RATE + round(DELAY * RATE)
+    assert sorted(p.name for p in work.iterdir()) == ["chunk-recent-0.mp4", "run-busy"]  # the day-old ones went
 
     with pytest.raises(KeyboardInterrupt):  # interrupted again, and then the subtitles are edited
         burn.burn(info, [target(out, [CUE])], work, stop_after_the_first_chunk)
