@@ -60,7 +60,11 @@ CANDIDATES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                 ("-preset", "veryfast", "-crf", "17", "-x264-params", "ref=2:rc-lookahead=10:qcomp=0.5:mixed-refs=1")),
                ("veryfast crf16.5 ref2 lookahead10 qcomp.5 mixed-refs",
                 ("-preset", "veryfast", "-crf", "16.5",
-                 "-x264-params", "ref=2:rc-lookahead=10:qcomp=0.5:mixed-refs=1"))],
+                 "-x264-params", "ref=2:rc-lookahead=10:qcomp=0.5:mixed-refs=1")),
+               # the same stream, the lookahead in the encoding threads: less memory, not quality
+               ("veryfast crf17 ref2 lookahead10 qcomp.5 mixed-refs sync-lookahead0",
+                ("-preset", "veryfast", "-crf", "17",
+                 "-x264-params", "ref=2:rc-lookahead=10:qcomp=0.5:mixed-refs=1:sync-lookahead=0"))],
     "high": [("slow crf18", ("-preset", "slow", "-crf", "18")),
              ("medium crf18", ("-preset", "medium", "-crf", "18"))],
 }
