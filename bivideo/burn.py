@@ -51,7 +51,8 @@ _X264 = {"draft": ("-preset", "veryfast", "-crf", "26"),
 # cap, each encoder in 300 MB instead of 620. (At 720p the short lookahead loses sharpness on
 # slides that a lower CRF does not win back; there 60 frames cost 330 MB.) And the lookahead
 # runs in the encoding threads (sync-lookahead=0): the same stream, without the frames its own
-# thread buffers, 30 MB less per 1080p encoder.
+# thread buffers, 30 MB less per 1080p encoder, for the 900 MB budget; slower, as the encoders
+# wait for it (a 2-minute 1080p talk for both platforms: 0.83x its length instead of 0.55x).
 LARGE_FRAME = 1280 * 720
 _X264_LARGE = {**_X264, "normal": ("-preset", "veryfast", "-crf", "17", "-x264-params",
                                    "ref=2:rc-lookahead=10:qcomp=0.5:mixed-refs=1:sync-lookahead=0")}
