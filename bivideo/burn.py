@@ -415,12 +415,12 @@ def burn(info: MediaInfo, targets: list[Target], folder: Path, progress: Callabl
         prepare_folder(run, files)
         name = encoder(ffmpeg)
         soft_encoded = soft is not None and not can_copy_video(info)
+        tonemap, cpus, font = toolchain.has_filter(ffmpeg, "zscale"), toolchain.usable_cpus(), toolchain.cjk_font().path
         plan = []
         for chunk in chunks(info.duration, output_fps(info), CHUNK_SECONDS):
             args = chunk_args(ffmpeg, info, encoded, chunk, encoder_name=name, quality=quality,
-                              soft_encoded=soft_encoded, tonemap=toolchain.has_filter(ffmpeg, "zscale"), still=still,
-                              cpus=toolchain.usable_cpus())
-            key = artifacts.key(args, files, toolchain.cjk_font().path)
+                              soft_encoded=soft_encoded, tonemap=tonemap, still=still, cpus=cpus)
+            key = artifacts.key(args, files, font)
             plan.append((chunk, args, [folder / f"chunk-{key}-{n}.mp4" for n in range(len(encoded) + soft_encoded)]))
         kept = {part for _, _, parts in plan for part in parts}
         remove_stale(folder, kept)
