@@ -36,9 +36,11 @@ class Engine(Protocol):
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]: ...
 
     def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
-                 progress: Progress, task: str = "transcribe", decoder: int = 0, terms: str = "") -> Iterator[Segment]:
+                 progress: Progress, task: str = "transcribe", decoder: int = 0, terms: str = "",
+                 likely: str | None = None) -> Iterator[Segment]:
         """Whisper's segments; `language` None: the engine tells English from Mandarin
-        itself, per 30 s window where it can. `terms`: words the talk may hold (the
+        itself, per 30 s window where it can, decoding as for `likely` (the talk's likely
+        language) where it decodes the two differently. `terms`: words the talk may hold (the
         glossary's, glossary.prompt), given to every 30 s window as context before it. A
         decoding with terms is a second opinion (transcribe.redecode_for_terms), and a prompt
         of names can send Whisper looping to its longest output (38 s for 6 s of Mandarin,
@@ -75,8 +77,12 @@ class FasterWhisper:
         _one_malloc_arena()
         machine = model_choice.here(self.name)
         self.decoders = 1 if machine.gpus or machine.cpus < 2 else DECODERS
-        self.models = [_faster_whisper_model(model, machine, max(1, machine.cpus // self.decoders))
-                       for _ in range(self.decoders)]
+        # decoder 0 also decodes alone (English, whole; every second pass): it gets every core,
+        # the others their share. With both at work the cores are oversubscribed, which cost
+        # nothing measurable (84 s of Mandarin in two parts, 10.3 s either way), and alone it
+        # went 14.0 -> 12.2 s on 158 s of English (the encoder's products use both cores).
+        self.models = [_faster_whisper_model(model, machine, machine.cpus if k == 0 else
+                                             max(1, machine.cpus // self.decoders)) for k in range(self.decoders)]
         self.model = self.models[0]
 
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
@@ -84,7 +90,8 @@ class FasterWhisper:
         return dict(probabilities)
 
     def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
-                 progress: Progress, task: str = "transcribe", decoder: int = 0, terms: str = "") -> Iterator[Segment]:
+                 progress: Progress, task: str = "transcribe", decoder: int = 0, terms: str = "",
+                 likely: str | None = None) -> Iterator[Segment]:
         import ctranslate2
         from faster_whisper.vad import VadOptions
 
@@ -105,9 +112,10 @@ class FasterWhisper:
         # `hotwords` go after <|startofprev|> before every window, before any previous text,
         # its first 223 tokens kept; `initial_prompt` would reach the first window only, and a
         # `prefix` would switch hotwords off.
-        own = language == "en"
-        found, _ = self.models[decoder].transcribe(samples, language=language or "en", multilingual=not own,
-                                         task=task, word_timestamps=True, vad_filter=True,
+        own = (language or likely) == "en"
+        found, _ = self.models[decoder].transcribe(samples, language=language or likely or "en",
+                                         multilingual=language != "en",
+                                         task=task, vad_filter=True,  # word times: _WordsAfterWindow
                                          vad_parameters=None if own else VadOptions(**audio.VAD_OPTIONS),
                                          condition_on_previous_text=own, hotwords=terms or None,
                                          max_new_tokens=most_tokens(len(samples)) if terms else None,
@@ -119,10 +127,8 @@ class FasterWhisper:
 
 
 def _faster_whisper_model(model: str, machine: model_choice.Machine, threads: int) -> Any:
-    from faster_whisper import WhisperModel
-
-    loaded = WhisperModel(str(weights.ctranslate2_dir(model)), device=machine.device,
-                          compute_type=machine.compute_type, cpu_threads=threads)
+    loaded = _words_after_window()(str(weights.ctranslate2_dir(model)), device=machine.device,
+                                   compute_type=machine.compute_type, cpu_threads=threads)
     loaded.model = _EnglishOrMandarin(loaded.model)
     loaded.feature_extractor = _blockwise_features(loaded.feat_kwargs)
     return loaded
@@ -190,6 +196,71 @@ def _blockwise_features(kwargs: dict):
     return Blockwise(**kwargs)
 
 
+@functools.cache
+def _words_after_window() -> type:
+    """faster-whisper's WhisperModel, with each 30 s window's word times found once the
+    window is decoded, not during its decoding, and no window prompted with the text of
+    another language. Asked for word times, faster-whisper starts the next window at the
+    last word's end instead of at the last timestamp Whisper wrote, and in noise, where word
+    times stray, that lost words its own path keeps: WER of en06 in brown noise at 0 dB
+    0.535 -> 0.581 with only that option changed (tools/noisy_report.py). The word times
+    themselves are faster-whisper's own (add_word_timestamps on the window's encoder output,
+    the last word's end carried over to the next window)."""
+    import inspect
+
+    from faster_whisper import WhisperModel
+    from faster_whisper.transcribe import Word as FasterWord
+
+    defaults = inspect.signature(WhisperModel.transcribe).parameters
+    punctuation = defaults["prepend_punctuations"].default, defaults["append_punctuations"].default
+
+    class WordsAfterWindow(WhisperModel):
+        # the transcription under way (one at a time per model: each decoder has its own)
+        _words: dict[tuple, list[list[dict]]] | None = None  # by window and tokens; None: no words wanted
+        _last_speech = 0.0  # the end of the last word found, which add_word_timestamps carries over
+        _encoded: Any = None  # the encoder output of the window being decoded
+        _window_language: str | None = None
+        _one_language_since = 0  # the previous text in the window's language begins here
+
+        def encode(self, features):
+            self._encoded = super().encode(features)  # the window being decoded
+            return self._encoded
+
+        def _split_segments_by_timestamps(self, tokenizer, tokens, time_offset, segment_size, segment_duration,
+                                          seek):
+            found = super()._split_segments_by_timestamps(tokenizer, tokens, time_offset, segment_size,
+                                                          segment_duration, seek)
+            if self._words is not None:
+                self._last_speech = self.add_word_timestamps(
+                    [found[0]], tokenizer, self._encoded, segment_size, *punctuation, self._last_speech)
+                for segment in found[0]:
+                    self._words.setdefault((seek, tuple(segment["tokens"])), []).append(segment["words"])
+            return found
+
+        def get_prompt(self, tokenizer, previous_tokens, *args, **kwargs):
+            # a window in another language than the one before it is not prompted with the
+            # other language's text (a Mandarin prompt ran an English window's words together)
+            if len(previous_tokens) < self._one_language_since:  # faster-whisper reset the prompt
+                self._one_language_since = 0
+            if tokenizer.language_code != self._window_language:
+                self._window_language, self._one_language_since = tokenizer.language_code, len(previous_tokens)
+            return super().get_prompt(tokenizer, previous_tokens[self._one_language_since:], *args, **kwargs)
+
+        def generate_segments(self, features, tokenizer, options, log_progress, encoder_output=None):
+            self._window_language, self._one_language_since = None, 0
+            # words are wanted for transcripts; a translation (whisper_translation) places nothing
+            self._words = {} if tokenizer.task != tokenizer.translate else None
+            self._last_speech = 0.0
+            self._encoded = encoder_output  # the first window's, when the language was detected on it
+            for segment in super().generate_segments(features, tokenizer, options, log_progress, encoder_output):
+                if self._words is not None:
+                    words = self._words[segment.seek, tuple(segment.tokens)].pop(0)
+                    segment.words = [FasterWord(**word) for word in words]
+                yield segment
+
+    return WordsAfterWindow
+
+
 class _EnglishOrMandarin:
     """CTranslate2's Whisper with language detection narrowed to English and Mandarin
     (Cantonese counted as Mandarin): a talk in either must never be decoded as Japanese
@@ -240,7 +311,8 @@ class OpenAIWhisper:
         return probabilities
 
     def segments(self, samples: np.ndarray, language: str | None, speech: list[tuple[float, float]],
-                 progress: Progress, task: str = "transcribe", decoder: int = 0, terms: str = "") -> Iterator[Segment]:
+                 progress: Progress, task: str = "transcribe", decoder: int = 0, terms: str = "",
+                 likely: str | None = None) -> Iterator[Segment]:
         import numpy as np
         import whisper
 
@@ -252,7 +324,10 @@ class OpenAIWhisper:
                  for t in (start, min(end, last))]
         if not clips:
             return
-        if language is None:  # one language for the whole clip, from its first 30 s of speech
+        # openai-whisper decodes a clip in one language: the talk's, as transcribe.first_language
+        # found it, else the clip's own first 30 s of speech
+        language = language or likely
+        if language is None:
             first = np.concatenate([audio.clip(samples, a, b) for a, b in zip(clips[::2], clips[1::2])])
             language = choose_language(self.language_probabilities(first[: 30 * audio.SAMPLE_RATE]))
         import torch

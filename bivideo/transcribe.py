@@ -77,14 +77,15 @@ def split_by_script(segment: Segment) -> list[Segment]:
 def whole_words(words: tuple[Word, ...]) -> tuple[Word, ...]:
     """Pure: English words put back together. In a window taken for Mandarin, Whisper's word
     timestamps split English into tokens ("night", "fall"); a token with no leading space
-    continues the word before it."""
+    continues the word before it. The first word gets its leading space, as English words
+    carry one (nor does such a window put one before its segments)."""
     out: list[Word] = []
     for word in words:
         if out and not word.text.startswith(" ") and word.text[:1].isalnum() and out[-1].text[-1:].isalnum():
             last = out[-1]
             out[-1] = Word(last.text + word.text, last.start, word.end, min(last.probability, word.probability))
         else:
-            out.append(word)
+            out.append(word if out or word.text.startswith(" ") else replace(word, text=" " + word.text))
     return tuple(out)
 
 
@@ -197,23 +198,25 @@ def _within(segments: list[Segment], start: float, end: float) -> list[Segment]:
 
 def _decode_run(engine: Engine, pcm: np.ndarray, language: Language | None, start: float, end: float,
                 speech: list[tuple[float, float]], progress: Progress, decoder: int = 0,
-                prompt: str = "") -> list[Segment]:
+                prompt: str = "", likely: Language | None = None) -> list[Segment]:
     """Segments of the audio from `start` to `end` (padded), in `language`, on the talk's
-    clock. With `language` None the engine picks it, and each segment is labelled (and cut,
-    where a switch with no pause put both languages in one) by the script it came out in.
-    `prompt`: terms the engine is given as context (Glossary.prompt)."""
+    clock. With `language` None the engine picks it (decoding as for `likely`, the talk's
+    likely language), and each segment is labelled (and cut, where a switch with no pause
+    put both languages in one) by the script it came out in. `prompt`: terms the engine is
+    given as context (Glossary.prompt)."""
     offset = max(0.0, start - audio.PAD)
     clip = audio.floats(pcm[int(offset * audio.SAMPLE_RATE):int((end + audio.PAD) * audio.SAMPLE_RATE)])
     clip_speech = [(max(a, offset) - offset, b - offset) for a, b in speech if b > offset and a < end + audio.PAD]
     out: list[Segment] = []
     for segment in engine.segments(clip, language, clip_speech, lambda t: progress(offset + t), decoder=decoder,
-                                   terms=prompt):
+                                   terms=prompt, likely=likely):
         segment = _shift(segment, offset, language or "")
         for piece in [segment] if language else split_by_script(segment):
             spoken = language or _script(piece.text) or (out[-1].language if out else "en")
             piece = replace(piece, language=spoken)
-            if spoken == "en" and language is None:
-                piece = replace(piece, words=whole_words(piece.words))
+            if spoken == "en" and language is None:  # a window taken for Mandarin writes no spaces
+                words = whole_words(piece.words)
+                piece = replace(piece, words=words, text="".join(w.text for w in words))
             if spoken == "zh":
                 piece = replace(piece, text=simplified(piece.text), words=tuple(
                     replace(w, text=simplified(w.text)) for w in piece.words))
@@ -257,19 +260,24 @@ MIN_PART = 30.0  # s: ... of at least this length each (a part is decoded in 30 
 PART_SLACK = 1.15  # parts end at a pause, so one may be a little longer than an even share
 
 
-def part_length(total: float) -> float:
+def part_length(total: float, language: Language | None) -> float:
     """Pure: the longest part (see `spans`) a `total`-second talk is decoded in: an even
     number of parts, at most SPAN long, so that two decoders share them evenly. The parts
     depend on the talk alone, never on the machine: every machine decodes the same audio
-    in the same windows."""
-    if total < PARTS * MIN_PART:
+    in the same windows. English is decoded in spans of SPAN, as faster-whisper decodes it
+    alone (engines.FasterWhisper): a part starts with no previous text and in other windows,
+    and in noise the halves of a 79 s talk lost up to 0.06 more WER than the whole
+    (tools/noisy_report.py, 5 of its 6 noises); that costs the second decoder on English
+    talks shorter than two spans (transcription 7 s -> 14 s for 158 s of speech)."""
+    if total < PARTS * MIN_PART or language == "en":
         return SPAN
     count = PARTS * math.ceil(total / (PARTS * SPAN))
     return min(SPAN, total / count * PART_SLACK)
 
 
 def _decode_parts(engine: Engine, pcm: np.ndarray, language: Language | None, parts: list[tuple[float, float]],
-                  speech: list[tuple[float, float]], progress: Progress) -> list[Segment]:
+                  speech: list[tuple[float, float]], progress: Progress,
+                  likely: Language | None = None) -> list[Segment]:
     """The parts' segments, in order. Decoder k decodes parts k, k + n, ... (n decoders) in
     turn, all at once (decoder 0 in this thread), so each part goes to the same decoder
     on every run. Progress: the seconds of every part done so far, together."""
@@ -284,7 +292,7 @@ def _decode_parts(engine: Engine, pcm: np.ndarray, language: Language | None, pa
                 done[index] = max(0.0, t - start)
                 progress(sum(done))
 
-            out.append(_decode_run(engine, pcm, language, start, end, speech, advance, decoder=k))
+            out.append(_decode_run(engine, pcm, language, start, end, speech, advance, decoder=k, likely=likely))
             trim_heap()
         return out
 
@@ -292,6 +300,18 @@ def _decode_parts(engine: Engine, pcm: np.ndarray, language: Language | None, pa
     by_decoder = [decoded(0), *(other.result() for other in others)]
     return [segment for index in range(len(parts))
             for segment in by_decoder[index % engine.decoders][index // engine.decoders]]
+
+
+def first_language(engine: Engine, pcm: np.ndarray, speech: list[tuple[float, float]]) -> Language:
+    """English or Mandarin, as the engine hears the talk's first 30 s of speech: how
+    faster-whisper alone picks a talk's language (one encoder pass). English if none is spoken."""
+    import numpy as np
+
+    if not speech:
+        return "en"
+
+    first = np.concatenate([audio.clip(pcm, a, b) for a, b in speech] or [pcm[:0]])[:int(WINDOW * audio.SAMPLE_RATE)]
+    return cast(Language, choose_language(engine.language_probabilities(audio.floats(first))))
 
 
 def decode(engine: Engine, pcm: np.ndarray, language: str, progress: Progress,
@@ -303,13 +323,16 @@ def decode(engine: Engine, pcm: np.ndarray, language: str, progress: Progress,
     regions to decode; `terms`, the glossary (redecode_for_terms)."""
     auto = language == "auto"
     chosen: Language | None = None if language not in LANGUAGES else cast(Language, language)
+    likely = chosen or first_language(engine, pcm, speech)
     total = len(pcm) / audio.SAMPLE_RATE
-    segments = _decode_parts(engine, pcm, chosen, spans(speech, total, part_length(total)), speech, progress)
+    segments = _decode_parts(engine, pcm, chosen, spans(speech, total, part_length(total, likely)), speech, progress,
+                             likely)
     # Whisper sometimes ends a 30 s window early and skips the speech left in it (quiet speech
     # after loud, most of all; Mandarin in a window taken for English): decode each stretch of
     # speech it left without a word on its own (unless it turns out to hold words already there)
     for start, end in audio.merge_regions(untranscribed(segments, speech)):
-        again = _within(_decode_run(engine, pcm, chosen, start, end, speech, lambda t: None), start, end)
+        again = _within(_decode_run(engine, pcm, chosen, start, end, speech, lambda t: None, likely=likely),
+                        start, end)
         if not heard_already(again, segments, start, end):
             segments += again
     segments.sort(key=lambda s: s.start)

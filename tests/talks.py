@@ -27,6 +27,13 @@ def tempo_talk(parts: list[tuple[Path, float, float]], folder: Path) -> np.ndarr
     return np.concatenate([*pieces, np.zeros(audio.SAMPLE_RATE, np.int16)])
 
 
+def joined(recordings: list[np.ndarray], pause: float) -> np.ndarray:
+    """Pure: the recordings' samples one after another, `pause` seconds of digital silence
+    before each and after the last."""
+    silence = np.zeros(int(pause * audio.SAMPLE_RATE), np.int16)
+    return np.concatenate([piece for pcm in recordings for piece in (silence, pcm)] + [silence])
+
+
 def sixteen_khz(path: Path, dest: Path) -> np.ndarray:
     """Any recording as the 16 kHz mono int16 samples Whisper hears (audio.load reads them as they are)."""
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(path), "-ac", "1", "-ar", str(audio.SAMPLE_RATE),

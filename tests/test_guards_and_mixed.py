@@ -103,8 +103,8 @@ class Hallucinating:
     def language_probabilities(self, samples):
         return self.engine.language_probabilities(samples)
 
-    def segments(self, samples, language, speech, progress, task="transcribe", decoder=0, terms=""):
-        yield from self.engine.segments(samples, language, speech, progress, task, decoder, terms)
+    def segments(self, samples, language, speech, progress, task="transcribe", decoder=0, terms="", likely=None):
+        yield from self.engine.segments(samples, language, speech, progress, task, decoder, terms, likely)
         yield segment("Thanks for watching!", self.at)
         yield segment("you", self.at + 3.0)
 

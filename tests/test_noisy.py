@@ -4,28 +4,53 @@ pass by pass: tools/noisy_report.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bivideo import audio, engines, transcribe
 from bivideo.datatypes import Segment, Word
 from tests.scoring import faster_whisper_own, wer
-from tests.talks import noisy_recording
+from tests.talks import joined, noisy_recording, wav_file
 
 MARGIN = 0.01  # WER: a recording's bivideo transcript may be at most this much worse
 
 
+ENGLISH = ["en04_osr_us_000_0034_harvard_list72_8k.wav", "en06_harvard_stale_smell_44k_stereo.wav",
+           "en08_jfk_inaugural_ask_not.flac", "en10_librispeech_1089-134686-0001.wav"]
+JOINED = "all English recordings, 1.5 s apart"  # 79 s: over a minute, long enough for parts before #27
+
+
+def _clean_wav(manifest, name: str, folder) -> tuple[Path, str]:
+    """The recording `name` (or JOINED) as a 16 kHz WAV in `folder`, with its reference."""
+    names = ENGLISH if name == JOINED else [name]
+    pcms = []
+    for k, one in enumerate(names):
+        audio.extract(manifest[one]["path"], folder / f"clean{k}.wav")
+        pcms.append(audio.load(folder / f"clean{k}.wav"))
+    return (wav_file(joined(pcms, 1.5), folder / "joined.wav") if name == JOINED else folder / "clean0.wav",
+            " ".join(manifest[one]["reference_transcript"] for one in names))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "colour"), [("en08_jfk_inaugural_ask_not.flac", "pink"),
-                                             ("en10_librispeech_1089-134686-0001.wav", "brown")])
-def test_noisy_radio_recording_no_worse_than_faster_whispers_own_path(manifest, tmp_path, name, colour):
+@pytest.mark.parametrize(("name", "colour", "snr", "language"), [
     # before #27, bivideo lost 6 words of 22 (pink) and 4 of 18 (brown) more than faster-whisper here
-    clean = tmp_path / "clean.wav"
-    audio.extract(manifest[name]["path"], clean)
-    pcm = audio.load(noisy_recording(clean, colour, 5.0, tmp_path))
-    reference = manifest[name]["reference_transcript"]
+    ("en08_jfk_inaugural_ask_not.flac", "pink", 5.0, "en"),
+    ("en10_librispeech_1089-134686-0001.wav", "brown", 5.0, "en"),
+    # word times moved where the next window began: 2 words of 43 more (0.581 against 0.535)
+    ("en06_harvard_stale_smell_44k_stereo.wav", "brown", 0.0, "en"),
+    # decoded in two halves: 9 words of 156 more (0.218 against 0.160)
+    (JOINED, "brown", 10.0, "en"),
+    # --from auto, the default, decoded English as it decodes a switching talk: 0.545 against 0.273
+    ("en08_jfk_inaugural_ask_not.flac", "pink", 5.0, "auto"),
+])
+def test_noisy_radio_recording_no_worse_than_faster_whispers_own_path(manifest, tmp_path, name, colour, snr,
+                                                                      language):
+    clean, reference = _clean_wav(manifest, name, tmp_path)
+    pcm = audio.load(noisy_recording(clean, colour, snr, tmp_path))
     plain = wer(reference, faster_whisper_own(audio.floats(pcm), "en"))
     engines.unload_engines()  # a model that has not sampled yet: see faster_whisper_own
-    ours = transcribe.transcribe(engines.load_engine("faster-whisper", "base"), pcm, "en", lambda t: None).text
+    ours = transcribe.transcribe(engines.load_engine("faster-whisper", "base"), pcm, language, lambda t: None).text
     assert wer(reference, ours) <= plain + MARGIN, ours
 
 

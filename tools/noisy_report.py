@@ -6,7 +6,8 @@ brown noise at 0, 5 and 10 dB SNR, band-limited to 300-3000 Hz). Per recording:
 - faster-whisper: the same base weights, `WhisperModel(...).transcribe(audio, language="en",
   vad_filter=True)` with otherwise its defaults (its own VAD options, conditioning on the
   previous text);
-- bivideo: bivideo.transcribe.transcribe with engine faster-whisper, model base, `--from en`;
+- bivideo: bivideo.transcribe.transcribe with engine faster-whisper, model base, `--from en`
+  (or as --from says);
 - with --ablate, bivideo again with each of its speech passes switched off in turn (the
   re-decoding of speech left without words, the decoding in parts, the removal of words
   where the VAD heard no speech), and with faster-whisper's VAD inside the engine at
@@ -32,7 +33,7 @@ from support import MEDIA
 
 from bivideo import audio, engines, hallucinations, transcribe
 from tests.scoring import faster_whisper_own, wer
-from tests.talks import noisy_recording, wav_file
+from tests.talks import joined, noisy_recording, wav_file
 
 COLOURS = ("pink", "brown")
 SNRS = (0.0, 5.0, 10.0)
@@ -66,7 +67,7 @@ def _bivideo_vad_options() -> Iterator[None]:
     own = WhisperModel.transcribe
 
     def transcribe(self, *args, **kwargs):
-        return own(self, *args, **kwargs, vad_parameters=VadOptions(**audio.VAD_OPTIONS))
+        return own(self, *args, **{**kwargs, "vad_parameters": VadOptions(**audio.VAD_OPTIONS)})
 
     with mock.patch.object(WhisperModel, "transcribe", transcribe):
         yield
@@ -74,7 +75,7 @@ def _bivideo_vad_options() -> Iterator[None]:
 
 ABLATIONS: dict[str, Callable[[], AbstractContextManager]] = {
     "no re-decoding": lambda: mock.patch.object(transcribe, "untranscribed", lambda *_: []),
-    "one span": lambda: mock.patch.object(transcribe, "part_length", lambda _: math.inf),
+    "one span": lambda: mock.patch.object(transcribe, "part_length", lambda *_: math.inf),
     "words over silence kept": lambda: mock.patch.object(hallucinations, "_in_speech", lambda *_: True),
     "engine VAD at bivideo's options": _bivideo_vad_options,
 }
@@ -90,8 +91,7 @@ def recordings(folder: Path) -> dict[str, tuple[np.ndarray, str]]:
         if not wav.exists():
             audio.extract(MEDIA / row["file"], wav)
         out[wav.stem] = (audio.load(wav), row["reference_transcript"])
-    silence = np.zeros(int(PAUSE * audio.SAMPLE_RATE), np.int16)
-    out[JOINED] = (np.concatenate([piece for pcm, _ in out.values() for piece in (silence, pcm)] + [silence]),
+    out[JOINED] = (joined([pcm for pcm, _ in out.values()], PAUSE),
                    " ".join(reference for _, reference in out.values()))
     return out
 
@@ -103,16 +103,17 @@ def noisy(name: str, pcm: np.ndarray, colour: str, snr: float, folder: Path) -> 
     return audio.load(noisy_recording(clean, colour, snr, folder))
 
 
-def scores(samples: np.ndarray, reference: str, columns: list[str], plain: Path) -> dict[str, float]:
+def scores(samples: np.ndarray, reference: str, columns: list[str], plain: Path, language: str) -> dict[str, float]:
     """WER by column: faster-whisper's own path (its text kept in the file `plain`), bivideo,
     and bivideo with each of the ABLATIONS named in `columns`."""
     out = {"faster-whisper": wer(reference, plain_text(samples, plain))}
     for column in columns[1:]:
-        if column == "one span" and len(samples) < transcribe.PARTS * transcribe.MIN_PART * audio.SAMPLE_RATE:
+        if column == "one span" and transcribe.part_length(len(samples) / audio.SAMPLE_RATE,
+                                                            None if language == "auto" else "en") == transcribe.SPAN:
             out[column] = out["bivideo"]  # decoded whole either way
             continue
         with ABLATIONS[column]() if column in ABLATIONS else nullcontext():
-            out[column] = wer(reference, bivideo_text(samples, "en"))
+            out[column] = wer(reference, bivideo_text(samples, language))
     return out
 
 
@@ -122,6 +123,7 @@ def main() -> None:
     parser.add_argument("--ablate", action="store_true", help="also bivideo with each speech pass off in turn")
     parser.add_argument("--clean", action="store_true", help="also the clean recordings")
     parser.add_argument("--only", help="recordings whose name holds this")
+    parser.add_argument("--from", dest="language", choices=("en", "auto"), default="en", help="bivideo's --from")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder or Path(tmp)
@@ -137,7 +139,8 @@ def main() -> None:
             for colour, snr in conditions:
                 samples = pcm if snr is None else noisy(name, pcm, colour, snr, folder)
                 noise = "clean" if snr is None else f"{colour}{snr:g}dB"
-                row = scores(samples, reference, columns, folder / f"{name}.{noise}.faster-whisper.txt")
+                row = scores(samples, reference, columns, folder / f"{name}.{noise}.faster-whisper.txt",
+                             args.language)
                 for column, value in row.items():
                     if snr is not None:
                         noisy_scores[column].append(value)
