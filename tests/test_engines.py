@@ -8,6 +8,7 @@ import pytest
 
 from bivideo import audio, convert, engines, transcribe, weights
 from bivideo.artifacts import sha256_file
+from bivideo.datatypes import Word
 from tests.scoring import cer, normalise_en, wer
 
 
@@ -100,3 +101,18 @@ def test_choose_language_between_english_and_mandarin():
     assert engines.choose_language({"en": 0.2, "zh": 0.5, "ja": 0.3}) == "zh"
     assert engines.choose_language({"en": 0.4, "zh": 0.3, "yue": 0.2}) == "zh"
     assert engines.choose_language({"en": 0.6, "zh": 0.1, "de": 0.3}) == "en"
+
+
+def test_english_decoded_in_a_window_taken_for_mandarin_comes_back_as_spaced_whole_words():
+    # such a window writes "It takes nightfall" as "It", " takes", " night", "fall"
+    tokens = (Word("It", 0.0, 0.2, 0.9), Word(" takes", 0.2, 0.5, 0.9), Word(" night", 0.5, 0.8, 0.8),
+              Word("fall", 0.8, 1.1, 0.6))
+    assert transcribe.whole_words(tokens) == (Word(" It", 0.0, 0.2, 0.9), Word(" takes", 0.2, 0.5, 0.9),
+                                              Word(" nightfall", 0.5, 1.1, 0.6))
+
+
+def test_english_is_decoded_whole_and_mandarin_in_halves():
+    # faster-whisper decodes English whole when alone, and the halves lost words in noise
+    assert transcribe.part_length(158.0, "en") == transcribe.SPAN
+    assert transcribe.part_length(158.0, None) == transcribe.part_length(158.0, "zh") < 158.0 / 2 * 1.2
+    assert transcribe.part_length(50.0, "zh") == transcribe.SPAN  # too short for two parts
