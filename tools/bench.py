@@ -57,7 +57,7 @@ FULL_SIZE_TARGET, FULL_SIZE_MB = 1.0, 900  # the everyday job: x the talk's leng
 WHISPER_CHILD = """
 import json, sys, tempfile, time
 from pathlib import Path
-from bivideo import audio, transcribe
+from bivideo import audio, engines, transcribe
 
 engine_name, media, language = sys.argv[1:]
 start = time.perf_counter()
