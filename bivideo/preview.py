@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from bivideo import artifacts, burn, platforms, render, toolchain
+from bivideo.datatypes import Cue
 from bivideo.errors import BivideoError
 from bivideo.job import Job
 from bivideo.platforms import STILL_FPS, Frame
@@ -43,12 +45,14 @@ def parse_times(text: str) -> list[float]:
     return times
 
 
-def cue_midpoints(job: Job, count: int = MAX_STILLS) -> list[float]:
-    """Midpoints of up to `count` cues spread evenly over the talk."""
-    cues = job.cues
+def cue_midpoints(cues: Sequence[Cue], duration: float, count: int = MAX_STILLS) -> list[float]:
+    """Pure: midpoints of up to `count` cues spread evenly over a talk of `duration` seconds,
+    each of its time within the video: the last cue of a talk cut off mid-sentence can run
+    past the end (reading time extends it), and a still there was refused as past the end."""
+    cues = [c for c in cues if c.start < duration]
     if len(cues) > count:
         cues = [cues[round(k * (len(cues) - 1) / (count - 1))] for k in range(count)]
-    return [(c.start + c.end) / 2 for c in cues] or [job.info.duration / 2]
+    return [(c.start + min(c.end, duration)) / 2 for c in cues] or [duration / 2]
 
 
 def label(seconds: float) -> str:
@@ -96,7 +100,7 @@ def stills(job: Job, settings: Settings, reporter: Reporter, times: list[float] 
     """Write each platform's stills and contact sheet into `<stem>.preview/`
     (`<platform>-still-NN-<time>.png`, `<platform>-contact-sheet.png`); returns them.
     `settings` is what render gets too, so the stills show the same frames as the burn."""
-    times = sorted(set(times or cue_midpoints(job)))
+    times = sorted(set(times or cue_midpoints(job.cues, job.info.duration)))
     late = [t for t in times if t >= job.info.duration]
     if late:
         raise BivideoError(f"--at {late[0]:g}: past the end of {job.source.name} ({job.info.duration:.1f} s)")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from bivideo import preview
+from bivideo.datatypes import Cue
 from tests.conftest import bivideo, make_video
 from tests.scoring import frame, normalise_en, ocr_subtitles, read_srt
 
@@ -173,3 +175,11 @@ def test_burn_of_a_given_single_language_srt_pairs_it_with_the_other_language(ma
     mine.write_text("\n\n".join(blocks[:-2]), encoding="utf-8")  # one cue fewer than zh.srt
     run = bivideo("burn", talk.video, "--srt", mine)
     assert run.code == 1 and "first difference at cue" in run.err and "Traceback" not in run.err
+
+
+def test_default_stills_fall_within_the_video_when_the_last_cue_outlasts_it():
+    # a talk cut off mid-sentence at 1500 s: reading time extends its last cue past the end
+    cues = [Cue(1490.0, 1493.0, "A salt pickle tastes fine with ham."), Cue(1499.67, 1500.5, "Tacos."),
+            Cue(1500.9, 1502.7, "A cold dip restores health and zest.")]
+    assert preview.cue_midpoints(cues, 1500.0) == [1491.5, (1499.67 + 1500.0) / 2]
+    assert preview.cue_midpoints([], 1500.0) == [750.0]
