@@ -77,12 +77,11 @@ class FasterWhisper:
         _one_malloc_arena()
         machine = model_choice.here(self.name)
         self.decoders = 1 if machine.gpus or machine.cpus < 2 else DECODERS
-        # decoder 0 also decodes alone (English, whole; every second pass): it gets every core,
-        # the others their share. With both at work the cores are oversubscribed, which cost
-        # nothing measurable (84 s of Mandarin in two parts, 10.3 s either way), and alone it
-        # went 14.0 -> 12.2 s on 158 s of English (the encoder's products use both cores).
-        self.models = [_faster_whisper_model(model, machine, machine.cpus if k == 0 else
-                                             max(1, machine.cpus // self.decoders)) for k in range(self.decoders)]
+        # each decoder on its share of the cores, also when decoder 0 decodes alone (English,
+        # whole): every core for it took 158 s of English in 12.6 s instead of 14.0, but an
+        # 8-minute talk's transcription then peaked 40-50 MB higher (tools/bench.py --only memory)
+        self.models = [_faster_whisper_model(model, machine, max(1, machine.cpus // self.decoders))
+                       for _ in range(self.decoders)]
         self.model = self.models[0]
 
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
