@@ -97,17 +97,16 @@ class FasterWhisper:
         # a hard passage makes Whisper retry with sampling (temperature fallback): seeded, the
         # same talk gives the same subtitles on every run
         ctranslate2.set_random_seed(SEED)
-        # In English, given, faster-whisper decodes as it does alone: its VAD with its
-        # own options (regions padded 0.4 s, at most 30 s), and each window prompted with the
-        # text before it. It glues the regions together before decoding, and in noise Silero
-        # hears speech start late and stop early: regions padded only 0.2 s (audio.VAD_OPTIONS)
-        # lost the words at their edges, and without the prompt a window's first words lost
-        # their tense ("she calls" for "she called"): up to 0.27 more WER (tools/noisy_report.py).
-        # No language: `multilingual` reads it off each 30 s window's encoder output, which
-        # decoding needs anyway (a separate detection would cost another encoder pass), with
-        # neither: a window prompted with, or padded into, the other language came out with
-        # its English run together, unspaced, and labelled Mandarin (tests/test_language.py);
-        # nor in Mandarin: its CER rose from 0.26 to 0.31 on tools/sync_bench.py's clean talk.
+        # In English (given, or the talk's likely language), faster-whisper decodes as it does
+        # alone: its VAD with its own options (regions padded 0.4 s, at most 30 s), and each
+        # window prompted with the text before it. It glues the regions together before
+        # decoding, and in noise Silero hears speech start late and stop early: regions padded
+        # only 0.2 s (audio.VAD_OPTIONS) lost the words at their edges, and without the prompt
+        # a window's first words lost their tense ("she calls" for "she called"): up to 0.27
+        # more WER (tools/noisy_report.py). Not in Mandarin: its CER rose from 0.26 to 0.31 on
+        # tools/sync_bench.py's clean talk. Unless English is given, `multilingual` reads each
+        # 30 s window's language off its encoder output, which decoding needs anyway, and a
+        # window is never prompted with the other language's text (_words_after_window).
         # `hotwords` go after <|startofprev|> before every window, before any previous text,
         # its first 223 tokens kept; `initial_prompt` would reach the first window only, and a
         # `prefix` would switch hotwords off.
